@@ -1,0 +1,65 @@
+"""Customer orders: which options a customer picks, the unit code and the public tracking token."""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from factory.layout import Line, Product
+
+TokenSource = Callable[[], str]
+
+
+def random_token() -> str:
+    """Return a fresh public tracking token: 128 bits from the OS's CSPRNG, URL-safe."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    unit_code: str
+    tracking_token: str
+    options: dict[str, str]
+    extra_work_s: dict[str, float]  # station id -> seconds the chosen options add there
+
+
+class OrderBook:
+    """Draws customer configurations for one line and numbers its orders."""
+
+    def __init__(self, line: Line, product: Product, rng: random.Random, new_token: TokenSource) -> None:
+        self._line = line
+        self._product = product
+        self._rng = rng
+        self._new_token = new_token
+        self._count = 0
+
+    def new_order(self, placed_at: datetime) -> Order:
+        """Return the next order: options drawn by popularity, codes numbered per line."""
+        self._count += 1
+        options: dict[str, str] = {}
+        extra: dict[str, float] = {}
+        for option in self._product.options:
+            choice = self._rng.choices(option.choices, weights=[c.weight for c in option.choices])[0]
+            options[option.id] = choice.id
+            for station_id, seconds in choice.work_s.items():
+                extra[station_id] = extra.get(station_id, 0.0) + seconds
+        line_tag = self._line.id.upper()
+        return Order(
+            order_id=f"SO-{placed_at:%y%m%d}-{line_tag}-{self._count:05d}",
+            unit_code=f"{self._product.unit_prefix}{placed_at:%y%m}-{line_tag}-{self._count:05d}",
+            tracking_token=self._new_token(),
+            options=options,
+            extra_work_s=extra,
+        )
+
+
+def mean_extra_work_s(product: Product, station_id: str) -> float:
+    """Return the seconds options add at ``station_id`` on average, weighted by popularity."""
+    total = 0.0
+    for option in product.options:
+        weights = sum(c.weight for c in option.choices)
+        total += sum(c.weight * c.work_s.get(station_id, 0.0) for c in option.choices) / weights
+    return total
