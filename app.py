@@ -1,0 +1,121 @@
+"""Entry point: ``python app.py`` runs the whole transparent factory in one process.
+
+create_app() wires the pieces (bus, state pump, pages, sockets) and returns them without
+starting threads, so tests can build an app in-process; main() adds the line emulator and serves.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dash
+import flask
+from flask_socketio import SocketIO
+
+from config import Settings, settings_from_args
+from dashboard import auth
+from dashboard.realtime import EXTENSION_KEY, LiveFactory
+from factory.layout import LayoutError, Plant, load_plant
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast, run_paced
+from streams.memory import MemoryBus
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("transparent_factory")
+
+
+@dataclass
+class TransparentFactory:
+    """The wired application: what main() runs and what tests drive."""
+
+    settings: Settings
+    plant: Plant
+    bus: MemoryBus
+    dash_app: dash.Dash
+    socketio: SocketIO
+    live: LiveFactory
+
+
+def create_app(settings: Settings) -> TransparentFactory:
+    """Build the Dash app, Socket.IO server, bus and live state for ``settings``."""
+    plant = load_plant(settings.config)
+    bus = MemoryBus()
+    dash_app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "dashboard" / "pages"),
+        assets_folder=str(HERE / "assets"),
+        title="Transparent Factory",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    dash_app.layout = dash.html.Div([dash.page_container])
+    server = dash_app.server
+    socketio = SocketIO(server, async_mode="threading", cors_allowed_origins=[])
+    live = LiveFactory(plant, bus, socketio, settings.frame_interval_s)
+    server.extensions[EXTENSION_KEY] = live
+    live.register_socket_handlers()
+
+    @server.before_request
+    def _unknown_order_is_a_real_404():
+        # Dash serves its page shell for every path with status 200; a tracker link that leads
+        # nowhere should say so to the browser and to crawlers too.
+        path = flask.request.path
+        if path.startswith("/track/"):
+            token = path[len("/track/"):]
+            if not (auth.is_well_formed_token(token) and live.knows_token(token)):
+                return flask.make_response(dash_app.index(), 404)
+        return None
+
+    return TransparentFactory(settings, plant, bus, dash_app, socketio, live)
+
+
+def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantModel:
+    """Warm the plant up as fast as possible, then keep it running paced in the background."""
+    settings = factory.settings
+    warmup_s = settings.warmup_s if settings.warmup_s is not None else float(
+        factory.plant.simulation.get("warmup_s", 3600))
+    now = settings.start or datetime.now(timezone.utc)
+    model = PlantModel(factory.plant, factory.bus.publish, origin=now - timedelta(seconds=warmup_s),
+                       seed=settings.seed)
+    run_fast(model, warmup_s)
+    factory.socketio.start_background_task(run_paced, model, settings.speed, stop)
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = settings_from_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # its dev-server banner is noise here
+    try:
+        factory = create_app(settings)
+    except LayoutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    if settings.emulator:
+        start_emulator(factory, stop)
+    factory.live.catch_up(limit=10_000_000)  # the warm-up, so the first page is already full
+    factory.socketio.start_background_task(factory.live.run)
+
+    print(f"Floor view:     {settings.base_url}/floor", flush=True)
+    for token in factory.live.orders_to_watch(settings.tracking_links):
+        print(f"Tracking link:  {settings.base_url}/track/{token}", flush=True)
+    try:
+        factory.socketio.run(factory.dash_app.server, host=settings.host, port=settings.port,
+                             allow_unsafe_werkzeug=True, log_output=False)
+    except OSError as exc:
+        print(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    finally:
+        stop.set()
+        factory.live.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+/* Applies pushed frames in the browser (Dash clientside callbacks, namespace "tf").
+ *
+ * Every frame is {epoch, seq, view}. A frame older than the last one applied in the same server
+ * epoch is dropped; a new epoch (server restart) is always taken, since its snapshot is whole.
+ */
+(function () {
+  "use strict";
+  var lastSeen = {};
+  var NO_UPDATE = function () { return window.dash_clientside.no_update; };
+
+  function isStale(key, frame) {
+    var last = lastSeen[key];
+    if (last && last.epoch === frame.epoch && frame.seq < last.seq) { return true; }
+    lastSeen[key] = { epoch: frame.epoch, seq: frame.seq, at: Date.now(), asOf: frame.view.as_of };
+    return false;
+  }
+
+  // Where each unit was in the previous floor frame: a chip animates only in the frame in
+  // which its unit arrived, not every time the tile is redrawn.
+  var lastStationOf = {};
+
+  function span(children, className) {
+    return { type: "Span", namespace: "dash_html_components", props: { children: children, className: className } };
+  }
+
+  // Same shape as dashboard/components/station_tile.py:unit_chip.
+  function chip(code, arrived) {
+    var cut = code.lastIndexOf("-");
+    var c = span([span(cut >= 0 ? code.slice(0, cut + 1) : "", "chip-prefix"), span(code.slice(cut + 1), "chip-serial")],
+                 arrived ? "unit-chip arrived" : "unit-chip");
+    c.props.title = code;
+    c.props.key = code;
+    return c;
+  }
+
+  function localTime(iso) {
+    return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  }
+
+  function byStation(outputs, values) {
+    return outputs.map(function (o) { return values[o.id.station]; });
+  }
+
+  var STATUS_TEXT = {
+    ordered: "Order received, waiting to start",
+    in_production: "Being built",
+    completed: "Built, tested and packed"
+  };
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    tf: {
+      applyFloorFrame: function (frame) {
+        if (!frame || isStale("floor", frame)) { return NO_UPDATE(); }
+        var outs = window.dash_clientside.callback_context.outputs_list;
+        var units = {}, queues = {}, stationOf = {};
+        frame.view.stations.forEach(function (s) {
+          units[s.id] = s.units.map(function (code) {
+            stationOf[code] = s.id;
+            return chip(code, lastStationOf[code] !== undefined && lastStationOf[code] !== s.id);
+          });
+          queues[s.id] = String(s.queue);
+        });
+        lastStationOf = stationOf;
+        return [byStation(outs[0], units), byStation(outs[1], queues),
+                String(frame.view.wip), String(frame.view.completed)];
+      },
+
+      applyOrderFrame: function (frame) {
+        if (!frame || isStale("order", frame)) { return NO_UPDATE(); }
+        var outs = window.dash_clientside.callback_context.outputs_list;
+        var classes = {}, times = {};
+        frame.view.steps.forEach(function (s) {
+          classes[s.id] = "step step-" + s.state;
+          times[s.id] = s.entered ? localTime(s.entered) + (s.exited ? " – " + localTime(s.exited) : "") : "";
+        });
+        var v = frame.view;
+        // Same wording as dashboard/components/order_timeline.py:headline.
+        var head = v.current_station ? "Now at: " + v.current_station
+                 : v.waiting_for ? "Next: " + v.waiting_for : STATUS_TEXT[v.status];
+        return [byStation(outs[0], classes), byStation(outs[1], times), head];
+      },
+
+      showConnection: function (connected) {
+        if (!connected) { return ["Reconnecting…", "freshness offline"]; }
+        return ["Live", "freshness live"];
+      }
+    }
+  });
+})();

@@ -1,0 +1,56 @@
+"""The customer's view of one order: configuration card and the station stepper."""
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from dashboard import ids
+
+STATUS_TEXT = {
+    "ordered": "Order received, waiting to start",
+    "in_production": "Being built",  # shown only between events that name a station
+    "completed": "Built, tested and packed",
+}
+
+
+def headline(view: dict[str, Any]) -> str:
+    """Return the one-line status shown above the stepper."""
+    if view["current_station"]:
+        return f"Now at: {view['current_station']}"
+    if view["waiting_for"]:
+        return f"Next: {view['waiting_for']}"
+    return STATUS_TEXT[view["status"]]
+
+
+def configuration_card(view: dict[str, Any]) -> html.Div:
+    """Return what the customer ordered and the unit's code."""
+    return html.Div(
+        className="card",
+        children=[
+            html.H2(view["product"]),
+            html.Dl([item for option in view["options"]
+                     for item in (html.Dt(option["label"]), html.Dd(option["value"]))]),
+            html.Div(["Unit code ", html.Code(view["unit_code"], className="unit-code")], className="unit-id"),
+            html.Div(["Order ", html.Span(view["order_id"])], className="muted"),
+        ],
+    )
+
+
+def stepper(view: dict[str, Any]) -> html.Ol:
+    """Return the stations in flow order, each marked done, current or pending."""
+    return html.Ol(
+        className="stepper",
+        children=[
+            html.Li(
+                id=ids.track_step(step["id"]),
+                className=f"step step-{step['state']}",
+                children=[
+                    html.Span(className="step-dot"),
+                    html.Span(step["name"], className="step-name"),
+                    html.Span(id=ids.track_step_time(step["id"]), className="step-time"),
+                ],
+            )
+            for step in view["steps"]
+        ],
+    )

@@ -1,0 +1,34 @@
+"""Component ids shared by layouts, callbacks and the browser scripts, so a rename is one edit."""
+
+FLOOR_SOCKET = "floor-socket"
+FLOOR_STATUS = "floor-status"
+FLOOR_WIP = "floor-wip"
+FLOOR_COMPLETED = "floor-completed"
+STATION_UNITS = "station-units"  # pattern id type: {"type": STATION_UNITS, "station": <station id>}
+STATION_QUEUE = "station-queue"
+
+TRACK_SOCKET = "track-socket"
+TRACK_STATUS = "track-status"
+TRACK_HEADLINE = "track-headline"
+TRACK_STEP = "track-step"  # pattern id type: {"type": TRACK_STEP, "station": <station id>}
+TRACK_STEP_TIME = "track-step-time"
+
+
+def station_units(station_id) -> dict:
+    """Return the id of the unit list inside a station tile."""
+    return {"type": STATION_UNITS, "station": station_id}
+
+
+def station_queue(station_id) -> dict:
+    """Return the id of the queue counter of a station tile."""
+    return {"type": STATION_QUEUE, "station": station_id}
+
+
+def track_step(station_id) -> dict:
+    """Return the id of one station step in the tracker's stepper."""
+    return {"type": TRACK_STEP, "station": station_id}
+
+
+def track_step_time(station_id) -> dict:
+    """Return the id of a step's entered/left times."""
+    return {"type": TRACK_STEP_TIME, "station": station_id}

@@ -1,0 +1,58 @@
+"""Floor screen of one line (/floor?line=<id>): station tiles in flow order, pushed live."""
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, clientside_callback, html
+from dash_socketio import DashSocketIO
+
+from dashboard import ids
+from dashboard.components.not_found import not_found
+from dashboard.components.station_tile import line_map
+from dashboard.realtime import current_live
+
+dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory")
+
+
+def layout(line=None, **_query):
+    """Return the floor screen of ``line`` (default: the plant's first line)."""
+    live = current_live()
+    line_id = line or live.plant.lines[0].id
+    if not live.plant.has_line(line_id):
+        return not_found()
+    view = live.floor(line_id)
+    return html.Main(
+        className="page floor",
+        children=[
+            DashSocketIO(id=ids.FLOOR_SOCKET, eventNames=["floor"],
+                         options={"auth": {"view": "floor", "line": line_id}}),
+            html.Header(className="floor-header", children=[
+                html.H1(view["line"]["name"]),
+                html.Nav([html.A(other.name, href=f"/floor?line={other.id}",
+                                 className="current" if other.id == line_id else "")
+                          for other in live.plant.lines], className="line-links"),
+                html.Div([html.Span("WIP "), html.B(str(view["wip"]), id=ids.FLOOR_WIP),
+                          html.Span(" · completed "), html.B(str(view["completed"]), id=ids.FLOOR_COMPLETED)],
+                         className="floor-counters"),
+                html.Div("Connecting…", id=ids.FLOOR_STATUS, className="freshness"),
+            ]),
+            line_map(view),
+        ],
+    )
+
+
+# Frames are applied in the browser: no server round trip per update and per screen.
+clientside_callback(
+    ClientsideFunction(namespace="tf", function_name="applyFloorFrame"),
+    Output({"type": ids.STATION_UNITS, "station": ALL}, "children"),
+    Output({"type": ids.STATION_QUEUE, "station": ALL}, "children"),
+    Output(ids.FLOOR_WIP, "children"),
+    Output(ids.FLOOR_COMPLETED, "children"),
+    Input(ids.FLOOR_SOCKET, "data-floor"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="tf", function_name="showConnection"),
+    Output(ids.FLOOR_STATUS, "children"),
+    Output(ids.FLOOR_STATUS, "className"),
+    Input(ids.FLOOR_SOCKET, "connected"),
+    Input(ids.FLOOR_SOCKET, "data-floor"),
+)

@@ -1,0 +1,50 @@
+"""Public tracker of one order (/track/<token>): its configuration and its unit moving, live.
+
+Reached only through the unguessable token; it renders nothing but that order's view.
+"""
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, clientside_callback, html
+from dash_socketio import DashSocketIO
+
+from dashboard import ids
+from dashboard.components.not_found import not_found
+from dashboard.components.order_timeline import configuration_card, headline, stepper
+from dashboard.realtime import current_live
+
+dash.register_page(__name__, path_template="/track/<token>", title="Your order · Transparent Factory")
+
+
+def layout(token=None, **_query):
+    """Return the tracker of the order behind ``token``, or the 404 content."""
+    view = current_live().order(token)
+    if view is None:
+        return not_found()
+    return html.Main(
+        className="page track",
+        children=[
+            DashSocketIO(id=ids.TRACK_SOCKET, eventNames=["order"],
+                         options={"auth": {"view": "track", "token": token}}),
+            html.H1(headline(view), id=ids.TRACK_HEADLINE),
+            html.Div("Connecting…", id=ids.TRACK_STATUS, className="freshness"),
+            configuration_card(view),
+            stepper(view),
+        ],
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="tf", function_name="applyOrderFrame"),
+    Output({"type": ids.TRACK_STEP, "station": ALL}, "className"),
+    Output({"type": ids.TRACK_STEP_TIME, "station": ALL}, "children"),
+    Output(ids.TRACK_HEADLINE, "children"),
+    Input(ids.TRACK_SOCKET, "data-order"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="tf", function_name="showConnection"),
+    Output(ids.TRACK_STATUS, "children"),
+    Output(ids.TRACK_STATUS, "className"),
+    Input(ids.TRACK_SOCKET, "connected"),
+    Input(ids.TRACK_SOCKET, "data-order"),
+)

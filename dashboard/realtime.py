@@ -1,0 +1,183 @@
+"""The pump: bus -> projector -> coalesced frames -> Socket.IO rooms, with a snapshot on join.
+
+One background task per process reads the bus and folds events into the plant's state. Every
+``frame_interval_s`` it pushes one frame per changed room that has viewers, so a burst of events
+becomes one update per screen. Frames carry the whole view of their room (a line is a few kB),
+an ``epoch`` that changes when the server restarts and a ``seq`` that grows within it: a browser
+drops anything older than what it has and needs no replay after a reconnect, because the server
+sends a fresh snapshot to every socket that joins.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import flask
+from flask_socketio import SocketIO, join_room
+
+from dashboard import auth
+from factory.layout import Plant
+from factory.projector import apply
+from factory.state import empty_state
+from factory.views import floor_view, order_view
+from streams.bus import Bus
+
+log = logging.getLogger(__name__)
+EXTENSION_KEY = "transparent_factory.live"
+
+
+class LiveFactory:
+    """Holds this process's view of the plant and pushes its changes to watching sockets."""
+
+    def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.25) -> None:
+        self.plant = plant
+        self.bus = bus
+        self.socketio = socketio
+        self.frame_interval_s = frame_interval_s
+        self.epoch = secrets.token_hex(4)
+        self.state = empty_state(plant)
+        self._lock = threading.RLock()
+        self._offset: str | None = None
+        self._dirty_lines: set[str] = set()
+        self._dirty_units: set[str] = set()
+        self._watchers: Counter[str] = Counter()  # room -> connected sockets
+        self._room_of_sid: dict[str, str] = {}
+        self._seq: Counter[str] = Counter()
+        self._stop = threading.Event()
+
+    # --- reading the stream -------------------------------------------------------------
+    def catch_up(self, block_s: float = 0.0, limit: int = 5000) -> int:
+        """Apply what the bus holds after our offset; return how many events were applied."""
+        entries = self.bus.read(self._offset, limit=limit, block_s=block_s)
+        if not entries:
+            return 0
+        with self._lock:
+            for offset, event in entries:
+                apply(self.state, event)
+                line_id = getattr(event, "line_id", None)
+                if line_id is not None:
+                    self._dirty_lines.add(line_id)
+                unit_code = getattr(event, "unit_code", None)
+                if unit_code is not None:
+                    self._dirty_units.add(unit_code)
+                self._offset = offset
+        return len(entries)
+
+    def run(self) -> None:
+        """Pump until stop(): read, fold, and flush frames every frame interval."""
+        next_flush = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                while self.catch_up(block_s=self.frame_interval_s / 2) == 5000:
+                    pass  # a backlog: drain it before drawing
+                if time.monotonic() >= next_flush:
+                    self.flush()
+                    next_flush = time.monotonic() + self.frame_interval_s
+            except Exception:  # keep screens alive; the error is logged with its traceback
+                log.exception("realtime pump iteration failed")
+                self.socketio.sleep(self.frame_interval_s)
+
+    def stop(self) -> None:
+        """Ask run() to return after its current iteration."""
+        self._stop.set()
+
+    # --- views --------------------------------------------------------------------------
+    def floor(self, line_id: str) -> dict[str, Any]:
+        """Return the current floor view of a line."""
+        with self._lock:
+            return floor_view(self.state, self.plant, line_id)
+
+    def order(self, token: str) -> dict[str, Any] | None:
+        """Return the current public view of the order behind ``token``, or None."""
+        if not auth.is_well_formed_token(token):
+            return None
+        with self._lock:
+            return order_view(self.state, self.plant, token)
+
+    def knows_token(self, token: str) -> bool:
+        """Tell whether ``token`` belongs to an order."""
+        with self._lock:
+            return token in self.state.unit_by_token
+
+    def orders_to_watch(self, count: int) -> list[str]:
+        """Return tokens of unfinished orders nearest the start of their line, one line after another."""
+        with self._lock:
+            per_line = []
+            for line in self.plant.lines:
+                stations = self.state.lines[line.id].stations
+                codes = [code for station in stations.values() for code in (*station.queue, *station.units)]
+                per_line.append([self.state.units[code].tracking_token for code in codes])
+        picks = []
+        for rank in range(max(map(len, per_line), default=0)):
+            picks += [tokens[rank] for tokens in per_line if rank < len(tokens)]
+        return picks[:count]
+
+    # --- pushing ------------------------------------------------------------------------
+    def frame(self, room: str) -> dict[str, Any] | None:
+        """Return the frame for ``room`` now (None if the room's subject no longer exists)."""
+        kind, _, key = room.partition(":")
+        view = self.floor(key) if kind == "floor" else self.order(key)
+        if view is None:
+            return None
+        return {"epoch": self.epoch, "seq": self._seq[room], "view": view}
+
+    def flush(self) -> None:
+        """Emit one frame to every watched room whose view changed since the last flush."""
+        with self._lock:
+            lines, self._dirty_lines = self._dirty_lines, set()
+            units, self._dirty_units = self._dirty_units, set()
+            rooms = [auth.floor_room(line) for line in lines]
+            for code in units:
+                unit = self.state.units.get(code)
+                if unit is not None:
+                    rooms.append(auth.order_room(unit.tracking_token))
+            rooms = [room for room in rooms if self._watchers[room] > 0]
+            for room in rooms:
+                self._seq[room] += 1
+            frames = [(room, self.frame(room)) for room in rooms]
+        for room, frame in frames:
+            if frame is not None:
+                self.socketio.emit(room.partition(":")[0], frame, to=room)
+
+    # --- sockets ------------------------------------------------------------------------
+    def on_connect(self, sid: str, auth_payload: Any) -> bool:
+        """Admit a socket to the room its handshake allows and send it a snapshot."""
+        room = auth.room_for_socket(auth_payload, self.plant.has_line, self.knows_token)
+        if room is None:
+            return False
+        join_room(room, sid=sid)
+        with self._lock:
+            self._room_of_sid[sid] = room
+            self._watchers[room] += 1
+            frame = self.frame(room)
+        self.socketio.emit(room.partition(":")[0], frame, to=sid)
+        return True
+
+    def on_disconnect(self, sid: str) -> None:
+        """Forget a socket that went away."""
+        with self._lock:
+            room = self._room_of_sid.pop(sid, None)
+            if room is not None:
+                self._watchers[room] -= 1
+                if self._watchers[room] <= 0:
+                    del self._watchers[room]
+
+    def register_socket_handlers(self) -> None:
+        """Wire connect/disconnect of the default namespace to this object."""
+
+        @self.socketio.on("connect")
+        def _connect(auth_payload=None):
+            return self.on_connect(flask.request.sid, auth_payload)
+
+        @self.socketio.on("disconnect")
+        def _disconnect(*_reason):
+            self.on_disconnect(flask.request.sid)
+
+
+def current_live() -> LiveFactory:
+    """Return the LiveFactory of the Flask app handling this request."""
+    return flask.current_app.extensions[EXTENSION_KEY]

@@ -1,0 +1,120 @@
+"""The wired app in-process: HTTP routes, socket admission, snapshots and coalesced frames."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import create_app
+from config import Settings
+
+TOKEN_A = "tokenA-0123456789abcdef"
+TOKEN_B = "tokenB-0123456789abcdef"
+
+
+@pytest.fixture
+def factory(events):
+    factory = create_app(Settings(emulator=False))
+    factory.bus.publish_many([
+        events.placed(0, "UA", token=TOKEN_A), events.placed(0, "UB", token=TOKEN_B),
+        events.entered(1, "UA", "kitting"),
+    ])
+    factory.live.catch_up()
+    factory.live.flush()  # nobody watches yet: this only clears what changed
+    return factory
+
+
+def test_pages_answer(factory):
+    client = factory.dash_app.server.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/floor").status_code == 200
+    assert client.get(f"/track/{TOKEN_A}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/track/unknown-token-0123456789", "/track/x", "/track/%00%01", "/track/"
+                                  + "a" * 500, f"/track/{TOKEN_A}/extra"])
+def test_unknown_or_malformed_tokens_are_404(factory, path):
+    assert factory.dash_app.server.test_client().get(path).status_code == 404
+
+
+def _layout(factory, pathname, search=""):
+    """Call Dash's page router the way a browser does and return the rendered layout as text."""
+    client = factory.dash_app.server.test_client()
+    client.get("/")  # first request registers the router callback
+    router = next(cb for cb in client.get("/_dash-dependencies").get_json() if "_pages_content" in cb["output"])
+    body = {
+        "output": router["output"],
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                   {"id": "_pages_location", "property": "search", "value": search}],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    return json.dumps(response.get_json())
+
+
+def test_tracker_layout_shows_only_its_order(factory):
+    text = _layout(factory, f"/track/{TOKEN_A}")
+    assert "UA" in text and "Kitting" in text
+    assert "UB" not in text and TOKEN_B not in text
+
+
+def test_tracker_layout_for_unknown_token_is_not_found(factory):
+    text = _layout(factory, "/track/unknown-token-0123456789")
+    assert "Page not found" in text and "UA" not in text
+
+
+def test_floor_layout_lists_units_at_stations(factory):
+    text = _layout(factory, "/floor", "?line=ac1")
+    assert "UA" in text
+    assert "Page not found" in _layout(factory, "/floor", "?line=nope")
+
+
+def _socket(factory, auth):
+    return factory.socketio.test_client(factory.dash_app.server, auth=auth)
+
+
+def test_tracker_socket_gets_a_snapshot_then_only_its_own_frames(factory, events):
+    a = _socket(factory, {"view": "track", "token": TOKEN_A})
+    b = _socket(factory, {"view": "track", "token": TOKEN_B})
+    assert a.is_connected() and b.is_connected()
+    snapshot = a.get_received()
+    assert [m["name"] for m in snapshot] == ["order"]
+    assert snapshot[0]["args"][0]["view"]["current_station"] == "Kitting"
+    b.get_received()
+
+    factory.bus.publish_many([events.exited(2, "UA", "kitting"), events.entered(3, "UA", "sheet_metal")])
+    factory.live.catch_up()
+    factory.live.flush()
+    frames = a.get_received()
+    assert len(frames) == 1  # two events, one coalesced frame
+    frame = frames[0]["args"][0]
+    assert frame["view"]["current_station"] == "Sheet metal"
+    assert frame["seq"] > snapshot[0]["args"][0]["seq"] and frame["epoch"] == snapshot[0]["args"][0]["epoch"]
+    assert b.get_received() == []  # order B did not change: its viewers hear nothing
+
+
+def test_floor_socket_receives_line_frames(factory, events):
+    floor = _socket(factory, {"view": "floor", "line": "ac1"})
+    assert floor.get_received()[0]["args"][0]["view"]["line"]["id"] == "ac1"
+    factory.bus.publish(events.exited(2, "UA", "kitting"))
+    factory.live.catch_up()
+    factory.live.flush()
+    frame = floor.get_received()[0]["args"][0]
+    assert frame["view"]["stations"][1]["queue"] == 1
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"view": "track", "token": "unknown-token-0123456789"},
+                                  {"view": "floor", "line": "nope"}, {"view": "admin"}])
+def test_sockets_without_a_valid_room_are_refused(factory, auth):
+    assert not _socket(factory, auth).is_connected()
+
+
+def test_disconnect_stops_pushes_to_that_room(factory, events):
+    a = _socket(factory, {"view": "track", "token": TOKEN_A})
+    a.disconnect()
+    factory.bus.publish(events.exited(2, "UA", "kitting"))
+    factory.live.catch_up()
+    factory.live.flush()
+    assert factory.live._watchers == {}
