@@ -1,0 +1,68 @@
+"""A unit visibly moves on the floor screen and on its customer's tracker, in real Chromium."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from support import ROOT
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+pytestmark = pytest.mark.e2e
+
+
+def _serves_within(app, seconds):
+    deadline = app.started + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(app.base_url + "/floor", timeout=1).status_code == 200:
+                return True
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    return False
+
+
+def test_app_serves_both_pages_within_ten_seconds(live_app):
+    assert _serves_within(live_app, 10)
+    assert requests.get(live_app.tracking_urls[0], timeout=5).status_code == 200
+
+
+def test_a_unit_changes_station_on_the_floor(browser, live_app):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(live_app.base_url + "/floor?line=ac1")
+    page.wait_for_selector(".freshness.live", timeout=10_000)
+    chip = page.locator(".station-tile .unit-chip").first
+    unit = chip.get_attribute("title")
+    tile = page.locator(".station-tile", has=page.locator(f'.unit-chip[title="{unit}"]'))
+    before = tile.get_attribute("data-station")
+    page.wait_for_function(
+        """([unit, before]) => {
+             const chip = document.querySelector(`.unit-chip[title="${unit}"]`);
+             return !chip || chip.closest('.station-tile').dataset.station !== before;
+           }""",
+        arg=[unit, before], timeout=60_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "floor.png"))
+    page.close()
+
+
+def test_a_unit_changes_station_on_its_tracker(browser, live_app):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.goto(live_app.tracking_urls[0])
+    page.wait_for_selector(".freshness.live", timeout=10_000)
+    headline = page.locator("#track-headline")
+    first = headline.inner_text()
+    page.wait_for_function(
+        "(first) => document.querySelector('#track-headline').innerText !== first", arg=first, timeout=90_000)
+    assert page.locator(".step-done").count() >= 1
+    page.screenshot(path=str(SCREENSHOTS / "tracker.png"), full_page=True)
+    page.close()
+
+
+def test_unknown_tracking_link_shows_not_found(browser, live_app):
+    page = browser.new_page()
+    response = page.goto(live_app.base_url + "/track/AAAAAAAAAAAAAAAAAAAAAA")
+    assert response.status == 404
+    page.wait_for_selector("text=Page not found", timeout=10_000)
+    page.close()
