@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from streams.events import EVENT_TYPES, Event
+from streams.events import EVENT_TYPES, Event, Measurement
 
 SPEC_VERSION = "1.0"
 
@@ -47,8 +47,16 @@ def to_dict(event: Event) -> dict[str, Any]:
         "type": event.TYPE,
         "time": format_time(event.time),
         "datacontenttype": "application/json",
-        "data": {name: getattr(event, name) for name in event.data_fields()},
+        "data": {name: _encode(getattr(event, name)) for name in event.data_fields()},
     }
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, Measurement):
+        return {name: getattr(value, name) for name in Measurement.__dataclass_fields__}
+    return value
 
 
 def to_json(event: Event) -> str:
@@ -78,12 +86,17 @@ def from_dict(doc: Any) -> Event:
     unknown = set(data) - set(cls.data_fields())
     if unknown:
         raise DecodeError("unknown_field", ", ".join(sorted(unknown)))
+    values = {}
+    for name, value in data.items():
+        decode = _DECODERS.get(str(cls.__dataclass_fields__[name].type))
+        try:
+            values[name] = decode(value)
+        except (TypeError, ValueError) as exc:
+            raise DecodeError("bad_field_type", f"{name}: {exc}") from None
     try:
-        event = cls(id=doc["id"], source=doc["source"], time=time, **data)
+        return cls(id=doc["id"], source=doc["source"], time=time, **values)
     except TypeError as exc:
         raise DecodeError("missing_field", str(exc)) from None
-    _check_field_types(event)
-    return event
 
 
 def from_json(text: str | bytes) -> Event:
@@ -95,15 +108,63 @@ def from_json(text: str | bytes) -> Event:
     return from_dict(doc)
 
 
-def _check_field_types(event: Event) -> None:
-    """Reject values whose JSON type does not match the field's annotation."""
-    for name in event.data_fields():
-        value = getattr(event, name)
-        annotation = event.__dataclass_fields__[name].type
-        expected = {"str": str, "int": int, "float": (int, float), "dict[str, str]": dict}.get(str(annotation))
-        if expected is None:
-            continue
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise DecodeError("bad_field_type", f"{name} should be {annotation}")
-        if isinstance(value, dict) and not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            raise DecodeError("bad_field_type", f"{name} should map strings to strings")
+# One decoder per field annotation used in streams.events; each checks the JSON type strictly
+# (a bool is not a number, an int is a valid float) and returns the field's Python value.
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise TypeError("expected a string")
+    return v
+
+
+def _int(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise TypeError("expected an integer")
+    return v
+
+
+def _float(v: Any) -> float:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or v != v or v in (float("inf"), float("-inf")):
+        raise TypeError("expected a finite number")
+    return float(v)
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError("expected true or false")
+    return v
+
+
+def _optional(decode):
+    return lambda v: None if v is None else decode(v)
+
+
+def _str_map(v: Any) -> dict[str, str]:
+    if not isinstance(v, dict) or not all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()):
+        raise TypeError("expected an object of strings")
+    return dict(v)
+
+
+_MEASUREMENT_FIELDS = {"name": _str, "label": _str, "unit": _str, "value": _float,
+                       "lower": _optional(_float), "upper": _optional(_float), "passed": _bool}
+
+
+def _measurements(v: Any) -> tuple[Measurement, ...]:
+    if not isinstance(v, list):
+        raise TypeError("expected a list of measurements")
+    out = []
+    for item in v:
+        if not isinstance(item, dict) or set(item) != set(_MEASUREMENT_FIELDS):
+            raise TypeError(f"a measurement has exactly {sorted(_MEASUREMENT_FIELDS)}")
+        out.append(Measurement(**{k: decode(item[k]) for k, decode in _MEASUREMENT_FIELDS.items()}))
+    return tuple(out)
+
+
+_DECODERS = {
+    "str": _str,
+    "int": _int,
+    "float": _float,
+    "bool": _bool,
+    "str | None": _optional(_str),
+    "dict[str, str]": _str_map,
+    "tuple[Measurement, ...]": _measurements,
+}

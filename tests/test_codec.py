@@ -3,15 +3,64 @@ from datetime import timezone
 import pytest
 
 from streams import codec
+from streams import events as ev
 from streams.events import EVENT_TYPES
+from support import T0
+
+ENV = {"id": "x-1", "source": "/qingdao/ac1", "time": T0}
+MEASUREMENTS = (
+    ev.Measurement("leak_rate", "Refrigerant leak rate", "g/yr", 3.4, None, 3.0, False),
+    ev.Measurement("charge", "Refrigerant charge", "g", 801.0, 776.0, 824.0, True),
+)
+ONE_OF_EACH = [
+    ev.OrderPlaced(**ENV, order_id="SO-1", unit_code="U1", tracking_token="t" * 22, line_id="ac1",
+                   product="air_conditioner", options={"model": "AS12"}),
+    ev.StationEntered(**ENV, unit_code="U1", line_id="ac1", station_id="kitting", visit=2),
+    ev.StationWorkDone(**ENV, unit_code="U1", line_id="ac1", station_id="kitting", work_s=41.25, ideal_s=38.0),
+    ev.StationExited(**ENV, unit_code="U1", line_id="ac1", station_id="kitting"),
+    ev.QualityChecked(**ENV, unit_code="U1", line_id="ac1", station_id="leak_test", passed=False,
+                      measurements=MEASUREMENTS, defect_code="leak_rate_high"),
+    ev.ReworkRouted(**ENV, unit_code="U1", line_id="ac1", station_id="leak_test", defect_code="leak_rate_high",
+                    reenter_at="vacuum_charge"),
+    ev.UnitScrapped(**ENV, unit_code="U1", line_id="ac1", station_id="leak_test", defect_code="leak_rate_high"),
+    ev.UnitCompleted(**ENV, unit_code="U1", line_id="ac1"),
+    ev.UnitShipped(**ENV, unit_code="U1", line_id="ac1", shipment_id="AC1-T1", carrier="RRS Logistics",
+                   estimated_delivery="2026-03-04"),
+    ev.ChangeoverStarted(**ENV, line_id="ac1", station_id="vacuum_charge", option="model", from_choice="AS09",
+                         to_choice="AS18"),
+    ev.ChangeoverFinished(**ENV, line_id="ac1", station_id="vacuum_charge", duration_s=44.5),
+    ev.MachineDown(**ENV, line_id="ac1", station_id="brazing", machine=2, reason_code="TORCH", reason="Torch fault"),
+    ev.MachineUp(**ENV, line_id="ac1", station_id="brazing", machine=2, reason_code="TORCH", down_s=600.0),
+    ev.ShiftStarted(**ENV, line_id="ac1", shift="Early", planned_end="2026-03-02T06:00:00.000Z"),
+    ev.ShiftEnded(**ENV, line_id="ac1", shift="Early"),
+    ev.PlannedStopStarted(**ENV, line_id="ac1", kind="break", reason="Meal break", planned_s=1800.0),
+    ev.PlannedStopEnded(**ENV, line_id="ac1", kind="break"),
+]
 
 
-def test_every_event_type_round_trips(events):
-    samples = [events.placed(0, "U1"), events.entered(1, "U1", "kitting"),
-               events.exited(2, "U1", "kitting"), events.completed(3, "U1")]
-    assert {type(e) for e in samples} == set(EVENT_TYPES.values())
-    for event in samples:
+def test_every_event_type_round_trips():
+    assert {type(e) for e in ONE_OF_EACH} == set(EVENT_TYPES.values())
+    for event in ONE_OF_EACH:
         assert codec.from_json(codec.to_json(event)) == event
+
+
+def test_every_event_type_matches_its_json_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    from streams.schema import all_schemas
+
+    schemas = all_schemas()
+    for event in ONE_OF_EACH:
+        jsonschema.validate(codec.to_dict(event), schemas[event.TYPE])
+
+
+def test_measurements_are_checked_strictly():
+    doc = codec.to_dict(ONE_OF_EACH[4])
+    doc["data"]["measurements"][0]["value"] = "3.4"
+    with pytest.raises(codec.DecodeError, match="bad_field_type"):
+        codec.from_dict(doc)
+    doc["data"]["measurements"] = [{"name": "x"}]
+    with pytest.raises(codec.DecodeError, match="bad_field_type"):
+        codec.from_dict(doc)
 
 
 def test_envelope_is_cloudevents_1_0(events):
@@ -50,6 +99,12 @@ def test_time_is_parsed_to_utc():
      ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "extra": 1}}', "unknown_field"),
     ('{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
      ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": "1"}}',
+     "bad_field_type"),
+    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
+     ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": true}}',
+     "bad_field_type"),
+    ('{"specversion": "1.0", "type": "com.transparentfactory.station.changeover_finished.v1", "id": "1", "source": "/s",'
+     ' "time": "2026-03-02T08:00:00Z", "data": {"line_id": "ac1", "station_id": "k", "duration_s": NaN}}',
      "bad_field_type"),
 ])
 def test_invalid_input_names_its_reason(text, reason):
