@@ -23,6 +23,7 @@ class Station:
     cycle_s: float  # mean processing time of the base variant, seconds
     machines: int  # identical machines working in parallel
     buffer: int  # places in the queue in front of this station
+    sim: dict[str, Any] = field(default_factory=dict, compare=False)  # emulator-only keys, see line_emulator.params
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Product:
     name: str
     unit_prefix: str
     options: tuple[Option, ...]
+    checks: dict[str, Any] = field(default_factory=dict, compare=False)  # quality checks, see line_emulator.params
 
     def choice_label(self, option_id: str, choice_id: str) -> tuple[str, str]:
         """Return the human labels (option, choice) for a configured option."""
@@ -161,6 +163,7 @@ def _station(line_id: str, raw: dict[str, Any]) -> Station:
         cycle_s=float(_require(raw, "cycle_s", where)),
         machines=int(raw.get("machines", 1)),
         buffer=int(raw.get("buffer", 4)),
+        sim={k: v for k, v in raw.items() if k in ("breakdown", "changeover", "gate")},
     )
     if station.cycle_s <= 0 or station.machines < 1 or station.buffer < 0:
         raise LayoutError(f"{where}: cycle_s must be > 0, machines >= 1, buffer >= 0")
@@ -185,4 +188,5 @@ def _product(pid: str, raw: dict[str, Any]) -> Product:
         name=str(raw.get("name", pid)),
         unit_prefix=str(raw.get("unit_prefix", pid[:2].upper())),
         options=tuple(options),
+        checks=dict(raw.get("checks") or {}),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import random
 import re
 import sys
@@ -81,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
             run_paced(model, args.speed, stop)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's exit-time flush from
+        # raising the same error again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     finally:
         if out is not sys.stdout:
             out.close()

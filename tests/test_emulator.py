@@ -1,28 +1,32 @@
-"""The simulated plant: reproducible, conserving units, respecting flow order and options."""
+"""The simulated plant: reproducible, conserving units, respecting flow order, calendar and queueing theory."""
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from datetime import datetime, timezone
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from factory.layout import parse_plant
 from line_emulator.__main__ import main as emulator_main
 from line_emulator.__main__ import parse_duration
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast
 from streams import codec
-from streams.events import OrderPlaced, StationEntered, StationExited, UnitCompleted
+from streams import events as ev
 
-START = datetime(2026, 3, 2, 6, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 0, tzinfo=timezone.utc)  # 08:00 in the plant (UTC+8): the early shift
 
 
 @pytest.fixture(scope="module")
 def run_8h(plant):
     out = []
-    model = PlantModel(plant, out.append, START, seed=11)
-    run_fast(model, 8 * 3600)
+    run_fast(PlantModel(plant, out.append, START, seed=11), 8 * 3600)
     return out
+
+
+def of(events, cls):
+    return [e for e in events if isinstance(e, cls)]
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
@@ -42,11 +46,21 @@ def test_different_seeds_differ(plant):
     assert runs[0] != runs[1]
 
 
-def test_every_event_decodes_and_ids_are_unique(run_8h):
+def test_every_event_passes_its_schema_and_ids_are_unique(run_8h):
+    jsonschema = pytest.importorskip("jsonschema")
+    from streams.schema import all_schemas
+
+    schemas = {t: jsonschema.Draft202012Validator(s) for t, s in all_schemas().items()}
     keys = [(e.source, e.id) for e in run_8h]
     assert len(keys) == len(set(keys))
-    for event in run_8h[:2000]:
-        assert codec.from_json(codec.to_json(event)) == event
+    per_type = Counter()
+    for event in run_8h:
+        per_type[event.TYPE] += 1
+        if per_type[event.TYPE] > 300:  # a sample of the frequent types keeps this test quick
+            continue
+        doc = codec.to_dict(event)
+        schemas[doc["type"]].validate(doc)
+        assert codec.from_dict(doc) == event
 
 
 def test_time_never_decreases_within_a_source(run_8h):
@@ -56,41 +70,145 @@ def test_time_never_decreases_within_a_source(run_8h):
         last[event.source] = event.time
 
 
+def test_the_run_shows_every_kind_of_happening(run_8h):
+    kinds = Counter(type(e).__name__ for e in run_8h)
+    for name in ("OrderPlaced", "StationEntered", "StationWorkDone", "StationExited", "QualityChecked",
+                 "ReworkRouted", "UnitCompleted", "UnitShipped", "ChangeoverStarted", "ChangeoverFinished",
+                 "MachineDown", "MachineUp", "ShiftStarted", "PlannedStopStarted", "PlannedStopEnded"):
+        assert kinds[name] > 0, name
+
+
 def test_units_are_conserved(run_8h):
-    placed = {e.unit_code for e in run_8h if isinstance(e, OrderPlaced)}
-    started = {e.unit_code for e in run_8h if isinstance(e, StationEntered)}
-    completed = [e.unit_code for e in run_8h if isinstance(e, UnitCompleted)]
-    assert len(completed) == len(set(completed)) and set(completed) <= started <= placed
-    wip = started - set(completed)
+    placed = {e.unit_code for e in of(run_8h, ev.OrderPlaced)}
+    started = {e.unit_code for e in of(run_8h, ev.StationEntered)}
+    completed = [e.unit_code for e in of(run_8h, ev.UnitCompleted)]
+    scrapped = [e.unit_code for e in of(run_8h, ev.UnitScrapped)]
+    finished = completed + scrapped
+    assert len(finished) == len(set(finished)) and set(finished) <= started <= placed
+    wip = started - set(finished)
     waiting = placed - started
-    assert len(placed) == len(completed) + len(wip) + len(waiting)
-    assert len(completed) > 900  # three lines of roughly 45 units an hour over 8 hours
+    assert len(placed) == len(completed) + len(scrapped) + len(wip) + len(waiting)
+    assert len(completed) > 700  # three lines of 35-50 units an hour over 8 hours
 
 
-def test_units_visit_stations_in_flow_order(plant, run_8h):
-    visits = defaultdict(list)
+def test_units_follow_flow_order_through_rework_loops(plant, run_8h):
+    expected_next = {}
+    line_of = {e.unit_code: plant.line(e.line_id) for e in of(run_8h, ev.OrderPlaced)}
+    reworked = 0
     for event in run_8h:
-        if isinstance(event, (StationEntered, StationExited)):
-            visits[event.unit_code].append((type(event).__name__, event.station_id))
-    for unit, seen in visits.items():
-        line = plant.line(next(e.line_id for e in run_8h if getattr(e, "unit_code", None) == unit))
-        expected = [(kind, s.id) for s in line.stations for kind in ("StationEntered", "StationExited")]
-        assert seen == expected[: len(seen)], unit
+        unit = getattr(event, "unit_code", None)
+        if unit is None:
+            continue
+        stations = [s.id for s in line_of[unit].stations]
+        if isinstance(event, ev.StationEntered):
+            assert event.station_id == stations[expected_next.get(unit, 0)], unit
+        elif isinstance(event, ev.StationExited):
+            expected_next[unit] = stations.index(event.station_id) + 1
+        elif isinstance(event, ev.ReworkRouted):
+            expected_next[unit] = stations.index(event.reenter_at)
+            reworked += 1
+        elif isinstance(event, ev.UnitCompleted):
+            assert expected_next[unit] == len(stations)
+    assert reworked > 0
+
+
+def test_a_failed_gate_sends_the_unit_back_with_the_next_visit_number(run_8h):
+    routed = of(run_8h, ev.ReworkRouted)[0]
+    after = [e for e in run_8h if getattr(e, "unit_code", None) == routed.unit_code and e.time >= routed.time]
+    entered = next(e for e in after if isinstance(e, ev.StationEntered))
+    assert entered.station_id == routed.reenter_at and entered.visit == 2
+    failed = [e for e in of(run_8h, ev.QualityChecked) if not e.passed]
+    assert all(e.defect_code and any(not m.passed for m in e.measurements) for e in failed)
+    assert all(e.defect_code is None and all(m.passed for m in e.measurements)
+               for e in of(run_8h, ev.QualityChecked) if e.passed)
 
 
 def test_options_add_work_where_the_factory_file_says(run_8h):
-    """Smart Wi-Fi adds 18 s at wiring (factory.yaml): time at wiring must show it."""
-    wifi = {e.unit_code: e.options["wifi"] == "wifi" for e in run_8h if isinstance(e, OrderPlaced) and e.line_id == "ac1"}
-    entered = {}
-    spent = {True: [], False: []}
-    for event in run_8h:
-        if getattr(event, "station_id", None) == "wiring" and event.line_id == "ac1":
-            if isinstance(event, StationEntered):
-                entered[event.unit_code] = event.time
-            elif isinstance(event, StationExited):
-                spent[wifi[event.unit_code]].append((event.time - entered[event.unit_code]).total_seconds())
-    gap = statistics.median(spent[True]) - statistics.median(spent[False])
-    assert 12 < gap < 24, gap
+    """Smart Wi-Fi adds 18 s at wiring (factory.yaml): processing times must show it."""
+    wifi = {e.unit_code: e.options["wifi"] == "wifi" for e in of(run_8h, ev.OrderPlaced) if e.line_id == "ac1"}
+    work = {True: [], False: []}
+    for e in of(run_8h, ev.StationWorkDone):
+        if e.line_id == "ac1" and e.station_id == "wiring":
+            work[wifi[e.unit_code]].append(e.work_s)
+            assert e.ideal_s == (48 + 18 if wifi[e.unit_code] else 48)
+    gap = statistics.mean(work[True]) - statistics.mean(work[False])
+    assert 14 < gap < 22, gap
+
+
+def test_no_work_starts_during_a_planned_stop(run_8h):
+    stops = defaultdict(list)
+    open_since = {}
+    for e in run_8h:
+        if isinstance(e, ev.PlannedStopStarted):
+            open_since[e.line_id] = e.time
+        elif isinstance(e, ev.PlannedStopEnded) and e.line_id in open_since:
+            stops[e.line_id].append((open_since.pop(e.line_id), e.time))
+    assert sum(map(len, stops.values())) >= 6  # maintenance + short break + meal break per line
+    for e in of(run_8h, ev.StationWorkDone):
+        start = e.time - timedelta(seconds=e.work_s)
+        for begin, end in stops[e.line_id]:
+            assert not (begin + timedelta(milliseconds=5) < start < end - timedelta(milliseconds=5)), e
+
+
+def test_breakdowns_alternate_down_and_up_per_machine(run_8h):
+    down_at = {}
+    for e in run_8h:
+        if isinstance(e, ev.MachineDown):
+            key = (e.line_id, e.station_id, e.machine)
+            assert key not in down_at
+            down_at[key] = e.time
+        elif isinstance(e, ev.MachineUp):
+            began = down_at.pop((e.line_id, e.station_id, e.machine))
+            assert abs((e.time - began).total_seconds() - e.down_s) < 0.01
+
+
+def test_trucks_carry_completed_units_within_capacity(run_8h):
+    completed_at = {e.unit_code: e.time for e in of(run_8h, ev.UnitCompleted)}
+    loads = Counter()
+    for e in of(run_8h, ev.UnitShipped):
+        assert completed_at[e.unit_code] <= e.time
+        assert e.estimated_delivery > e.time.date().isoformat()
+        loads[e.shipment_id] += 1
+    assert loads and max(loads.values()) <= 24
+
+
+def _one_station_plant(cycle_cv: float, load: float, **simulation):
+    return parse_plant({
+        "site": {"id": "lab"},
+        "products": {"p": {}},
+        "lines": [{"id": "l1", "product": "p", "stations": [{"id": "s1", "cycle_s": 60, "buffer": 0}]}],
+        "simulation": {"cycle_cv": cycle_cv, "load_factor": load, **simulation},
+    })
+
+
+def test_one_exponential_station_matches_m_m_1_time_in_system():
+    """λ = 0.5 μ with μ = 1/60 s: mean time in system W = 1 / (μ − λ) = 120 s (within 5 %)."""
+    placed, left = {}, []
+    out = []
+
+    def collect(e):
+        if isinstance(e, ev.OrderPlaced):
+            placed[e.unit_code] = e.time
+        elif isinstance(e, ev.StationExited):
+            left.append((e.time - placed[e.unit_code]).total_seconds())
+
+    run_fast(PlantModel(_one_station_plant(1.0, 0.5), collect, START, seed=3), 40_000 * 120)
+    del out
+    warm = len(left) // 20  # drop the empty-system start
+    w = statistics.mean(left[warm:])
+    assert len(left) > 30_000
+    assert abs(w - 120) / 120 < 0.05, w
+
+
+def test_orders_follow_the_daily_pattern():
+    pattern = [1] * 12 + [4] * 12  # four times as many orders in the afternoon and evening
+    plant = _one_station_plant(0.1, 0.5, order_pattern=pattern)
+    hours = Counter()
+    run_fast(PlantModel(plant, lambda e: isinstance(e, ev.OrderPlaced) and hours.update([e.time.hour]), START, seed=1),
+             4 * 86400)
+    morning = sum(hours[h] for h in range(12))
+    evening = sum(hours[h] for h in range(12, 24))
+    assert 3.2 < evening / morning < 4.8
 
 
 @pytest.mark.parametrize("text, seconds", [("90s", 90), ("30m", 1800), ("8h", 28800), ("2d", 172800), ("45", 45)])
