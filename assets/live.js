@@ -41,11 +41,6 @@
     return outputs.map(function (o) { return values[o.id.station]; });
   }
 
-  var STATUS_TEXT = {
-    ordered: "Order received, waiting to start",
-    in_production: "Being built",
-    completed: "Built, tested and packed"
-  };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tf: {
@@ -65,7 +60,7 @@
                 String(frame.view.wip), String(frame.view.completed)];
       },
 
-      applyOrderFrame: function (frame) {
+      applyOrderFrame: function (frame, texts) {
         if (!frame || isStale("order", frame)) { return NO_UPDATE(); }
         var outs = window.dash_clientside.callback_context.outputs_list;
         var classes = {}, times = {};
@@ -74,9 +69,9 @@
           times[s.id] = s.entered ? localTime(s.entered) + (s.exited ? " – " + localTime(s.exited) : "") : "";
         });
         var v = frame.view;
-        // Same wording as dashboard/components/order_timeline.py:headline.
-        var head = v.current_station ? "Now at: " + v.current_station
-                 : v.waiting_for ? "Next: " + v.waiting_for : STATUS_TEXT[v.status];
+        // Same choice as dashboard/components/order_timeline.py:headline, with its texts.
+        var head = v.current_station ? texts.at.replace("{}", v.current_station)
+                 : v.waiting_for ? texts.next.replace("{}", v.waiting_for) : texts[v.status];
         return [byStation(outs[0], classes), byStation(outs[1], times), head];
       },
 

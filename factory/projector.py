@@ -10,7 +10,9 @@ from __future__ import annotations
 from functools import singledispatch
 
 from factory.state import FactoryState, UnitState, Visit
-from streams.events import Event, OrderPlaced, StationEntered, StationExited, UnitCompleted
+from streams.events import (
+    Event, OrderPlaced, ReworkRouted, StationEntered, StationExited, UnitCompleted, UnitScrapped, UnitShipped,
+)
 
 
 def apply(state: FactoryState, event: Event) -> FactoryState:
@@ -56,6 +58,7 @@ def _(event: StationEntered, state: FactoryState) -> None:
     if visit.entered is not None:
         return  # duplicate
     visit.entered = event.time
+    unit.in_rework = False
     if visit.exited is None:
         _move(state, unit, event.station_id)
 
@@ -83,6 +86,37 @@ def _(event: UnitCompleted, state: FactoryState) -> None:
     _move(state, unit, None)
     _enqueue(state, unit, None)
     state.lines[unit.line_id].completed += 1
+
+
+@_apply.register
+def _(event: ReworkRouted, state: FactoryState) -> None:
+    unit = state.units.get(event.unit_code)
+    if unit is None or unit.scrapped_at is not None:
+        return
+    if unit.station_id is None or unit.station_id == event.station_id:  # not re-entered the line yet
+        _move(state, unit, None)
+        _enqueue(state, unit, None)
+        unit.in_rework = True
+    unit.rework_ids.add(f"{event.source} {event.id}")
+
+
+@_apply.register
+def _(event: UnitScrapped, state: FactoryState) -> None:
+    unit = state.units.get(event.unit_code)
+    if unit is None or unit.scrapped_at is not None:
+        return
+    unit.scrapped_at = event.time
+    unit.in_rework = False
+    _move(state, unit, None)
+    _enqueue(state, unit, None)
+
+
+@_apply.register
+def _(event: UnitShipped, state: FactoryState) -> None:
+    unit = state.units.get(event.unit_code)
+    if unit is None:
+        return
+    unit.shipped_at, unit.carrier, unit.estimated_delivery = event.time, event.carrier, event.estimated_delivery
 
 
 def _visit(unit: UnitState, station_id: str, number: int) -> Visit:

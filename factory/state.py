@@ -31,12 +31,29 @@ class UnitState:
     queued_for: str | None = None  # the station whose queue the unit waits in, if any
     visits: list[Visit] = field(default_factory=list)
     completed_at: datetime | None = None
+    scrapped_at: datetime | None = None
+    in_rework: bool = False  # in the repair bay after a failed quality gate
+    rework_ids: set[str] = field(default_factory=set)  # ids of ReworkRouted events: a redelivery counts once
+    shipped_at: datetime | None = None
+    carrier: str | None = None
+    estimated_delivery: str | None = None  # YYYY-MM-DD
+
+    @property
+    def reworks(self) -> int:
+        """Return how many times the unit was sent to the repair bay."""
+        return len(self.rework_ids)
 
     @property
     def status(self) -> str:
-        """Return ``ordered``, ``in_production`` or ``completed``."""
+        """Return ``ordered``, ``in_production``, ``in_rework``, ``completed``, ``shipped`` or ``scrapped``."""
+        if self.scrapped_at is not None:
+            return "scrapped"
+        if self.shipped_at is not None:
+            return "shipped"
         if self.completed_at is not None:
             return "completed"
+        if self.in_rework:
+            return "in_rework"
         return "in_production" if self.visits else "ordered"
 
 

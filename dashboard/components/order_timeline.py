@@ -10,17 +10,25 @@ from dashboard import ids
 STATUS_TEXT = {
     "ordered": "Order received, waiting to start",
     "in_production": "Being built",  # shown only between events that name a station
-    "completed": "Built, tested and packed",
+    "in_rework": "Back for a re-check after a test",
+    "completed": "Built, tested and loaded",
+    "shipped": "On its way to you",
+    "scrapped": "Did not pass its final tests",
 }
+
+
+# Sent to the browser with the page (assets/live.js words live updates with these), so the
+# wording lives here only.
+HEADLINE_TEXT = {"at": "Now at: {}", "next": "Next: {}", **STATUS_TEXT}
 
 
 def headline(view: dict[str, Any]) -> str:
     """Return the one-line status shown above the stepper."""
     if view["current_station"]:
-        return f"Now at: {view['current_station']}"
+        return HEADLINE_TEXT["at"].format(view["current_station"])
     if view["waiting_for"]:
-        return f"Next: {view['waiting_for']}"
-    return STATUS_TEXT[view["status"]]
+        return HEADLINE_TEXT["next"].format(view["waiting_for"])
+    return HEADLINE_TEXT[view["status"]]
 
 
 def configuration_card(view: dict[str, Any]) -> html.Div:

@@ -3,12 +3,12 @@
 Reached only through the unguessable token; it renders nothing but that order's view.
 """
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, clientside_callback, html
+from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 from dash_socketio import DashSocketIO
 
 from dashboard import ids
 from dashboard.components.not_found import not_found
-from dashboard.components.order_timeline import configuration_card, headline, stepper
+from dashboard.components.order_timeline import HEADLINE_TEXT, configuration_card, headline, stepper
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path_template="/track/<token>", title="Your order · Transparent Factory")
@@ -24,6 +24,7 @@ def layout(token=None, **_query):
         children=[
             DashSocketIO(id=ids.TRACK_SOCKET, eventNames=["order"],
                          options={"auth": {"view": "track", "token": token}}),
+            dcc.Store(id=ids.TRACK_TEXTS, data=HEADLINE_TEXT),
             html.H1(headline(view), id=ids.TRACK_HEADLINE),
             html.Div("Connecting…", id=ids.TRACK_STATUS, className="freshness"),
             configuration_card(view),
@@ -38,6 +39,7 @@ clientside_callback(
     Output({"type": ids.TRACK_STEP_TIME, "station": ALL}, "children"),
     Output(ids.TRACK_HEADLINE, "children"),
     Input(ids.TRACK_SOCKET, "data-order"),
+    State(ids.TRACK_TEXTS, "data"),
     prevent_initial_call=True,
 )
 
