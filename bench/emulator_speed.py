@@ -1,0 +1,96 @@
+"""How many times faster than real time the emulator runs the default plant, every event encoded.
+
+Baselines in the same process, so ratios survive a noisy machine: the same plant with encoding
+switched off (what JSON costs), and a bare SimPy 10-station tandem line (what the engine alone
+does with one resource request and one timeout per station visit). Reports medians of --repeat
+runs, in CPU seconds of this process (one core).
+
+    python bench/emulator_speed.py [--hours 8] [--repeat 5]
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import simpy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from factory.layout import load_plant  # noqa: E402
+from line_emulator.model import PlantModel  # noqa: E402
+from line_emulator.runner import run_fast  # noqa: E402
+from streams.codec import to_json  # noqa: E402
+
+
+def plant_run(hours: float, seed: int, encode: bool = True) -> tuple[float, int]:
+    """Run the default plant as fast as possible; return (CPU s, events)."""
+    plant = load_plant(ROOT / "factory.yaml")
+    count = 0
+
+    def emit(event):
+        nonlocal count
+        if encode:
+            to_json(event)
+        count += 1
+
+    model = PlantModel(plant, emit, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=seed)
+    started = time.process_time()
+    run_fast(model, hours * 3600)
+    return time.process_time() - started, count
+
+
+def bare_simpy_run(hours: float, seed: int) -> float:
+    """A 10-station line in bare SimPy (60 s stations, arrivals at 85 % load); return CPU s."""
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    stations = [simpy.Resource(env, 1) for _ in range(10)]
+
+    def unit():
+        for st in stations:
+            with st.request() as req:
+                yield req
+                yield env.timeout(rng.expovariate(1 / 60))
+
+    def source():
+        while True:
+            yield env.timeout(rng.expovariate(0.85 / 60))
+            env.process(unit())
+
+    env.process(source())
+    started = time.process_time()
+    env.run(until=hours * 3600)
+    return time.process_time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=8.0, help="simulated hours per run")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    sim_s = args.hours * 3600
+    plant_x, raw_x, bare_x, rates = [], [], [], []
+    for i in range(args.repeat):
+        cpu, events = plant_run(args.hours, seed=i)
+        plant_x.append(sim_s / cpu)
+        rates.append(events / cpu)
+        raw_x.append(sim_s / plant_run(args.hours, seed=i, encode=False)[0])
+        bare_x.append(sim_s / bare_simpy_run(args.hours, seed=i))
+    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+          f"SimPy {simpy.__version__}")
+    print(f"default plant (3 lines, every event JSON-encoded): {events} events per run")
+    print(f"  median {statistics.median(plant_x):,.0f}x real time, {statistics.median(rates):,.0f} events/s "
+          f"(runs: {', '.join(f'{x:,.0f}' for x in plant_x)})")
+    print(f"same plant without encoding: median {statistics.median(raw_x):,.0f}x real time "
+          f"(encoding costs {1 - statistics.median(plant_x) / statistics.median(raw_x):.0%} of the run)")
+    print(f"bare SimPy 10-station line (60 s stations): median {statistics.median(bare_x):,.0f}x real time")
+
+
+if __name__ == "__main__":
+    main()
