@@ -49,11 +49,12 @@ def _port(text: str) -> int:
     return value
 
 
-def _timestamp(text: str) -> datetime:
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 time for a flag; a time without a zone is taken as UTC."""
     try:
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from None
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, default=env.get("CONFIG", ROOT / "factory.yaml", Path),
                         help="factory file describing sites, lines, stations and products "
                         "(default factory.yaml)")
-    parser.add_argument("--start", type=_timestamp, default=env.get("START", None, _timestamp),
+    parser.add_argument("--start", type=parse_timestamp, default=env.get("START", None, parse_timestamp),
                         help="simulation clock when the app starts, ISO 8601 (default: now)")
     parser.add_argument("--warmup", type=float, default=env.get("WARMUP_S", None, float), dest="warmup_s",
                         metavar="SECONDS",

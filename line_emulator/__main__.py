@@ -16,6 +16,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from config import parse_timestamp
 from factory.layout import LayoutError, load_plant
 from line_emulator.model import PlantModel
 from line_emulator.orders import random_token
@@ -34,14 +35,6 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
-def _start(text: str) -> datetime:
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 def seeded_tokens(seed: int):
     """Return a token source that repeats for the same seed (reproducible test data only)."""
     rng = random.Random(f"{seed}:tracking-tokens")
@@ -55,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="random seed; same seed and start give identical output")
     parser.add_argument("--duration", type=parse_duration, default=parse_duration("8h"),
                         help="simulated time to run, e.g. 90s, 30m, 8h, 2d (default 8h)")
-    parser.add_argument("--start", type=_start, default=None,
+    parser.add_argument("--start", type=parse_timestamp, default=None,
                         help="simulation clock at the start, ISO 8601 (default: 2026-01-05T06:00Z with --seed, else now)")
     parser.add_argument("--fast", action="store_true", help="run as fast as possible instead of paced")
     parser.add_argument("--speed", type=float, default=10.0, help="paced mode: simulated seconds per real second")
