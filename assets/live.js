@@ -44,20 +44,23 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tf: {
-      applyFloorFrame: function (frame) {
+      applyFloorFrame: function (frame, labels) {
         if (!frame || isStale("floor", frame)) { return NO_UPDATE(); }
         var outs = window.dash_clientside.callback_context.outputs_list;
-        var units = {}, queues = {}, stationOf = {};
+        var units = {}, queues = {}, classes = {}, statuses = {}, stationOf = {};
         frame.view.stations.forEach(function (s) {
           units[s.id] = s.units.map(function (code) {
             stationOf[code] = s.id;
             return chip(code, lastStationOf[code] !== undefined && lastStationOf[code] !== s.id);
           });
           queues[s.id] = String(s.queue);
+          // Same as dashboard/components/station_tile.py: tile_class and status_text.
+          classes[s.id] = "station-tile state-" + s.status;
+          statuses[s.id] = labels[s.status] + (s.status === "down" && s.down_reason ? ": " + s.down_reason : "");
         });
         lastStationOf = stationOf;
-        return [byStation(outs[0], units), byStation(outs[1], queues),
-                String(frame.view.wip), String(frame.view.completed)];
+        return [byStation(outs[0], units), byStation(outs[1], queues), byStation(outs[2], classes),
+                byStation(outs[3], statuses), String(frame.view.wip), String(frame.view.completed)];
       },
 
       applyOrderFrame: function (frame, texts) {

@@ -4,8 +4,11 @@ FLOOR_SOCKET = "floor-socket"
 FLOOR_STATUS = "floor-status"
 FLOOR_WIP = "floor-wip"
 FLOOR_COMPLETED = "floor-completed"
+FLOOR_TEXTS = "floor-texts"
 STATION_UNITS = "station-units"  # pattern id type: {"type": STATION_UNITS, "station": <station id>}
 STATION_QUEUE = "station-queue"
+STATION_TILE = "station-tile"
+STATION_STATUS = "station-status"
 
 TRACK_SOCKET = "track-socket"
 TRACK_STATUS = "track-status"
@@ -23,6 +26,16 @@ def station_units(station_id) -> dict:
 def station_queue(station_id) -> dict:
     """Return the id of the queue counter of a station tile."""
     return {"type": STATION_QUEUE, "station": station_id}
+
+
+def station_tile(station_id) -> dict:
+    """Return the id of a station tile (its class carries the station's state)."""
+    return {"type": STATION_TILE, "station": station_id}
+
+
+def station_status(station_id) -> dict:
+    """Return the id of the state label of a station tile."""
+    return {"type": STATION_STATUS, "station": station_id}
 
 
 def track_step(station_id) -> dict:

@@ -9,24 +9,111 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from factory.state import FactoryState, UnitState, Visit
+from factory.state import FactoryState, LineState, StationState, UnitState, Visit
 from streams.events import (
-    Event, OrderPlaced, ReworkRouted, StationEntered, StationExited, UnitCompleted, UnitScrapped, UnitShipped,
+    ChangeoverFinished, ChangeoverStarted, Event, MachineDown, MachineUp, OrderPlaced, PlannedStopEnded,
+    PlannedStopStarted, ReworkRouted, ShiftEnded, ShiftStarted, StationEntered, StationExited, StationWorkDone,
+    UnitCompleted, UnitScrapped, UnitShipped,
 )
 
 
 def apply(state: FactoryState, event: Event) -> FactoryState:
     """Fold one event into ``state`` and return it."""
     _apply(event, state)
+    line = state.lines.get(getattr(event, "line_id", None))
+    if line is not None:
+        station_id = getattr(event, "station_id", None)
+        touched = [line.stations[station_id]] if station_id in line.stations else line.stations.values()
+        for station in touched:
+            _refresh_status(line, station, event)
     state.events_applied += 1
     if state.last_event_time is None or event.time > state.last_event_time:
         state.last_event_time = event.time
     return state
 
 
+def station_status(line: LineState, station: StationState) -> str:
+    """Return what a station is doing, most urgent first.
+
+    down (a machine broken) > idle (line in a planned stop or out of shift: units on stations
+    wait for it to reopen) > changeover > running (a unit in work) > blocked (only finished
+    units that cannot move on) > starved (open, nothing to work on).
+    """
+    if station.machines_down:
+        return "down"
+    if not line.in_shift or line.planned_stop is not None:
+        return "idle"
+    if station.in_changeover:
+        return "changeover"
+    if any(unit not in station.work_done for unit in station.units):
+        return "running"
+    if station.units:
+        return "blocked"
+    return "starved"
+
+
+def _refresh_status(line: LineState, station: StationState, event: Event) -> None:
+    status = station_status(line, station)
+    if status != station.status or station.since is None:
+        station.status, station.since = status, event.time
+
+
 @singledispatch
 def _apply(event: Event, state: FactoryState) -> None:
     """Events this projection does not use change nothing."""
+
+
+@_apply.register
+def _(event: StationWorkDone, state: FactoryState) -> None:
+    station = _station(state, event)
+    if station is not None and event.unit_code in station.units:
+        station.work_done.add(event.unit_code)
+
+
+@_apply.register
+def _(event: MachineDown, state: FactoryState) -> None:
+    station = _station(state, event)
+    if station is not None:
+        station.machines_down.add(event.machine)
+        station.down_reason = event.reason
+
+
+@_apply.register
+def _(event: MachineUp, state: FactoryState) -> None:
+    station = _station(state, event)
+    if station is not None:
+        station.machines_down.discard(event.machine)
+        if not station.machines_down:
+            station.down_reason = None
+
+
+@_apply.register(ChangeoverStarted)
+@_apply.register(ChangeoverFinished)
+def _(event, state: FactoryState) -> None:
+    station = _station(state, event)
+    if station is not None:
+        station.in_changeover = isinstance(event, ChangeoverStarted)
+
+
+@_apply.register(ShiftStarted)
+@_apply.register(ShiftEnded)
+def _(event, state: FactoryState) -> None:
+    line = state.lines.get(event.line_id)
+    if line is not None:
+        line.in_shift = isinstance(event, ShiftStarted)
+
+
+@_apply.register(PlannedStopStarted)
+@_apply.register(PlannedStopEnded)
+def _(event, state: FactoryState) -> None:
+    line = state.lines.get(event.line_id)
+    if line is not None:
+        line.planned_stop = event.reason if isinstance(event, PlannedStopStarted) else None
+
+
+def _station(state: FactoryState, event) -> StationState | None:
+    line = state.lines.get(event.line_id)
+    return line.stations.get(event.station_id) if line is not None else None
 
 
 @_apply.register
@@ -153,6 +240,7 @@ def _move(state: FactoryState, unit: UnitState, station_id: str | None) -> None:
         _enqueue(state, unit, None)
     if unit.station_id is not None and unit.unit_code in stations[unit.station_id].units:
         stations[unit.station_id].units.remove(unit.unit_code)
+        stations[unit.station_id].work_done.discard(unit.unit_code)
     unit.station_id = station_id
     if station_id is not None:
         stations[station_id].units.append(unit.unit_code)

@@ -62,6 +62,12 @@ class StationState:
     station_id: str
     units: list[str] = field(default_factory=list)  # unit codes at the station, in order of entry
     queue: list[str] = field(default_factory=list)  # unit codes waiting in front of it, first in line first
+    work_done: set[str] = field(default_factory=set)  # units finished here but not yet let go (blocking)
+    machines_down: set[int] = field(default_factory=set)
+    down_reason: str | None = None  # reason text of the latest breakdown still open
+    in_changeover: bool = False
+    status: str = "idle"  # see factory.projector.station_status
+    since: datetime | None = None  # when ``status`` last changed
 
 
 @dataclass
@@ -69,6 +75,8 @@ class LineState:
     line_id: str
     stations: dict[str, StationState]
     completed: int = 0
+    in_shift: bool = True  # a stream without calendar events is taken as always scheduled
+    planned_stop: str | None = None  # reason of the planned stop under way, if any
 
 
 @dataclass

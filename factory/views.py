@@ -28,6 +28,9 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any
             "name": s.name,
             "units": list(line_state.stations[s.id].units),
             "queue": len(line_state.stations[s.id].queue),
+            "status": line_state.stations[s.id].status,
+            "since": _iso(line_state.stations[s.id].since),
+            "down_reason": line_state.stations[s.id].down_reason,
         }
         for s in line.stations
     ]
@@ -37,6 +40,8 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any
         "stations": stations,
         "wip": sum(len(s["units"]) + s["queue"] for s in stations[1:]) + len(stations[0]["units"]),
         "completed": line_state.completed,
+        "planned_stop": line_state.planned_stop,
+        "in_shift": line_state.in_shift,
     }
 
 

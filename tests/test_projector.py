@@ -108,3 +108,47 @@ def test_random_redelivery_of_an_emulator_run_is_harmless(plant):
         if rng.random() < 0.1:
             redelivered.append(event)
     assert _summary(fold(plant, redelivered)) == _summary(fold(plant, out))
+
+
+def _status(state, station):
+    s = state.lines["ac1"].stations[station]
+    return s.status, s.since.strftime("%H:%M") if s.since else None
+
+
+def test_station_states_follow_work_blocking_stops_breakdowns_and_setups(plant, events):
+    from streams import events as ev
+
+    def line_event(cls, minute, **data):
+        return cls(**events._env(minute), line_id="ac1", **data)
+
+    state = fold(plant, [events.placed(0, "U1"), events.entered(1, "U1", "kitting")])
+    assert _status(state, "kitting") == ("running", "08:01")
+    assert _status(state, "sheet_metal") == ("starved", "08:00")  # open line, nothing to do
+
+    apply(state, ev.StationWorkDone(**events._env(2), unit_code="U1", line_id="ac1", station_id="kitting",
+                                    work_s=60.0, ideal_s=38.0))
+    assert _status(state, "kitting") == ("blocked", "08:02")  # done, but not let go
+
+    apply(state, events.exited(3, "U1", "kitting"))
+    assert _status(state, "kitting") == ("starved", "08:03")
+
+    apply(state, line_event(ev.PlannedStopStarted, 4, kind="break", reason="Meal", planned_s=1800.0))
+    assert _status(state, "kitting") == ("idle", "08:04") and state.lines["ac1"].planned_stop == "Meal"
+    apply(state, line_event(ev.PlannedStopEnded, 34, kind="break"))
+    assert _status(state, "kitting") == ("starved", "08:34")
+
+    apply(state, line_event(ev.MachineDown, 35, station_id="brazing", machine=2, reason_code="GAS", reason="Gas"))
+    assert _status(state, "brazing") == ("down", "08:35")
+    assert state.lines["ac1"].stations["brazing"].down_reason == "Gas"
+    apply(state, line_event(ev.MachineUp, 50, station_id="brazing", machine=2, reason_code="GAS", down_s=900.0))
+    assert _status(state, "brazing") == ("starved", "08:50")
+
+    apply(state, line_event(ev.ChangeoverStarted, 51, station_id="sheet_metal", option="panel",
+                            from_choice="white", to_choice="graphite"))
+    assert _status(state, "sheet_metal") == ("changeover", "08:51")
+    apply(state, line_event(ev.ChangeoverFinished, 52, station_id="sheet_metal", duration_s=15.0))
+    apply(state, events.placed(53, "U2"))
+    apply(state, events.entered(54, "U2", "kitting"))
+    apply(state, line_event(ev.ShiftEnded, 60, shift="Early"))
+    assert _status(state, "sheet_metal") == ("idle", "09:00")
+    assert _status(state, "kitting") == ("idle", "09:00")  # U2 waits on the station for the next shift

@@ -17,13 +17,33 @@ def unit_chip(unit_code: str) -> html.Span:
     )
 
 
+# Grey is normal (ISA-101): only states that need someone's attention get a colour (style.css).
+STATUS_LABEL = {
+    "running": "running", "blocked": "blocked", "starved": "starved", "down": "DOWN",
+    "changeover": "changeover", "idle": "planned stop",
+}
+
+
+def tile_class(status: str) -> str:
+    """Return the tile's class for a station state (assets/live.js builds the same)."""
+    return f"station-tile state-{status}"
+
+
+def status_text(station: dict[str, Any]) -> str:
+    """Return the tile's state label, with the breakdown reason when down."""
+    label = STATUS_LABEL[station["status"]]
+    return f"{label}: {station['down_reason']}" if station["status"] == "down" and station["down_reason"] else label
+
+
 def station_tile(station: dict[str, Any], position: int) -> html.Div:
     """Return the tile of one station of a floor view."""
     return html.Div(
-        className="station-tile",
+        id=ids.station_tile(station["id"]),
+        className=tile_class(station["status"]),
         children=[
             html.Div([html.Span(f"{position}", className="station-pos"), station["name"]],
                      className="station-name"),
+            html.Div(status_text(station), id=ids.station_status(station["id"]), className="station-status"),
             html.Div([unit_chip(code) for code in station["units"]], id=ids.station_units(station["id"]),
                      className="station-units"),
             html.Div(["queue ", html.Span(str(station["queue"]), id=ids.station_queue(station["id"]))],

@@ -1,11 +1,11 @@
 """Floor screen of one line (/floor?line=<id>): station tiles in flow order, pushed live."""
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, clientside_callback, html
+from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 from dash_socketio import DashSocketIO
 
 from dashboard import ids
 from dashboard.components.not_found import not_found
-from dashboard.components.station_tile import line_map
+from dashboard.components.station_tile import STATUS_LABEL, line_map
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory")
@@ -23,6 +23,7 @@ def layout(line=None, **_query):
         children=[
             DashSocketIO(id=ids.FLOOR_SOCKET, eventNames=["floor"],
                          options={"auth": {"view": "floor", "line": line_id}}),
+            dcc.Store(id=ids.FLOOR_TEXTS, data=STATUS_LABEL),
             html.Header(className="floor-header", children=[
                 html.H1(view["line"]["name"]),
                 html.Nav([html.A(other.name, href=f"/floor?line={other.id}",
@@ -43,9 +44,12 @@ clientside_callback(
     ClientsideFunction(namespace="tf", function_name="applyFloorFrame"),
     Output({"type": ids.STATION_UNITS, "station": ALL}, "children"),
     Output({"type": ids.STATION_QUEUE, "station": ALL}, "children"),
+    Output({"type": ids.STATION_TILE, "station": ALL}, "className"),
+    Output({"type": ids.STATION_STATUS, "station": ALL}, "children"),
     Output(ids.FLOOR_WIP, "children"),
     Output(ids.FLOOR_COMPLETED, "children"),
     Input(ids.FLOOR_SOCKET, "data-floor"),
+    State(ids.FLOOR_TEXTS, "data"),
     prevent_initial_call=True,
 )
 
