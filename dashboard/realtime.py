@@ -20,6 +20,7 @@ import flask
 from flask_socketio import SocketIO, join_room
 
 from dashboard import auth
+from factory.derive import line_members
 from factory.layout import Plant
 from factory.projector import apply
 from factory.state import empty_state
@@ -108,9 +109,9 @@ class LiveFactory:
         with self._lock:
             per_line = []
             for line in self.plant.lines:
-                stations = self.state.lines[line.id].stations
-                codes = [code for station in stations.values() for code in (*station.queue, *station.units)]
-                per_line.append([self.state.units[code].tracking_token for code in codes])
+                members = line_members(self.state, line).values()
+                codes = [code for m in members for code in (*(c for _, c in m.queue), *(c for _, c, _ in m.at))]
+                per_line.append([t for t in (self.state.units[c].tracking_token for c in codes) if t])
         picks = []
         for rank in range(max(map(len, per_line), default=0)):
             picks += [tokens[rank] for tokens in per_line if rank < len(tokens)]
@@ -133,7 +134,7 @@ class LiveFactory:
             rooms = [auth.floor_room(line) for line in lines]
             for code in units:
                 unit = self.state.units.get(code)
-                if unit is not None:
+                if unit is not None and unit.tracking_token is not None:
                     rooms.append(auth.order_room(unit.tracking_token))
             rooms = [room for room in rooms if self._watchers[room] > 0]
             for room in rooms:

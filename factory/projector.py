@@ -1,246 +1,210 @@
-"""apply(state, event) -> state: the one place events change the plant's state.
+"""apply(state, event) -> state: the one place events change what is known about the plant.
 
-Handlers are deterministic and do no I/O. Each is idempotent: applying the same event twice
-leaves the state as applying it once, so a replay after a reconnect cannot double-count. The
-state object is updated in place and returned (copying the whole plant per event would cost
-more than the rest of the pipeline together).
+Handlers record facts and do no I/O. Each fact is keyed or a maximum, so duplicates change
+nothing and events may arrive in any order: the state converges to the same value (tested with
+Hypothesis). Where things are (which unit is at which station, what a station is doing) is
+derived from these facts in :mod:`factory.derive`. The state is updated in place and returned:
+copying the plant per event would cost more than the rest of the pipeline together.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatch
 
-from factory.state import FactoryState, LineState, StationState, UnitState, Visit
-from streams.events import (
-    ChangeoverFinished, ChangeoverStarted, Event, MachineDown, MachineUp, OrderPlaced, PlannedStopEnded,
-    PlannedStopStarted, ReworkRouted, ShiftEnded, ShiftStarted, StationEntered, StationExited, StationWorkDone,
-    UnitCompleted, UnitScrapped, UnitShipped,
-)
+from factory.state import Check, FactoryState, LineState, Machine, Rework, StationState, UnitState, Visit
+from streams import events as ev
 
 
-def apply(state: FactoryState, event: Event) -> FactoryState:
+def apply(state: FactoryState, event: ev.Event) -> FactoryState:
     """Fold one event into ``state`` and return it."""
     _apply(event, state)
-    line = state.lines.get(getattr(event, "line_id", None))
-    if line is not None:
-        station_id = getattr(event, "station_id", None)
-        touched = [line.stations[station_id]] if station_id in line.stations else line.stations.values()
-        for station in touched:
-            _refresh_status(line, station, event)
     state.events_applied += 1
     if state.last_event_time is None or event.time > state.last_event_time:
         state.last_event_time = event.time
     return state
 
 
-def station_status(line: LineState, station: StationState) -> str:
-    """Return what a station is doing, most urgent first.
-
-    down (a machine broken) > idle (line in a planned stop or out of shift: units on stations
-    wait for it to reopen) > changeover > running (a unit in work) > blocked (only finished
-    units that cannot move on) > starved (open, nothing to work on).
-    """
-    if station.machines_down:
-        return "down"
-    if not line.in_shift or line.planned_stop is not None:
-        return "idle"
-    if station.in_changeover:
-        return "changeover"
-    if any(unit not in station.work_done for unit in station.units):
-        return "running"
-    if station.units:
-        return "blocked"
-    return "starved"
-
-
-def _refresh_status(line: LineState, station: StationState, event: Event) -> None:
-    status = station_status(line, station)
-    if status != station.status or station.since is None:
-        station.status, station.since = status, event.time
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
 
 
 @singledispatch
-def _apply(event: Event, state: FactoryState) -> None:
+def _apply(event: ev.Event, state: FactoryState) -> None:
     """Events this projection does not use change nothing."""
 
 
-@_apply.register
-def _(event: StationWorkDone, state: FactoryState) -> None:
-    station = _station(state, event)
-    if station is not None and event.unit_code in station.units:
-        station.work_done.add(event.unit_code)
-
-
-@_apply.register
-def _(event: MachineDown, state: FactoryState) -> None:
-    station = _station(state, event)
-    if station is not None:
-        station.machines_down.add(event.machine)
-        station.down_reason = event.reason
-
-
-@_apply.register
-def _(event: MachineUp, state: FactoryState) -> None:
-    station = _station(state, event)
-    if station is not None:
-        station.machines_down.discard(event.machine)
-        if not station.machines_down:
-            station.down_reason = None
-
-
-@_apply.register(ChangeoverStarted)
-@_apply.register(ChangeoverFinished)
-def _(event, state: FactoryState) -> None:
-    station = _station(state, event)
-    if station is not None:
-        station.in_changeover = isinstance(event, ChangeoverStarted)
-
-
-@_apply.register(ShiftStarted)
-@_apply.register(ShiftEnded)
-def _(event, state: FactoryState) -> None:
+def _unit(state: FactoryState, event) -> UnitState | None:
+    """Return the unit an event is about, creating it if this is the first word of it."""
     line = state.lines.get(event.line_id)
-    if line is not None:
-        line.in_shift = isinstance(event, ShiftStarted)
-
-
-@_apply.register(PlannedStopStarted)
-@_apply.register(PlannedStopEnded)
-def _(event, state: FactoryState) -> None:
-    line = state.lines.get(event.line_id)
-    if line is not None:
-        line.planned_stop = event.reason if isinstance(event, PlannedStopStarted) else None
+    if line is None:
+        return None
+    unit = state.units.get(event.unit_code)
+    if unit is None:
+        unit = state.units[event.unit_code] = UnitState(event.unit_code, event.line_id)
+    if not unit.finished:
+        line.active.add(unit.unit_code)
+    return unit
 
 
 def _station(state: FactoryState, event) -> StationState | None:
     line = state.lines.get(event.line_id)
-    return line.stations.get(event.station_id) if line is not None else None
+    station = line.stations.get(event.station_id) if line is not None else None
+    if station is not None:
+        station.last_fact = _later(station.last_fact, event.time)
+    return station
+
+
+def _visit(state: FactoryState, event) -> Visit | None:
+    unit = _unit(state, event)
+    if unit is None or _station(state, event) is None:
+        return None
+    key = (event.station_id, event.visit)
+    if key not in unit.visits:
+        unit.visits[key] = Visit(event.station_id, event.visit)
+    return unit.visits[key]
+
+
+def _finish(state: FactoryState, unit: UnitState) -> None:
+    state.lines[unit.line_id].active.discard(unit.unit_code)
 
 
 @_apply.register
-def _(event: OrderPlaced, state: FactoryState) -> None:
-    if event.unit_code in state.units:
+def _(event: ev.OrderPlaced, state: FactoryState) -> None:
+    unit = _unit(state, event)
+    if unit is None or unit.order_id is not None:
         return
-    state.units[event.unit_code] = UnitState(
-        unit_code=event.unit_code,
-        order_id=event.order_id,
-        tracking_token=event.tracking_token,
-        line_id=event.line_id,
-        product=event.product,
-        options=dict(event.options),
-        placed_at=event.time,
-    )
+    unit.order_id, unit.tracking_token, unit.product = event.order_id, event.tracking_token, event.product
+    unit.options, unit.placed_at = dict(event.options), event.time
     state.unit_by_token[event.tracking_token] = event.unit_code
-    line = state.lines.get(event.line_id)
-    if line is not None:
-        _enqueue(state, state.units[event.unit_code], next(iter(line.stations)))
 
 
 @_apply.register
-def _(event: StationEntered, state: FactoryState) -> None:
-    unit = state.units.get(event.unit_code)
-    line = state.lines.get(event.line_id)
-    if unit is None or line is None or event.station_id not in line.stations:
-        return
-    visit = _visit(unit, event.station_id, event.visit)
-    if visit.entered is not None:
-        return  # duplicate
-    visit.entered = event.time
-    unit.in_rework = False
-    if visit.exited is None:
-        _move(state, unit, event.station_id)
+def _(event: ev.StationEntered, state: FactoryState) -> None:
+    visit = _visit(state, event)
+    if visit is not None:
+        visit.entered = event.time
 
 
 @_apply.register
-def _(event: StationExited, state: FactoryState) -> None:
-    unit = state.units.get(event.unit_code)
-    if unit is None or event.line_id not in state.lines:
-        return
-    visit = _visit(unit, event.station_id, event.visit)
-    if visit.exited is not None:
-        return  # duplicate
-    visit.exited = event.time
-    if unit.station_id == event.station_id:
-        _move(state, unit, None)
-        _enqueue(state, unit, _next_station(state, unit.line_id, event.station_id))
+def _(event: ev.StationWorkDone, state: FactoryState) -> None:
+    visit = _visit(state, event)
+    if visit is not None:
+        visit.work_done = event.time
 
 
 @_apply.register
-def _(event: UnitCompleted, state: FactoryState) -> None:
-    unit = state.units.get(event.unit_code)
+def _(event: ev.StationExited, state: FactoryState) -> None:
+    visit = _visit(state, event)
+    if visit is not None:
+        visit.exited = event.time
+
+
+@_apply.register
+def _(event: ev.QualityChecked, state: FactoryState) -> None:
+    unit = _unit(state, event)
+    if unit is not None:
+        unit.checks[(event.station_id, event.visit)] = Check(
+            event.station_id, event.visit, event.time, event.passed, event.measurements, event.defect_code)
+
+
+@_apply.register
+def _(event: ev.ReworkRouted, state: FactoryState) -> None:
+    unit = _unit(state, event)
+    if unit is not None:
+        unit.reworks[f"{event.source} {event.id}"] = Rework(event.time, event.station_id, event.reenter_at,
+                                                           event.defect_code)
+
+
+@_apply.register
+def _(event: ev.UnitCompleted, state: FactoryState) -> None:
+    unit = _unit(state, event)
     if unit is None or unit.completed_at is not None:
         return
     unit.completed_at = event.time
-    _move(state, unit, None)
-    _enqueue(state, unit, None)
-    state.lines[unit.line_id].completed += 1
+    line = state.lines[unit.line_id]
+    line.completed += 1
+    hour = event.time.replace(minute=0, second=0, microsecond=0)
+    line.completed_by_hour[hour] = line.completed_by_hour.get(hour, 0) + 1
+    _finish(state, unit)
 
 
 @_apply.register
-def _(event: ReworkRouted, state: FactoryState) -> None:
-    unit = state.units.get(event.unit_code)
-    if unit is None or unit.scrapped_at is not None:
-        return
-    if unit.station_id is None or unit.station_id == event.station_id:  # not re-entered the line yet
-        _move(state, unit, None)
-        _enqueue(state, unit, None)
-        unit.in_rework = True
-    unit.rework_ids.add(f"{event.source} {event.id}")
+def _(event: ev.UnitScrapped, state: FactoryState) -> None:
+    unit = _unit(state, event)
+    if unit is not None and unit.scrapped_at is None:
+        unit.scrapped_at = event.time
+        _finish(state, unit)
 
 
 @_apply.register
-def _(event: UnitScrapped, state: FactoryState) -> None:
-    unit = state.units.get(event.unit_code)
-    if unit is None or unit.scrapped_at is not None:
-        return
-    unit.scrapped_at = event.time
-    unit.in_rework = False
-    _move(state, unit, None)
-    _enqueue(state, unit, None)
+def _(event: ev.UnitShipped, state: FactoryState) -> None:
+    unit = _unit(state, event)
+    if unit is not None:
+        unit.shipped_at, unit.shipment_id = event.time, event.shipment_id
+        unit.carrier, unit.estimated_delivery = event.carrier, event.estimated_delivery
+
+
+def _machine(state: FactoryState, event) -> Machine | None:
+    station = _station(state, event)
+    if station is None:
+        return None
+    return station.machines.setdefault(event.machine, Machine())
 
 
 @_apply.register
-def _(event: UnitShipped, state: FactoryState) -> None:
-    unit = state.units.get(event.unit_code)
-    if unit is None:
-        return
-    unit.shipped_at, unit.carrier, unit.estimated_delivery = event.time, event.carrier, event.estimated_delivery
+def _(event: ev.MachineDown, state: FactoryState) -> None:
+    machine = _machine(state, event)
+    # (time, reason) breaks a tie of two breakdowns at one instant the same way in any order
+    if machine is not None and (machine.last_down is None or (event.time, event.reason) > (machine.last_down, machine.reason)):
+        machine.last_down, machine.reason = event.time, event.reason
 
 
-def _visit(unit: UnitState, station_id: str, number: int) -> Visit:
-    """Return the unit's visit record for (station, visit number), creating it in arrival order."""
-    for visit in unit.visits:
-        if visit.station_id == station_id and visit.visit == number:
-            return visit
-    visit = Visit(station_id, number)
-    unit.visits.append(visit)
-    return visit
+@_apply.register
+def _(event: ev.MachineUp, state: FactoryState) -> None:
+    machine = _machine(state, event)
+    if machine is not None:
+        machine.last_up = _later(machine.last_up, event.time)
 
 
-def _next_station(state: FactoryState, line_id: str, station_id: str) -> str | None:
-    """Return the station after ``station_id`` in flow order, or None after the last."""
-    order = list(state.lines[line_id].stations)
-    index = order.index(station_id)
-    return order[index + 1] if index + 1 < len(order) else None
+@_apply.register
+def _(event: ev.ChangeoverStarted, state: FactoryState) -> None:
+    station = _station(state, event)
+    if station is not None:
+        station.changeover_started = _later(station.changeover_started, event.time)
 
 
-def _enqueue(state: FactoryState, unit: UnitState, station_id: str | None) -> None:
-    """Move the unit into the queue in front of ``station_id`` (None: out of every queue)."""
-    stations = state.lines[unit.line_id].stations
-    if unit.queued_for is not None and unit.unit_code in stations[unit.queued_for].queue:
-        stations[unit.queued_for].queue.remove(unit.unit_code)
-    unit.queued_for = station_id
-    if station_id is not None:
-        stations[station_id].queue.append(unit.unit_code)
+@_apply.register
+def _(event: ev.ChangeoverFinished, state: FactoryState) -> None:
+    station = _station(state, event)
+    if station is not None:
+        station.changeover_finished = _later(station.changeover_finished, event.time)
 
 
-def _move(state: FactoryState, unit: UnitState, station_id: str | None) -> None:
-    """Take the unit off its current station (if any) and put it on ``station_id`` (if any)."""
-    stations = state.lines[unit.line_id].stations
-    if station_id is not None:
-        _enqueue(state, unit, None)
-    if unit.station_id is not None and unit.unit_code in stations[unit.station_id].units:
-        stations[unit.station_id].units.remove(unit.unit_code)
-        stations[unit.station_id].work_done.discard(unit.unit_code)
-    unit.station_id = station_id
-    if station_id is not None:
-        stations[station_id].units.append(unit.unit_code)
+def _line(state: FactoryState, event) -> LineState | None:
+    return state.lines.get(event.line_id)
+
+
+@_apply.register
+def _(event: ev.ShiftStarted, state: FactoryState) -> None:
+    if (line := _line(state, event)) is not None:
+        line.shift_started = _later(line.shift_started, event.time)
+
+
+@_apply.register
+def _(event: ev.ShiftEnded, state: FactoryState) -> None:
+    if (line := _line(state, event)) is not None:
+        line.shift_ended = _later(line.shift_ended, event.time)
+
+
+@_apply.register
+def _(event: ev.PlannedStopStarted, state: FactoryState) -> None:
+    line = _line(state, event)
+    if line is not None and (line.stop_started is None
+                             or (event.time, event.reason) > (line.stop_started, line.stop_reason)):
+        line.stop_started, line.stop_reason = event.time, event.reason
+
+
+@_apply.register
+def _(event: ev.PlannedStopEnded, state: FactoryState) -> None:
+    if (line := _line(state, event)) is not None:
+        line.stop_ended = _later(line.stop_ended, event.time)

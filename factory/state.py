@@ -1,6 +1,9 @@
-"""Plain data for what the plant looks like now: units, stations, lines.
+"""Plain data for what is known about the plant: facts, recorded so that order does not matter.
 
-No behaviour here beyond construction; :mod:`factory.projector` folds events into it.
+Everything here is either set once (an order's configuration), keyed by what identifies it (a
+unit's visit to a station) or a maximum of times (the last breakdown of a machine). Applying the
+same events in any order, any number of times, gives equal state; :mod:`factory.derive` turns
+these facts into positions and station states.
 """
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from factory.layout import Plant
+from streams.events import Measurement
 
 
 @dataclass
@@ -15,68 +19,81 @@ class Visit:
     station_id: str
     visit: int
     entered: datetime | None = None
+    work_done: datetime | None = None
     exited: datetime | None = None
+
+
+@dataclass
+class Check:
+    station_id: str
+    visit: int
+    time: datetime
+    passed: bool
+    measurements: tuple[Measurement, ...]
+    defect_code: str | None
+
+
+@dataclass
+class Rework:
+    time: datetime
+    station_id: str
+    reenter_at: str
+    defect_code: str
 
 
 @dataclass
 class UnitState:
     unit_code: str
-    order_id: str
-    tracking_token: str
     line_id: str
-    product: str
-    options: dict[str, str]
-    placed_at: datetime
-    station_id: str | None = None  # where the unit is now (None: not released yet, or done)
-    queued_for: str | None = None  # the station whose queue the unit waits in, if any
-    visits: list[Visit] = field(default_factory=list)
+    order_id: str | None = None  # None until OrderPlaced arrives (it may come after later events)
+    tracking_token: str | None = None
+    product: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    placed_at: datetime | None = None
+    visits: dict[tuple[str, int], Visit] = field(default_factory=dict)
+    checks: dict[tuple[str, int], Check] = field(default_factory=dict)
+    reworks: dict[str, Rework] = field(default_factory=dict)  # event key -> rework
     completed_at: datetime | None = None
     scrapped_at: datetime | None = None
-    in_rework: bool = False  # in the repair bay after a failed quality gate
-    rework_ids: set[str] = field(default_factory=set)  # ids of ReworkRouted events: a redelivery counts once
     shipped_at: datetime | None = None
+    shipment_id: str | None = None
     carrier: str | None = None
     estimated_delivery: str | None = None  # YYYY-MM-DD
 
     @property
-    def reworks(self) -> int:
-        """Return how many times the unit was sent to the repair bay."""
-        return len(self.rework_ids)
+    def finished(self) -> bool:
+        """Tell whether the unit left production (completed or scrapped)."""
+        return self.completed_at is not None or self.scrapped_at is not None
 
-    @property
-    def status(self) -> str:
-        """Return ``ordered``, ``in_production``, ``in_rework``, ``completed``, ``shipped`` or ``scrapped``."""
-        if self.scrapped_at is not None:
-            return "scrapped"
-        if self.shipped_at is not None:
-            return "shipped"
-        if self.completed_at is not None:
-            return "completed"
-        if self.in_rework:
-            return "in_rework"
-        return "in_production" if self.visits else "ordered"
+
+@dataclass
+class Machine:
+    last_down: datetime | None = None
+    last_up: datetime | None = None
+    reason: str | None = None  # reason text of the breakdown at last_down
 
 
 @dataclass
 class StationState:
     station_id: str
-    units: list[str] = field(default_factory=list)  # unit codes at the station, in order of entry
-    queue: list[str] = field(default_factory=list)  # unit codes waiting in front of it, first in line first
-    work_done: set[str] = field(default_factory=set)  # units finished here but not yet let go (blocking)
-    machines_down: set[int] = field(default_factory=set)
-    down_reason: str | None = None  # reason text of the latest breakdown still open
-    in_changeover: bool = False
-    status: str = "idle"  # see factory.projector.station_status
-    since: datetime | None = None  # when ``status`` last changed
+    machines: dict[int, Machine] = field(default_factory=dict)
+    changeover_started: datetime | None = None
+    changeover_finished: datetime | None = None
+    last_fact: datetime | None = None  # latest time of anything that happened at the station
 
 
 @dataclass
 class LineState:
     line_id: str
-    stations: dict[str, StationState]
+    stations: dict[str, StationState]  # in flow order
+    active: set[str] = field(default_factory=set)  # units seen on the line, not finished
     completed: int = 0
-    in_shift: bool = True  # a stream without calendar events is taken as always scheduled
-    planned_stop: str | None = None  # reason of the planned stop under way, if any
+    completed_by_hour: dict[datetime, int] = field(default_factory=dict)  # hour start (UTC) -> units
+    shift_started: datetime | None = None
+    shift_ended: datetime | None = None
+    stop_started: datetime | None = None
+    stop_ended: datetime | None = None
+    stop_reason: str | None = None
 
 
 @dataclass
@@ -91,8 +108,5 @@ class FactoryState:
 def empty_state(plant: Plant) -> FactoryState:
     """Return the state of ``plant`` before any event: every line and station present and empty."""
     return FactoryState(
-        lines={
-            line.id: LineState(line.id, {s.id: StationState(s.id) for s in line.stations})
-            for line in plant.lines
-        }
+        lines={line.id: LineState(line.id, {s.id: StationState(s.id) for s in line.stations}) for line in plant.lines}
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from factory.layout import Plant
-from factory.state import FactoryState
+from factory.derive import Position, line_members, planned_stop, in_shift, position, station_status
+from factory.layout import Line, Plant
+from factory.state import FactoryState, UnitState
 from streams.codec import format_time
 
 
@@ -19,30 +20,54 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any]:
-    """Return what a floor screen of ``line_id`` shows: stations in flow order with their units."""
+    """Return what a floor screen of ``line_id`` shows: stations in flow order, their units and states."""
     line = plant.line(line_id)
     line_state = state.lines[line_id]
-    stations = [
-        {
+    members = line_members(state, line)
+    stations = []
+    for s in line.stations:
+        status, since, reason = station_status(line_state, line_state.stations[s.id], members[s.id])
+        stations.append({
             "id": s.id,
             "name": s.name,
-            "units": list(line_state.stations[s.id].units),
-            "queue": len(line_state.stations[s.id].queue),
-            "status": line_state.stations[s.id].status,
-            "since": _iso(line_state.stations[s.id].since),
-            "down_reason": line_state.stations[s.id].down_reason,
-        }
-        for s in line.stations
-    ]
+            "units": [code for _, code, _ in members[s.id].at],
+            "queue": len(members[s.id].queue),
+            "status": status,
+            "since": _iso(since),
+            "down_reason": reason if status == "down" else None,
+        })
+    backlog = len(members[line.stations[0].id].queue)
     return {
         "line": {"id": line.id, "name": line.name},
         "as_of": _iso(state.last_event_time),
         "stations": stations,
-        "wip": sum(len(s["units"]) + s["queue"] for s in stations[1:]) + len(stations[0]["units"]),
+        "wip": len(line_state.active) - backlog,  # released onto the line, not finished
+        "backlog": backlog,
         "completed": line_state.completed,
-        "planned_stop": line_state.planned_stop,
-        "in_shift": line_state.in_shift,
+        "planned_stop": planned_stop(line_state),
+        "in_shift": in_shift(line_state),
     }
+
+
+def order_status(unit: UnitState, where: Position) -> str:
+    """Return the customer-facing status of a unit."""
+    if unit.scrapped_at is not None:
+        return "scrapped"
+    if unit.shipped_at is not None:
+        return "shipped"
+    if unit.completed_at is not None:
+        return "completed"
+    if where.kind == "rework":
+        return "in_rework"
+    return "in_production" if unit.visits else "ordered"
+
+
+def units_ahead(state: FactoryState, line: Line, unit: UnitState, where: Position) -> int:
+    """Return how many units wait before this one in the same queue (0 when it is being worked on)."""
+    if where.kind != "queued" or where.station_id is None:
+        return 0
+    queue = line_members(state, line)[where.station_id].queue
+    return next((i for i, (_, code) in enumerate(queue) if code == unit.unit_code), 0)
 
 
 def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] | None:
@@ -53,13 +78,16 @@ def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] 
     unit = state.units[unit_code]
     line = plant.line(unit.line_id)
     product = plant.products[unit.product]
-    last_visit = {v.station_id: v for v in unit.visits}  # the latest visit of each station wins
+    where = position(unit, line)
+    latest_visit = {}
+    for visit in sorted(unit.visits.values(), key=lambda v: v.visit):
+        latest_visit[visit.station_id] = visit
     steps = []
     for station in line.stations:
-        visit = last_visit.get(station.id)
-        if unit.station_id == station.id:
+        visit = latest_visit.get(station.id)
+        if where.kind == "at" and where.station_id == station.id:
             step_state = "current"
-        elif unit.queued_for == station.id and unit.status == "in_production":
+        elif where.kind in ("queued", "rework") and where.station_id == station.id and unit.visits:
             step_state = "waiting"
         elif visit is not None and visit.exited is not None:
             step_state = "done"
@@ -72,8 +100,7 @@ def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] 
             "entered": _iso(visit.entered if visit else None),
             "exited": _iso(visit.exited if visit else None),
         })
-    current = next((s["name"] for s in steps if s["state"] == "current"), None)
-    waiting_for = next((s["name"] for s in steps if s["state"] == "waiting"), None)
+    names = {s.id: s.name for s in line.stations}
     return {
         "order_id": unit.order_id,
         "unit_code": unit.unit_code,
@@ -83,10 +110,21 @@ def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] 
             dict(zip(("label", "value"), product.choice_label(option_id, choice_id)))
             for option_id, choice_id in unit.options.items()
         ],
-        "status": unit.status,
-        "current_station": current,
-        "waiting_for": waiting_for,
+        "status": order_status(unit, where),
+        "current_station": names[where.station_id] if where.kind == "at" else None,
+        "waiting_for": names.get(where.station_id) if where.kind in ("queued", "rework") and unit.visits else None,
+        "units_ahead": units_ahead(state, line, unit, where),
+        "reworks": len(unit.reworks),
         "steps": steps,
+        "tests": [
+            {"station": names[c.station_id], "time": _iso(c.time), "passed": c.passed,
+             "measurements": [{"label": m.label, "unit": m.unit, "value": m.value, "lower": m.lower,
+                               "upper": m.upper, "passed": m.passed} for m in c.measurements]}
+            for c in sorted(unit.checks.values(), key=lambda c: c.time)
+        ],
+        "shipping": None if unit.shipped_at is None else {
+            "carrier": unit.carrier, "shipment_id": unit.shipment_id, "shipped_at": _iso(unit.shipped_at),
+            "estimated_delivery": unit.estimated_delivery},
         "placed_at": _iso(unit.placed_at),
         "completed_at": _iso(unit.completed_at),
         "as_of": _iso(state.last_event_time),

@@ -5,8 +5,8 @@ from factory.projector import apply
 from factory.state import empty_state
 from factory.views import order_view
 
-ORDER_KEYS = {"order_id", "unit_code", "product", "line", "options", "status", "current_station", "waiting_for", "steps",
-              "placed_at", "completed_at", "as_of"}
+ORDER_KEYS = {"order_id", "unit_code", "product", "line", "options", "status", "current_station", "waiting_for",
+              "units_ahead", "reworks", "steps", "tests", "shipping", "placed_at", "completed_at", "as_of"}
 
 
 def test_order_view_of_a_unit_in_production(plant, events):
@@ -40,3 +40,32 @@ def test_a_unit_between_stations_is_waiting_for_the_next(plant, events):
     view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
     assert view["current_station"] is None and view["waiting_for"] == "Sheet metal"
     assert [s["state"] for s in view["steps"][:3]] == ["done", "waiting", "pending"]
+
+
+def test_queued_orders_know_how_many_are_ahead(plant, events):
+    state = empty_state(plant)
+    for i in range(4):
+        apply(state, events.placed(i, f"U{i}", token=f"tok-U{i}-aaaaaaaaaaaa"))
+    apply(state, events.entered(5, "U0", "kitting"))
+    ahead = [order_view(state, plant, f"tok-U{i}-aaaaaaaaaaaa")["units_ahead"] for i in range(4)]
+    assert ahead == [0, 0, 1, 2]
+
+
+def test_test_report_and_shipping_reach_the_customer(plant, events):
+    from streams import events as ev
+
+    state = empty_state(plant)
+    check = ev.QualityChecked(**events._env(5), unit_code="U1", line_id="ac1", station_id="run_test", passed=True,
+                              measurements=(ev.Measurement("noise", "Indoor unit noise", "dB(A)", 36.4, None, 40.0,
+                                                           True),))
+    shipped = ev.UnitShipped(**events._env(9), unit_code="U1", line_id="ac1", shipment_id="AC1-T1",
+                             carrier="RRS Logistics", estimated_delivery="2026-03-04")
+    for e in [events.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"), check, events.completed(8, "U1"), shipped]:
+        apply(state, e)
+    view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
+    assert view["status"] == "shipped"
+    assert view["tests"] == [{"station": "Performance run test", "time": "2026-03-02T08:05:00.000Z", "passed": True,
+                              "measurements": [{"label": "Indoor unit noise", "unit": "dB(A)", "value": 36.4,
+                                                "lower": None, "upper": 40.0, "passed": True}]}]
+    assert view["shipping"] == {"carrier": "RRS Logistics", "shipment_id": "AC1-T1",
+                                "shipped_at": "2026-03-02T08:09:00.000Z", "estimated_delivery": "2026-03-04"}
