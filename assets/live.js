@@ -37,6 +37,32 @@
     return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
   }
 
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
+  }
+
+  function when(iso) {  // in the viewer's timezone; the day only when it is not today
+    var t = new Date(iso), now = new Date();
+    var time = t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return t.toDateString() === now.toDateString() ? time
+      : t.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + " " + time;
+  }
+
+  function etaLines(v, texts) {
+    var lines = [];
+    if (v.units_ahead > 0) {
+      lines.push(v.units_ahead === 1 ? texts.ahead_one : fill(texts.ahead, { n: v.units_ahead }));
+    }
+    if (v.eta) {
+      var f = v.eta.finish;
+      lines.push(v.status === "completed" ? fill(texts.finished, { expected: when(f.expected) })
+        : fill(texts.finish, { expected: when(f.expected), earliest: when(f.earliest), latest: when(f.latest) }));
+      if (v.eta.ship) { lines.push(fill(texts.ship, { expected: when(v.eta.ship.expected) })); }
+      if (v.eta.reason) { lines.push("⚠ " + v.eta.reason); }
+    }
+    return lines.map(function (text) { return { type: "Div", namespace: "dash_html_components", props: { children: text } }; });
+  }
+
   function byStation(outputs, values) {
     return outputs.map(function (o) { return values[o.id.station]; });
   }
@@ -75,7 +101,7 @@
         // Same choice as dashboard/components/order_timeline.py:headline, with its texts.
         var head = v.current_station ? texts.at.replace("{}", v.current_station)
                  : v.waiting_for ? texts.next.replace("{}", v.waiting_for) : texts[v.status];
-        return [byStation(outs[0], classes), byStation(outs[1], times), head];
+        return [byStation(outs[0], classes), byStation(outs[1], times), head, etaLines(v, texts)];
       },
 
       showConnection: function (connected) {

@@ -14,6 +14,7 @@ TRACK_SOCKET = "track-socket"
 TRACK_STATUS = "track-status"
 TRACK_HEADLINE = "track-headline"
 TRACK_TEXTS = "track-texts"
+TRACK_ETA = "track-eta"
 TRACK_STEP = "track-step"  # pattern id type: {"type": TRACK_STEP, "station": <station id>}
 TRACK_STEP_TIME = "track-step-time"
 

@@ -8,6 +8,7 @@ copying the plant per event would cost more than the rest of the pipeline togeth
 """
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
 from functools import singledispatch
 
@@ -125,6 +126,7 @@ def _(event: ev.UnitCompleted, state: FactoryState) -> None:
     line.completed += 1
     hour = event.time.replace(minute=0, second=0, microsecond=0)
     line.completed_by_hour[hour] = line.completed_by_hour.get(hour, 0) + 1
+    bisect.insort(line.completed_log, (event.time, unit.unit_code))
     _finish(state, unit)
 
 

@@ -89,6 +89,7 @@ class LineState:
     active: set[str] = field(default_factory=set)  # units seen on the line, not finished
     completed: int = 0
     completed_by_hour: dict[datetime, int] = field(default_factory=dict)  # hour start (UTC) -> units
+    completed_log: list[tuple[datetime, str]] = field(default_factory=list)  # (time, unit), sorted: recent samples
     shift_started: datetime | None = None
     shift_ended: datetime | None = None
     stop_started: datetime | None = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from factory.derive import Position, line_members, planned_stop, in_shift, position, station_status
+from factory.derive import Position, in_shift, line_members, planned_stop, position, station_status
+from factory.eta import estimate
 from factory.layout import Line, Plant
 from factory.state import FactoryState, UnitState
 from streams.codec import format_time
@@ -17,6 +18,10 @@ from streams.codec import format_time
 
 def _iso(t: datetime | None) -> str | None:
     return format_time(t) if t is not None else None
+
+
+def _range(times: tuple[datetime, datetime, datetime]) -> dict[str, str]:
+    return dict(zip(("earliest", "expected", "latest"), map(_iso, times)))
 
 
 def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any]:
@@ -101,6 +106,8 @@ def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] 
             "exited": _iso(visit.exited if visit else None),
         })
     names = {s.id: s.name for s in line.stations}
+    ahead = units_ahead(state, line, unit, where)
+    eta = estimate(state, line, unit, ahead)
     return {
         "order_id": unit.order_id,
         "unit_code": unit.unit_code,
@@ -113,7 +120,10 @@ def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] 
         "status": order_status(unit, where),
         "current_station": names[where.station_id] if where.kind == "at" else None,
         "waiting_for": names.get(where.station_id) if where.kind in ("queued", "rework") and unit.visits else None,
-        "units_ahead": units_ahead(state, line, unit, where),
+        "units_ahead": ahead,
+        "eta": None if eta is None else {
+            "finish": _range(eta["finish"]), "ship": _range(eta["ship"]) if eta["ship"] else None,
+            "reason": eta["reason"], "basis": eta["basis"]},
         "reworks": len(unit.reworks),
         "steps": steps,
         "tests": [

@@ -6,7 +6,7 @@ from factory.state import empty_state
 from factory.views import order_view
 
 ORDER_KEYS = {"order_id", "unit_code", "product", "line", "options", "status", "current_station", "waiting_for",
-              "units_ahead", "reworks", "steps", "tests", "shipping", "placed_at", "completed_at", "as_of"}
+              "units_ahead", "eta", "reworks", "steps", "tests", "shipping", "placed_at", "completed_at", "as_of"}
 
 
 def test_order_view_of_a_unit_in_production(plant, events):

@@ -19,7 +19,14 @@ STATUS_TEXT = {
 
 # Sent to the browser with the page (assets/live.js words live updates with these), so the
 # wording lives here only.
-HEADLINE_TEXT = {"at": "Now at: {}", "next": "Next: {}", **STATUS_TEXT}
+HEADLINE_TEXT = {
+    "at": "Now at: {}", "next": "Next: {}", **STATUS_TEXT,
+    "finish": "Ready around {expected}, by {latest} at the latest",
+    "finished": "Finished {expected}",
+    "ship": "Leaves the plant about {expected}",
+    "ahead": "{n} orders ahead of yours",
+    "ahead_one": "1 order ahead of yours",
+}
 
 
 def headline(view: dict[str, Any]) -> str:
