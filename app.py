@@ -6,6 +6,7 @@ starting threads, so tests can build an app in-process; main() adds the line emu
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from flask_socketio import SocketIO
 from config import Settings, settings_from_args
 from dashboard import auth
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
+from factory.history import History, record
 from factory.layout import LayoutError, Plant, load_plant
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast, run_paced
@@ -35,6 +37,7 @@ class TransparentFactory:
     settings: Settings
     plant: Plant
     bus: MemoryBus
+    history: History
     dash_app: dash.Dash
     socketio: SocketIO
     live: LiveFactory
@@ -44,6 +47,7 @@ def create_app(settings: Settings) -> TransparentFactory:
     """Build the Dash app, Socket.IO server, bus and live state for ``settings``."""
     plant = load_plant(settings.config)
     bus = MemoryBus()
+    history = History(settings.data_dir / "history.duckdb" if settings.data_dir is not None else ":memory:")
     dash_app = dash.Dash(
         __name__,
         use_pages=True,
@@ -56,7 +60,7 @@ def create_app(settings: Settings) -> TransparentFactory:
     dash_app.layout = dash.html.Div([dash.page_container])
     server = dash_app.server
     socketio = SocketIO(server, async_mode="threading", cors_allowed_origins=[])
-    live = LiveFactory(plant, bus, socketio, settings.frame_interval_s)
+    live = LiveFactory(plant, bus, socketio, settings.frame_interval_s, history)
     server.extensions[EXTENSION_KEY] = live
     live.register_socket_handlers()
 
@@ -71,7 +75,7 @@ def create_app(settings: Settings) -> TransparentFactory:
                 return flask.make_response(dash_app.index(), 404)
         return None
 
-    return TransparentFactory(settings, plant, bus, dash_app, socketio, live)
+    return TransparentFactory(settings, plant, bus, history, dash_app, socketio, live)
 
 
 def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantModel:
@@ -80,8 +84,9 @@ def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantM
     warmup_s = settings.warmup_s if settings.warmup_s is not None else float(
         factory.plant.simulation.get("warmup_s", 3600))
     now = settings.start or datetime.now(timezone.utc)
+    # Order numbers continue after those in history, so unit codes stay unique across restarts.
     model = PlantModel(factory.plant, factory.bus.publish, origin=now - timedelta(seconds=warmup_s),
-                       seed=settings.seed)
+                       seed=settings.seed, first_orders=factory.history.next_order_numbers())
     run_fast(model, warmup_s)
     factory.socketio.start_background_task(run_paced, model, settings.speed, stop)
     return model
@@ -96,11 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     except LayoutError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # A service manager stops us with SIGTERM: leave through the same path as Ctrl-C, so the
+    # history writer flushes what it holds.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     stop = threading.Event()
     if settings.emulator:
+        # The built-in plant starts afresh each run (its machines' state is not saved), so the
+        # live view starts from its warm-up; history keeps earlier runs for KPIs and old orders.
         start_emulator(factory, stop)
+    else:
+        latest = factory.history.last_time()
+        if latest is not None:
+            replayed = factory.live.load(factory.history.replay(start=latest - timedelta(hours=settings.replay_h)))
+            log.info("replayed %d events (%.0f h) from history", replayed, settings.replay_h)
     factory.live.catch_up(limit=10_000_000)  # the warm-up, so the first page is already full
     factory.socketio.start_background_task(factory.live.run)
+    recorder = threading.Thread(target=record, args=(factory.bus, factory.history, stop), name="history")
+    recorder.start()
 
     print(f"Floor view:     {settings.base_url}/floor", flush=True)
     for token in factory.live.orders_to_watch(settings.tracking_links):
@@ -114,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.set()
         factory.live.stop()
+        recorder.join(10)
+        factory.history.close()
     return 0
 
 

@@ -25,6 +25,8 @@ class Settings:
     start: datetime | None = None  # simulation clock at the end of warm-up; None: now
     emulator: bool = True
     warmup_s: float | None = None  # None: the factory file's simulation.warmup_s
+    data_dir: Path | None = ROOT / "data"  # the history file lives here; None keeps history in memory
+    replay_h: float = 24.0  # hours of history a process without its own emulator replays at start
     frame_interval_s: float = 0.25  # coalescing period of pushed frames
     tracking_links: int = 3  # how many tracking URLs to print at start
 
@@ -85,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="SECONDS",
                         help="simulated seconds run before serving, so lines start full "
                         "(default: the factory file's simulation.warmup_s)")
+    parser.add_argument("--data-dir", type=Path, default=env.get("DATA_DIR", ROOT / "data", Path),
+                        help="where the event history (history.duckdb) is kept (default ./data)")
     parser.add_argument("--no-emulator", action="store_false", dest="emulator",
                         help="do not run the built-in line emulator")
     return parser
@@ -102,6 +106,7 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         start=args.start,
         emulator=args.emulator,
         warmup_s=args.warmup_s,
+        data_dir=args.data_dir,
     )
 
 

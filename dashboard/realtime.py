@@ -21,6 +21,7 @@ from flask_socketio import SocketIO, join_room
 
 from dashboard import auth
 from factory.derive import line_members
+from factory.history import History
 from factory.layout import Plant
 from factory.projector import apply
 from factory.state import empty_state
@@ -34,9 +35,11 @@ EXTENSION_KEY = "transparent_factory.live"
 class LiveFactory:
     """Holds this process's view of the plant and pushes its changes to watching sockets."""
 
-    def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.25) -> None:
+    def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.25,
+                 history: History | None = None) -> None:
         self.plant = plant
         self.bus = bus
+        self.history = history
         self.socketio = socketio
         self.frame_interval_s = frame_interval_s
         self.epoch = secrets.token_hex(4)
@@ -93,16 +96,38 @@ class LiveFactory:
             return floor_view(self.state, self.plant, line_id)
 
     def order(self, token: str) -> dict[str, Any] | None:
-        """Return the current public view of the order behind ``token``, or None."""
+        """Return the current public view of the order behind ``token`` (from history if not live), or None."""
         if not auth.is_well_formed_token(token):
             return None
         with self._lock:
-            return order_view(self.state, self.plant, token)
+            view = order_view(self.state, self.plant, token)
+        return view if view is not None else self._archived_order(token)
+
+    def _archived_order(self, token: str) -> dict[str, Any] | None:
+        """Rebuild an order the live state no longer holds (an earlier run) from its stored events."""
+        unit_code = self.history.unit_for_token(token) if self.history is not None else None
+        if unit_code is None:
+            return None
+        state = empty_state(self.plant)
+        for event in self.history.unit_events(unit_code):
+            apply(state, event)
+        return order_view(state, self.plant, token)
 
     def knows_token(self, token: str) -> bool:
-        """Tell whether ``token`` belongs to an order."""
+        """Tell whether ``token`` belongs to an order, live or stored."""
         with self._lock:
-            return token in self.state.unit_by_token
+            if token in self.state.unit_by_token:
+                return True
+        return self.history is not None and self.history.unit_for_token(token) is not None
+
+    def load(self, events) -> int:
+        """Fold events from elsewhere (history replayed at start) into the state; return how many."""
+        count = 0
+        with self._lock:
+            for event in events:
+                apply(self.state, event)
+                count += 1
+        return count
 
     def orders_to_watch(self, count: int) -> list[str]:
         """Return tokens of unfinished orders nearest the start of their line, one line after another."""

@@ -35,7 +35,7 @@ class LineModel:
     """One production line: order arrivals, one process per unit, breakdowns, its dock."""
 
     def __init__(self, env: simpy.Environment, plant: Plant, params: SimParams, line: Line, rng: random.Random,
-                 emit: Emit, origin: datetime, new_token: TokenSource, gate: LineGate) -> None:
+                 emit: Emit, origin: datetime, new_token: TokenSource, gate: LineGate, first_order: int = 1) -> None:
         self.env = env
         self.line = line
         self.product: Product = plant.products[line.product]
@@ -46,10 +46,12 @@ class LineModel:
         self._origin = origin
         self._source = f"/{plant.site_id}/{line.id}"
         self._seq = 0
+        # Event ids carry the run's start, so a restarted plant never reuses an earlier run's ids.
+        self._run = f"{int(origin.timestamp()):x}"
         self._tz = timezone(timedelta(hours=params.calendar.utc_offset_h if params.calendar else 0))
         open_fraction = params.calendar.open_fraction() if params.calendar else 1.0
         self.arrival_rate_per_s = params.load_factor * self.capacity_per_s() * open_fraction
-        self.orders = OrderBook(line, self.product, rng, new_token)
+        self.orders = OrderBook(line, self.product, rng, new_token, first_order)
         self.stations = [params.stations[(line.id, s.id)] for s in line.stations]
         self.machines = [simpy.PriorityResource(env, capacity=s.machines) for s in line.stations]
         # The first station's queue is the order backlog: unbounded. Others hold `buffer` units.
@@ -79,7 +81,7 @@ class LineModel:
     def publish(self, cls: type[ev.Event], **data) -> None:
         """Emit an event of this line's source, numbered in emission order."""
         self._seq += 1
-        self._emit(cls(id=f"{self.line.id}-{self._seq:09d}", source=self._source, time=self.now(), **data))
+        self._emit(cls(id=f"{self.line.id}-{self._run}-{self._seq:09d}", source=self._source, time=self.now(), **data))
 
     def announce(self, b: Boundary) -> None:
         """Emit the calendar boundary ``b`` as this line's event."""
@@ -223,7 +225,8 @@ class PlantModel:
     """Every line of a plant in one simulated clock; each line draws from its own seeded stream."""
 
     def __init__(self, plant: Plant, emit: Emit, origin: datetime, seed: int | None = None,
-                 new_token: TokenSource = random_token, params: SimParams | None = None) -> None:
+                 new_token: TokenSource = random_token, params: SimParams | None = None,
+                 first_orders: dict[str, int] | None = None) -> None:
         self.env = simpy.Environment()
         self.params = params or load_params(plant)
         base = seed if seed is not None else random.SystemRandom().randrange(2**63)
@@ -231,7 +234,7 @@ class PlantModel:
         # One stream per line, so adding a line does not change what the others do.
         self.lines = [
             LineModel(self.env, plant, self.params, line, random.Random(f"{base}:{line.id}"), emit, origin,
-                      new_token, gate)
+                      new_token, gate, (first_orders or {}).get(line.id, 1))
             for line, gate in zip(plant.lines, gates)
         ]
         if self.params.calendar is not None:

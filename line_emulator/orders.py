@@ -29,12 +29,13 @@ class Order:
 class OrderBook:
     """Draws customer configurations for one line and numbers its orders."""
 
-    def __init__(self, line: Line, product: Product, rng: random.Random, new_token: TokenSource) -> None:
+    def __init__(self, line: Line, product: Product, rng: random.Random, new_token: TokenSource,
+                 first_number: int = 1) -> None:
         self._line = line
         self._product = product
         self._rng = rng
         self._new_token = new_token
-        self._count = 0
+        self._count = first_number - 1  # a restarted plant continues its numbering
 
     def new_order(self, placed_at: datetime) -> Order:
         """Return the next order: options drawn by popularity, codes numbered per line."""

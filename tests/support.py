@@ -1,7 +1,12 @@
 """Helpers shared by tests: paths, free ports, an event builder."""
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,3 +47,48 @@ class EventFactory:
 
     def completed(self, minute, unit):
         return ev.UnitCompleted(**self._env(minute), unit_code=unit, line_id=self.line_id)
+
+
+class RunningApp:
+    """``python app.py`` on a free port, with the URLs it printed at start."""
+
+    def __init__(self, *args: str, data_dir: Path, start_timeout_s: float = 20.0) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(self.port), "--data-dir", str(data_dir), *args]
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.output: list[str] = []
+        self.tracking_urls: list[str] = []
+        deadline = time.monotonic() + start_timeout_s
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            match = re.search(r"(http://\S+/track/\S+)", line)
+            if match:
+                self.tracking_urls.append(match.group(1))
+            if "Tracking link" not in line and self.tracking_urls:
+                break
+            if len(self.tracking_urls) >= 3:
+                break
+        if not self.tracking_urls:
+            self.stop()
+            raise RuntimeError("app did not print tracking links:\n" + "".join(self.output))
+        while time.monotonic() < deadline:  # the links are printed just before the server listens
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"app is not listening on port {self.port}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()

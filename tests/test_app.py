@@ -14,7 +14,7 @@ TOKEN_B = "tokenB-0123456789abcdef"
 
 @pytest.fixture
 def factory(events):
-    factory = create_app(Settings(emulator=False))
+    factory = create_app(Settings(emulator=False, data_dir=None))
     factory.bus.publish_many([
         events.placed(0, "UA", token=TOKEN_A), events.placed(0, "UB", token=TOKEN_B),
         events.entered(1, "UA", "kitting"),

@@ -1,0 +1,143 @@
+"""Every event persisted in DuckDB (a file by default), so a restart keeps everything.
+
+The table keeps the columns that queries filter and aggregate on, plus the whole CloudEvent
+as JSON for replay. ``time`` is stored as a plain TIMESTAMP in UTC (converted at this module's
+boundary), which keeps DuckDB from needing a timezone library. ``(source, id)`` is the primary key: a redelivered event is stored once.
+Queries answer as typed events (for the projection and the KPI functions) or pandas frames.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import pandas as pd
+
+from streams import codec
+from streams import events as ev
+from streams.bus import Bus
+
+_COLUMNS = {  # column -> DuckDB type; the event attribute of the same name fills it when present
+    "source": "VARCHAR NOT NULL", "id": "VARCHAR NOT NULL", "type": "VARCHAR NOT NULL",
+    "time": "TIMESTAMP NOT NULL", "line_id": "VARCHAR", "station_id": "VARCHAR", "unit_code": "VARCHAR",
+    "visit": "INTEGER", "machine": "INTEGER", "passed": "BOOLEAN", "work_s": "DOUBLE", "ideal_s": "DOUBLE",
+    "down_s": "DOUBLE", "duration_s": "DOUBLE", "reason_code": "VARCHAR", "defect_code": "VARCHAR",
+    "tracking_token": "VARCHAR", "doc": "VARCHAR NOT NULL",
+}
+_SHORT_TYPE = {cls: cls.TYPE.rsplit(".", 2)[-2] for cls in ev.EVENT_TYPES.values()}  # e.g. "station_work_done"
+
+
+def _utc_naive(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class History:
+    """Append-only event store with time-range queries. Thread-safe: one connection, one lock."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = duckdb.connect(str(path))
+        self._lock = threading.Lock()
+        columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS events ({columns}, PRIMARY KEY (source, id))")
+        self._db.execute("CREATE INDEX IF NOT EXISTS events_time ON events (time)")
+        # Token -> unit, so a tracker lookup is a key lookup even over months of events.
+        self._db.execute("CREATE TABLE IF NOT EXISTS orders (tracking_token VARCHAR PRIMARY KEY, unit_code VARCHAR)")
+
+    def close(self) -> None:
+        """Flush and close the database file."""
+        with self._lock:
+            self._db.close()
+
+    def append(self, events: Iterable[ev.Event]) -> int:
+        """Store events not stored yet; return how many were new."""
+        rows = [self._row(e) for e in events]
+        if not rows:
+            return 0
+        frame = pd.DataFrame(rows, columns=list(_COLUMNS))
+        with self._lock:
+            before = self._count()
+            self._db.register("incoming", frame)
+            self._db.execute("INSERT OR IGNORE INTO events SELECT * FROM incoming")
+            self._db.execute("INSERT OR IGNORE INTO orders SELECT tracking_token, unit_code FROM incoming "
+                             "WHERE type = 'placed'")
+            self._db.unregister("incoming")
+            return self._count() - before
+
+    def _count(self) -> int:
+        return self._one("SELECT count(*) FROM events")
+
+    def _one(self, sql: str, params: list | None = None):
+        """Return the single value of a one-row, one-column query (fetching it completely)."""
+        return self._db.execute(sql, params or []).fetchall()[0][0]
+
+    def count(self) -> int:
+        """Return how many events are stored."""
+        with self._lock:
+            return self._count()
+
+    @staticmethod
+    def _row(event: ev.Event) -> list:
+        row = [event.source, event.id, _SHORT_TYPE[type(event)], _utc_naive(event.time)]
+        row += [getattr(event, name, None) for name in list(_COLUMNS)[4:-1]]
+        return row + [codec.to_json(event)]
+
+    def _events(self, where: str, params: list) -> list[ev.Event]:
+        with self._lock:
+            docs = self._db.execute(f"SELECT doc FROM events WHERE {where} ORDER BY time, source, id", params).fetchall()
+        return [codec.from_json(doc) for (doc,) in docs]
+
+    def replay(self, start: datetime | None = None, end: datetime | None = None,
+               line_id: str | None = None) -> list[ev.Event]:
+        """Return stored events in time order, optionally within [start, end) and for one line."""
+        clauses, params = ["true"], []
+        if start is not None:
+            clauses.append("time >= ?"), params.append(_utc_naive(start))
+        if end is not None:
+            clauses.append("time < ?"), params.append(_utc_naive(end))
+        if line_id is not None:
+            clauses.append("line_id = ?"), params.append(line_id)
+        return self._events(" AND ".join(clauses), params)
+
+    def unit_events(self, unit_code: str) -> list[ev.Event]:
+        """Return every event of one unit, in time order."""
+        return self._events("unit_code = ?", [unit_code])
+
+    def unit_for_token(self, token: str) -> str | None:
+        """Return the unit code of the order with this tracking token, or None."""
+        with self._lock:
+            return self._one("SELECT any_value(unit_code) FROM orders WHERE tracking_token = ?", [token])
+
+    def next_order_numbers(self) -> dict[str, int]:
+        """Return, per line, the number after the highest order number stored (1 for a new line)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT line_id, max(CAST(regexp_extract(unit_code, '(\\d+)$', 1) AS INTEGER)) "
+                "FROM events WHERE type = 'placed' GROUP BY line_id").fetchall()
+        return {line: (number or 0) + 1 for line, number in rows}
+
+    def last_time(self) -> datetime | None:
+        """Return the time of the latest stored event."""
+        with self._lock:
+            latest = self._one("SELECT max(time) FROM events")
+        return latest.replace(tzinfo=timezone.utc) if latest is not None else None
+
+    def frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read query and return its result as a pandas frame."""
+        with self._lock:
+            return self._db.execute(sql, params or []).df()
+
+
+def record(bus: Bus, history: History, stop: threading.Event, batch: int = 2000, wait_s: float = 0.5) -> None:
+    """Copy everything the bus carries into ``history`` until ``stop`` is set, then flush."""
+    offset = None
+    while True:
+        entries = bus.read(offset, limit=batch, block_s=wait_s)
+        if entries:
+            history.append(event for _, event in entries)
+            offset = entries[-1][0]
+        elif stop.is_set():
+            return
