@@ -91,9 +91,11 @@ class History:
         return [codec.from_json(doc) for (doc,) in docs]
 
     def replay(self, start: datetime | None = None, end: datetime | None = None,
-               line_id: str | None = None) -> list[ev.Event]:
-        """Return stored events in time order, optionally within [start, end) and for one line."""
+               line_id: str | None = None, types: tuple[str, ...] = ()) -> list[ev.Event]:
+        """Return stored events in time order, optionally within [start, end), for one line, of some types."""
         clauses, params = ["true"], []
+        if types:
+            clauses.append(f"type IN ({', '.join('?' for _ in types)})"), params.extend(types)
         if start is not None:
             clauses.append("time >= ?"), params.append(_utc_naive(start))
         if end is not None:
@@ -125,10 +127,16 @@ class History:
             latest = self._one("SELECT max(time) FROM events")
         return latest.replace(tzinfo=timezone.utc) if latest is not None else None
 
-    def frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """Run a read query and return its result as a pandas frame."""
+    def frame(self, sql: str, params: list | None = None, **tables: pd.DataFrame) -> pd.DataFrame:
+        """Run a read query (with ``tables`` registered under their names) and return a pandas frame."""
         with self._lock:
-            return self._db.execute(sql, params or []).df()
+            for name, table in tables.items():
+                self._db.register(name, table)
+            try:
+                return self._db.execute(sql, params or []).df()
+            finally:
+                for name in tables:
+                    self._db.unregister(name)
 
 
 def record(bus: Bus, history: History, stop: threading.Event, batch: int = 2000, wait_s: float = 0.5) -> None:

@@ -101,94 +101,178 @@ def collect(events: Iterable[ev.Event], plant: Plant, end: datetime) -> dict[str
     return logs
 
 
+@dataclass
+class StationSums:
+    """Additive quantities of one station over a range: what every station KPI is a ratio of."""
+
+    pbt_s: float = 0.0  # machines x the line's planned busy time
+    down_s: float = 0.0  # unplanned machine downtime inside open time
+    ideal_s: float = 0.0  # Σ ideal processing time of work done
+    work_s: float = 0.0  # Σ actual processing time
+    setup_s: float = 0.0  # Σ changeover time
+    processed: int = 0  # work done (unit visits)
+    checks: int = 0
+    passed: int = 0
+    failures: int = 0  # breakdowns starting in the range
+    repair_s: float = 0.0  # Σ repair time of those repaired
+    repaired: int = 0
+
+
+@dataclass
+class LineSums:
+    """Additive quantities of one line over a range: what every line KPI is a ratio of."""
+
+    range_s: float = 0.0
+    pbt_s: float = 0.0
+    stations: dict[str, StationSums] = field(default_factory=dict)
+    produced: int = 0  # completed + scrapped
+    completed: int = 0
+    first_pass_good: int = 0
+    reworked: int = 0  # produced units that went to the repair bay
+    fully_productive_s: float = 0.0
+    wip_s: float = 0.0  # unit-seconds on the line
+    lead_s: float = 0.0
+    lead_n: int = 0
+    flow_s: float = 0.0
+    flow_n: int = 0
+    ship_lead_s: float = 0.0
+    ship_lead_n: int = 0
+    orders_placed: int = 0
+    defects: Counter = field(default_factory=Counter)
+    downtime_by_reason: Counter = field(default_factory=Counter)
+    option_mix: dict[str, Counter] = field(default_factory=dict)
+
+
+def time_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
+    """Return the calendar and breakdown part of a line's sums (shared by live and history queries)."""
+    window = [(start, end)]
+    # A stream with no shift events at all comes from a plant without a calendar: always scheduled.
+    scheduled = intersect(normalise(log.shifts), window) if log.shifts else window
+    open_time = subtract(scheduled, normalise(log.stops))
+    sums = LineSums(range_s=(end - start).total_seconds(), pbt_s=seconds(open_time))
+    for station in line.stations:
+        mine = [f for f in log.failures if f.station_id == station.id]
+        started = [f for f in mine if start <= f.down[0] < end]
+        sums.stations[station.id] = StationSums(
+            pbt_s=station.machines * sums.pbt_s,
+            down_s=sum(seconds(intersect(normalise(f.down for f in mine if f.machine == k), open_time))
+                       for k in range(1, station.machines + 1)),
+            failures=len(started),
+            repair_s=sum(f.repair_s for f in started if f.repair_s is not None),
+            repaired=sum(1 for f in started if f.repair_s is not None),
+        )
+    for f in log.failures:
+        sums.downtime_by_reason[f.reason_code] += seconds(intersect([f.down], open_time))
+    return sums
+
+
+def line_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
+    """Return all of one line's sums over [start, end) from its log (the live path)."""
+    def in_range(t: datetime) -> bool:
+        return start <= t < end
+
+    sums = time_sums(line, log, start, end)
+    for w in log.work:
+        if in_range(w.time):
+            st = sums.stations[w.station_id]
+            st.ideal_s += w.ideal_s
+            st.work_s += w.work_s
+            st.processed += 1
+    for c in log.changeovers:
+        if in_range(c.time):
+            sums.stations[c.station_id].setup_s += c.duration_s
+    for c in log.checks:
+        if in_range(c.time):
+            st = sums.stations[c.station_id]
+            st.checks += 1
+            st.passed += c.passed
+            if not c.passed:
+                sums.defects[c.defect_code] += 1
+    finished = {u: kind for u, (t, kind) in log.finished.items() if in_range(t)}
+    sums.produced = len(finished)
+    sums.completed = sum(1 for kind in finished.values() if kind == "completed")
+    sums.first_pass_good = sum(1 for u, kind in finished.items() if kind == "completed" and u not in log.failed_units)
+    sums.reworked = sum(1 for u in finished if u in log.reworked_units)
+    sums.fully_productive_s = sum(log.ideal_bottleneck_s.get(u, 0.0) for u in finished)
+    # WIP: a unit counts from its first station entry until it is completed or scrapped.
+    sums.wip_s = sum(seconds(intersect([(t, log.finished.get(u, (end, ""))[0])], [(start, end)]))
+                     for u, t in log.entered.items())
+    for u, kind in finished.items():
+        if kind == "completed" and u in log.placed:
+            sums.lead_s += (log.finished[u][0] - log.placed[u].time).total_seconds()
+            sums.lead_n += 1
+        if u in log.entered:
+            sums.flow_s += (log.finished[u][0] - log.entered[u]).total_seconds()
+            sums.flow_n += 1
+    for u, t in log.shipped.items():
+        if in_range(t) and u in log.placed:
+            sums.ship_lead_s += (t - log.placed[u].time).total_seconds()
+            sums.ship_lead_n += 1
+    for order in log.placed.values():
+        if in_range(order.time):
+            sums.orders_placed += 1
+            for option, choice in order.options.items():
+                sums.option_mix.setdefault(option, Counter())[choice] += 1
+    return sums
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 6) if denominator else None
 
 
-def line_kpis(line: Line, log: _LineLog, start: datetime, end: datetime) -> dict[str, Any]:
-    """Return one line's KPIs over [start, end) from its log."""
-    def in_range(t: datetime) -> bool:
-        return start <= t < end
+def _per(total: float, count: int) -> float | None:
+    return round(total / count, 3) if count else None
 
-    window = [(start, end)]
-    open_time = subtract(intersect(normalise(log.shifts), window), normalise(log.stops))
-    pbt = seconds(open_time)  # planned busy time of the line
 
-    stations: dict[str, dict[str, Any]] = {}
-    totals = Counter()
-    for station in line.stations:
-        sid, m = station.id, station.machines
-        down = sum(seconds(intersect(normalise(f.down for f in log.failures if f.station_id == sid and f.machine == k),
-                                     open_time))
-                   for k in range(1, m + 1))
-        work = [w for w in log.work if w.station_id == sid and in_range(w.time)]
-        checks = [c for c in log.checks if c.station_id == sid and in_range(c.time)]
-        setup = sum(c.duration_s for c in log.changeovers if c.station_id == sid and in_range(c.time))
-        failures = [f for f in log.failures if f.station_id == sid and in_range(f.down[0])]
-        s_pbt, ideal = m * pbt, sum(w.ideal_s for w in work)
-        apt = s_pbt - down
-        produced = len(checks) if checks else len(work)
-        good = sum(c.passed for c in checks) if checks else len(work)
-        availability, performance, quality = _ratio(apt, s_pbt), _ratio(ideal, apt), _ratio(good, produced)
+def kpis_from_sums(sums: LineSums) -> dict[str, Any]:
+    """Apply the formulas of docs/kpis.md to a line's sums."""
+    stations = {}
+    for sid, st in sums.stations.items():
+        apt = st.pbt_s - st.down_s
+        quality = st.passed / st.checks if st.checks else (1.0 if st.processed else 0.0)
         stations[sid] = {
-            "oee": _ratio(ideal * (good / produced if produced else 0), s_pbt),
-            "availability": availability, "performance": performance, "quality": quality,
-            "planned_busy_time_s": round(s_pbt, 3), "unplanned_downtime_s": round(down, 3),
-            "units_processed": len(work), "utilisation": _ratio(sum(w.work_s for w in work) + setup, apt),
-            "failures": len(failures),
-            "mtbf_s": round(apt / len(failures), 3) if failures else None,
-            "mttr_s": _mean([f.repair_s for f in failures if f.repair_s is not None]),
+            "oee": _ratio(st.ideal_s * quality, st.pbt_s),
+            "availability": _ratio(apt, st.pbt_s), "performance": _ratio(st.ideal_s, apt),
+            "quality": _ratio(st.passed, st.checks) if st.checks else (1.0 if st.processed else None),
+            "planned_busy_time_s": round(st.pbt_s, 3), "unplanned_downtime_s": round(st.down_s, 3),
+            "units_processed": st.processed, "utilisation": _ratio(st.work_s + st.setup_s, apt),
+            "failures": st.failures, "mtbf_s": _per(apt, st.failures), "mttr_s": _per(st.repair_s, st.repaired),
         }
-        totals.update(pbt=s_pbt, apt=apt, down=down, failures=len(failures))
-
-    finished = {u: kind for u, (t, kind) in log.finished.items() if in_range(t)}
-    completed = [u for u, kind in finished.items() if kind == "completed"]
-    produced = len(finished)
-    first_pass_good = sum(1 for u in completed if u not in log.failed_units)
-    availability = _ratio(totals["apt"], totals["pbt"])
-    fully_productive = sum(log.ideal_bottleneck_s.get(u, 0.0) for u in finished)
-    performance = _ratio(fully_productive, (availability or 0) * pbt)
-    quality = _ratio(first_pass_good, produced)
-    all_failures = [f for f in log.failures if in_range(f.down[0])]
-    placed = [o for o in log.placed.values() if in_range(o.time)]
-    # WIP: a unit counts from its first station entry until it is completed or scrapped.
-    wip_seconds = sum(seconds(intersect([(t, log.finished.get(u, (end, ""))[0])], window))
-                      for u, t in log.entered.items())
+    pbt_total = sum(st.pbt_s for st in sums.stations.values())
+    apt_total = sum(st.pbt_s - st.down_s for st in sums.stations.values())
+    failures = sum(st.failures for st in sums.stations.values())
+    availability = _ratio(apt_total, pbt_total)
+    quality = _ratio(sums.first_pass_good, sums.produced)
     return {
-        "oee": _ratio(fully_productive * (first_pass_good / produced if produced else 0), pbt),
-        "availability": availability, "performance": performance, "quality": quality,
-        "planned_busy_time_s": round(pbt, 3), "unplanned_downtime_s": round(totals["down"], 3),
-        "units_completed": len(completed), "units_scrapped": produced - len(completed),
-        "throughput_per_hour": _ratio(len(completed) * 3600, pbt),
+        "oee": _ratio(sums.fully_productive_s * (sums.first_pass_good / sums.produced if sums.produced else 0),
+                      sums.pbt_s),
+        "availability": availability,
+        "performance": _ratio(sums.fully_productive_s, (availability or 0) * sums.pbt_s),
+        "quality": quality,
+        "planned_busy_time_s": round(sums.pbt_s, 3),
+        "unplanned_downtime_s": round(sum(st.down_s for st in sums.stations.values()), 3),
+        "units_completed": sums.completed, "units_scrapped": sums.produced - sums.completed,
+        "throughput_per_hour": _ratio(sums.completed * 3600, sums.pbt_s),
         "first_pass_yield": quality,
-        "rework_ratio": _ratio(sum(1 for u in finished if u in log.reworked_units), produced),
-        "scrap_ratio": _ratio(produced - len(completed), produced),
-        "wip_avg": _ratio(wip_seconds, (end - start).total_seconds()),
-        "lead_time_avg_s": _mean([(log.finished[u][0] - log.placed[u].time).total_seconds()
-                                  for u in completed if u in log.placed]),
-        "flow_time_avg_s": _mean([(log.finished[u][0] - log.entered[u]).total_seconds()
-                                  for u in finished if u in log.entered]),
-        "lead_time_to_ship_avg_s": _mean([(t - log.placed[u].time).total_seconds()
-                                          for u, t in log.shipped.items() if in_range(t) and u in log.placed]),
-        "orders_placed": len(placed),
-        "takt_time_s": round(pbt / len(placed), 3) if placed else None,
-        "actual_cycle_time_s": round(pbt / len(completed), 3) if completed else None,
-        "failures": totals["failures"],
-        "mtbf_s": round(totals["apt"] / totals["failures"], 3) if totals["failures"] else None,
-        "mttr_s": _mean([f.repair_s for f in all_failures if f.repair_s is not None]),
+        "rework_ratio": _ratio(sums.reworked, sums.produced),
+        "scrap_ratio": _ratio(sums.produced - sums.completed, sums.produced),
+        "wip_avg": _ratio(sums.wip_s, sums.range_s),
+        "lead_time_avg_s": _per(sums.lead_s, sums.lead_n),
+        "flow_time_avg_s": _per(sums.flow_s, sums.flow_n),
+        "lead_time_to_ship_avg_s": _per(sums.ship_lead_s, sums.ship_lead_n),
+        "orders_placed": sums.orders_placed,
+        "takt_time_s": _per(sums.pbt_s, sums.orders_placed),
+        "actual_cycle_time_s": _per(sums.pbt_s, sums.completed),
+        "failures": failures,
+        "mtbf_s": _per(apt_total, failures),
+        "mttr_s": _per(sum(st.repair_s for st in sums.stations.values()),
+                       sum(st.repaired for st in sums.stations.values())),
         "bottleneck": max(stations, key=lambda s: stations[s]["utilisation"] or 0) if stations else None,
-        "defect_pareto": _pareto(Counter(c.defect_code for c in log.checks if not c.passed and in_range(c.time))),
-        "downtime_pareto_s": _pareto(Counter({r: sum(seconds(intersect([f.down], open_time))
-                                                     for f in log.failures if f.reason_code == r)
-                                              for r in {f.reason_code for f in log.failures}})),
-        "option_mix": {opt: dict(sorted(Counter(o.options[opt] for o in placed if opt in o.options).items()))
-                       for opt in sorted({k for o in placed for k in o.options})},
+        "defect_pareto": _pareto(sums.defects),
+        "downtime_pareto_s": _pareto(+sums.downtime_by_reason),
+        "option_mix": {opt: dict(sorted(mix.items())) for opt, mix in sorted(sums.option_mix.items())},
         "stations": stations,
     }
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 3) if values else None
 
 
 def _pareto(counts: Counter) -> list[dict[str, Any]]:
@@ -204,10 +288,11 @@ def compute(events: list[ev.Event], plant: Plant, start: datetime | None = None,
     end = end or max(e.time for e in events)
     if end <= start:
         raise ValueError(f"empty time range: {start.isoformat()} .. {end.isoformat()}")
-    logs = collect(events, plant, end)
+    # As known at ``end``: a repair or a completion after the range does not reach back into it.
+    logs = collect((e for e in events if e.time < end), plant, end)
     lines = [plant.line(line_id)] if line_id else list(plant.lines)
     return {"from": start.isoformat(), "to": end.isoformat(),
-            "lines": {line.id: line_kpis(line, logs[line.id], start, end) for line in lines}}
+            "lines": {line.id: kpis_from_sums(line_sums(line, logs[line.id], start, end)) for line in lines}}
 
 
 def main(argv: list[str] | None = None) -> int:
