@@ -5,11 +5,12 @@ starting threads, so tests can build an app in-process; main() adds the line emu
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+import secrets
 import signal
 import sys
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from flask_socketio import SocketIO
 
 from config import Settings, settings_from_args
 from dashboard import auth
+from dashboard.api import api
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
 from factory.history import History, record
 from factory.layout import LayoutError, Plant, load_plant
@@ -30,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 log = logging.getLogger("transparent_factory")
 
 
-@dataclass
+@dataclasses.dataclass
 class TransparentFactory:
     """The wired application: what main() runs and what tests drive."""
 
@@ -63,6 +65,8 @@ def create_app(settings: Settings) -> TransparentFactory:
     live = LiveFactory(plant, bus, socketio, settings.frame_interval_s, history)
     server.extensions[EXTENSION_KEY] = live
     live.register_socket_handlers()
+    server.register_blueprint(api)
+    server.config["TF_API_KEYS"] = settings.api_keys
 
     @server.before_request
     def _unknown_order_is_a_real_404():
@@ -94,6 +98,10 @@ def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantM
 
 def main(argv: list[str] | None = None) -> int:
     settings = settings_from_args(argv)
+    generated_key = None
+    if not settings.api_keys:
+        generated_key = secrets.token_urlsafe(24)
+        settings = dataclasses.replace(settings, api_keys=(generated_key,))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # its dev-server banner is noise here
     try:
@@ -122,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Floor view:     {settings.base_url}/floor", flush=True)
     for token in factory.live.orders_to_watch(settings.tracking_links):
         print(f"Tracking link:  {settings.base_url}/track/{token}", flush=True)
+    if generated_key is not None:
+        print(f"API key (this run only; set TF_API_KEYS to keep one): {generated_key}", flush=True)
     try:
         factory.socketio.run(factory.dash_app.server, host=settings.host, port=settings.port,
                              allow_unsafe_werkzeug=True, log_output=False)

@@ -27,6 +27,7 @@ class Settings:
     warmup_s: float | None = None  # None: the factory file's simulation.warmup_s
     data_dir: Path | None = ROOT / "data"  # the history file lives here; None keeps history in memory
     replay_h: float = 24.0  # hours of history a process without its own emulator replays at start
+    api_keys: tuple[str, ...] = ()  # bearer keys for /api/kpis; none configured: one is made per run
     frame_interval_s: float = 0.25  # coalescing period of pushed frames
     tracking_links: int = 3  # how many tracking URLs to print at start
 
@@ -89,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the factory file's simulation.warmup_s)")
     parser.add_argument("--data-dir", type=Path, default=env.get("DATA_DIR", ROOT / "data", Path),
                         help="where the event history (history.duckdb) is kept (default ./data)")
+    parser.add_argument("--api-key", action="append", dest="api_keys",
+                        default=[k for k in env.get("API_KEYS", "").split(",") if k],
+                        help="key accepted by /api/kpis as 'Authorization: Bearer KEY' (repeatable; "
+                        "TF_API_KEYS takes a comma-separated list). Without one, a key is made and printed at start")
     parser.add_argument("--no-emulator", action="store_false", dest="emulator",
                         help="do not run the built-in line emulator")
     return parser
@@ -107,6 +112,7 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         emulator=args.emulator,
         warmup_s=args.warmup_s,
         data_dir=args.data_dir,
+        api_keys=tuple(args.api_keys),
     )
 
 

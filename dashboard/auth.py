@@ -6,8 +6,9 @@ the customer's proof of access; anything malformed or unknown is refused the sam
 """
 from __future__ import annotations
 
+import hmac
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -43,3 +44,11 @@ def room_for_socket(auth: Any, has_line: Callable[[str], bool], knows_token: Cal
         token = auth.get("token")
         return order_room(token) if is_well_formed_token(token) and knows_token(token) else None
     return None
+
+
+def bearer_key_ok(authorization: str | None, keys: Iterable[str]) -> bool:
+    """Tell whether an ``Authorization: Bearer KEY`` header names one of ``keys`` (constant-time compare)."""
+    if not authorization or not authorization.startswith("Bearer "):
+        return False
+    offered = authorization[len("Bearer "):].strip().encode()
+    return any(hmac.compare_digest(offered, key.encode()) for key in keys)

@@ -118,3 +118,55 @@ def test_disconnect_stops_pushes_to_that_room(factory, events):
     factory.live.catch_up()
     factory.live.flush()
     assert factory.live._watchers == {}
+
+
+API_KEY = "test-key-0123456789abcdef"
+
+
+@pytest.fixture
+def api_client(events):
+    factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
+    batch = [events.placed(0, "UA", token=TOKEN_A), events.placed(0, "UB", token=TOKEN_B),
+             events.entered(1, "UA", "kitting")]
+    factory.bus.publish_many(batch)
+    factory.history.append(batch)
+    factory.live.catch_up()
+    return factory.dash_app.server.test_client()
+
+
+def test_order_api_returns_only_that_order(api_client):
+    response = api_client.get(f"/api/orders/{TOKEN_A}")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.get_data(as_text=True)
+    assert '"UA"' in body and "UB" not in body and TOKEN_B not in body
+
+
+@pytest.mark.parametrize("token", ["unknown-token-0123456789", "x", "%2e%2e", "a" * 300])
+def test_order_api_unknown_tokens_are_404(api_client, token):
+    response = api_client.get(f"/api/orders/{token}")
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer wrong", f"Basic {API_KEY}", f"bearer {API_KEY}"])
+def test_kpi_api_refuses_without_the_key(api_client, header):
+    headers = {"Authorization": header} if header is not None else {}
+    response = api_client.get("/api/kpis", headers=headers)
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_kpi_api_answers_with_the_key(api_client):
+    response = api_client.get("/api/kpis?line=ac1&from=2026-03-02T08:00:00Z&to=2026-03-02T09:00:00Z",
+                              headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body["lines"]) == ["ac1"] and body["lines"]["ac1"]["orders_placed"] == 2
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("line=zz9", "unknown_line"), ("from=yesterday", "bad_time"), ("to=2026-13-01", "bad_time"),
+    ("from=2026-03-02T09:00:00Z&to=2026-03-02T08:00:00Z", "bad_range"),
+    ("from=2020-01-01T00:00:00Z&to=2026-03-02T08:00:00Z", "bad_range"),
+])
+def test_kpi_api_bad_input_is_400(api_client, query, reason):
+    response = api_client.get(f"/api/kpis?{query}", headers={"Authorization": f"Bearer {API_KEY}"})
+    assert response.status_code == 400 and response.get_json()["error"] == reason
