@@ -89,10 +89,21 @@ _SHIPPING_SQL = """
 WITH shipped AS (
     SELECT unit_code, min(time) AS t FROM events WHERE line_id = $line AND type = 'shipped' GROUP BY unit_code
 ), placed AS (
-    SELECT unit_code, min(time) AS t FROM events WHERE line_id = $line AND type = 'placed' GROUP BY unit_code
+    SELECT unit_code, min(time) AS t, any_value(json_extract_string(doc, '$.data.promised_by')) AS promised
+    FROM events WHERE line_id = $line AND type = 'placed' GROUP BY unit_code
 )
-SELECT coalesce(sum(date_diff('millisecond', p.t, s.t)), 0) / 1000.0 AS ship_lead_s, count(*) AS ship_lead_n
+SELECT coalesce(sum(date_diff('millisecond', p.t, s.t)), 0) / 1000.0 AS ship_lead_s, count(*) AS ship_lead_n,
+       count(p.promised) AS shipped_promised,
+       count(*) FILTER (WHERE strftime(s.t + to_minutes(CAST($offset_min AS INTEGER)), '%Y-%m-%d') <= p.promised)
+           AS shipped_on_time
 FROM shipped s JOIN placed p USING (unit_code) WHERE s.t >= $start AND s.t < $end
+"""
+
+_HOURLY_SQL = """
+SELECT date_trunc('hour', t) AS hour, count(*) AS n FROM (
+    SELECT arg_min(type, time) AS kind, min(time) AS t
+    FROM events WHERE line_id = $line AND type IN ('completed', 'scrapped') GROUP BY unit_code
+) WHERE kind = 'completed' AND t >= $start AND t < $end GROUP BY ALL
 """
 
 _OPTIONS_SQL = """
@@ -106,7 +117,7 @@ GROUP BY ALL
 def line_sums_from_history(history: History, plant: Plant, line: Line, start: datetime, end: datetime) -> LineSums:
     """Return a line's sums over [start, end) from stored events."""
     light = history.replay(start - LOOKBACK, end, line.id, CALENDAR_TYPES)
-    sums = time_sums(line, collect(light, plant, end)[line.id], start, end)
+    sums = time_sums(plant, line, collect(light, plant, end)[line.id], start, end)
     params = {"line": line.id, "start": _utc_naive(start), "end": _utc_naive(end)}
 
     def query(sql: str, **tables: pd.DataFrame) -> pd.DataFrame:
@@ -124,8 +135,11 @@ def line_sums_from_history(history: History, plant: Plant, line: Line, start: da
         setattr(sums, name, int(units[name]))
     sums.fully_productive_s, sums.lead_s, sums.flow_s = units.fully_productive_s, units.lead_s, units.flow_s
     sums.wip_s = float(query(_WIP_SQL).iloc[0].wip_s)
-    shipping = query(_SHIPPING_SQL).iloc[0]
+    shipping = history.frame(_SHIPPING_SQL, {**params, "offset_min": round(plant.utc_offset_h * 60)}).iloc[0]
     sums.ship_lead_s, sums.ship_lead_n = float(shipping.ship_lead_s), int(shipping.ship_lead_n)
+    sums.shipped_promised, sums.shipped_on_time = int(shipping.shipped_promised), int(shipping.shipped_on_time)
+    for row in query(_HOURLY_SQL).itertuples():
+        sums.completed_by_hour[row.hour.to_pydatetime().replace(tzinfo=timezone.utc)] = int(row.n)
     options = query(_OPTIONS_SQL)
     for row in options.itertuples():
         sums.option_mix.setdefault(row.option, Counter())[row.choice] = int(row.n)

@@ -11,7 +11,7 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -137,19 +137,29 @@ class LineSums:
     flow_n: int = 0
     ship_lead_s: float = 0.0
     ship_lead_n: int = 0
+    shipped_promised: int = 0  # shipped in the range, with a promised date
+    shipped_on_time: int = 0  # ... on or before it (plant-local dates)
+    planned_cycle_s: float = 0.0
+    open_s_by_hour: dict[datetime, float] = field(default_factory=dict)  # hour start -> open seconds
+    completed_by_hour: Counter = field(default_factory=Counter)
     orders_placed: int = 0
     defects: Counter = field(default_factory=Counter)
     downtime_by_reason: Counter = field(default_factory=Counter)
     option_mix: dict[str, Counter] = field(default_factory=dict)
 
 
-def time_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
+def time_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
     """Return the calendar and breakdown part of a line's sums (shared by live and history queries)."""
     window = [(start, end)]
     # A stream with no shift events at all comes from a plant without a calendar: always scheduled.
     scheduled = intersect(normalise(log.shifts), window) if log.shifts else window
     open_time = subtract(scheduled, normalise(log.stops))
-    sums = LineSums(range_s=(end - start).total_seconds(), pbt_s=seconds(open_time))
+    sums = LineSums(range_s=(end - start).total_seconds(), pbt_s=seconds(open_time),
+                    planned_cycle_s=plant.planned_cycle_s(line.id))
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        sums.open_s_by_hour[hour] = seconds(intersect(open_time, [(hour, hour + timedelta(hours=1))]))
+        hour += timedelta(hours=1)
     for station in line.stations:
         mine = [f for f in log.failures if f.station_id == station.id]
         started = [f for f in mine if start <= f.down[0] < end]
@@ -166,12 +176,12 @@ def time_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> Line
     return sums
 
 
-def line_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
+def line_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
     """Return all of one line's sums over [start, end) from its log (the live path)."""
     def in_range(t: datetime) -> bool:
         return start <= t < end
 
-    sums = time_sums(line, log, start, end)
+    sums = time_sums(plant, line, log, start, end)
     for w in log.work:
         if in_range(w.time):
             st = sums.stations[w.station_id]
@@ -198,6 +208,8 @@ def line_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> Line
     sums.wip_s = sum(seconds(intersect([(t, log.finished.get(u, (end, ""))[0])], [(start, end)]))
                      for u, t in log.entered.items())
     for u, kind in finished.items():
+        if kind == "completed":
+            sums.completed_by_hour[log.finished[u][0].replace(minute=0, second=0, microsecond=0)] += 1
         if kind == "completed" and u in log.placed:
             sums.lead_s += (log.finished[u][0] - log.placed[u].time).total_seconds()
             sums.lead_n += 1
@@ -208,6 +220,10 @@ def line_sums(line: Line, log: _LineLog, start: datetime, end: datetime) -> Line
         if in_range(t) and u in log.placed:
             sums.ship_lead_s += (t - log.placed[u].time).total_seconds()
             sums.ship_lead_n += 1
+            promised = log.placed[u].promised_by
+            if promised is not None:
+                sums.shipped_promised += 1
+                sums.shipped_on_time += t.astimezone(plant.tz).date().isoformat() <= promised
     for order in log.placed.values():
         if in_range(order.time):
             sums.orders_placed += 1
@@ -260,6 +276,11 @@ def kpis_from_sums(sums: LineSums) -> dict[str, Any]:
         "lead_time_avg_s": _per(sums.lead_s, sums.lead_n),
         "flow_time_avg_s": _per(sums.flow_s, sums.flow_n),
         "lead_time_to_ship_avg_s": _per(sums.ship_lead_s, sums.ship_lead_n),
+        "on_time_delivery": _ratio(sums.shipped_on_time, sums.shipped_promised),
+        "planned_cycle_s": round(sums.planned_cycle_s, 3),
+        "hourly": [{"hour": hour.isoformat(), "plan": round(open_s / sums.planned_cycle_s, 2),
+                    "actual": sums.completed_by_hour.get(hour, 0)}
+                   for hour, open_s in sorted(sums.open_s_by_hour.items())],
         "orders_placed": sums.orders_placed,
         "takt_time_s": _per(sums.pbt_s, sums.orders_placed),
         "actual_cycle_time_s": _per(sums.pbt_s, sums.completed),
@@ -292,7 +313,7 @@ def compute(events: list[ev.Event], plant: Plant, start: datetime | None = None,
     logs = collect((e for e in events if e.time < end), plant, end)
     lines = [plant.line(line_id)] if line_id else list(plant.lines)
     return {"from": start.isoformat(), "to": end.isoformat(),
-            "lines": {line.id: kpis_from_sums(line_sums(line, logs[line.id], start, end)) for line in lines}}
+            "lines": {line.id: kpis_from_sums(line_sums(plant, line, logs[line.id], start, end)) for line in lines}}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ otherwise surface much later as a unit that never moves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,14 @@ class Product:
     options: tuple[Option, ...]
     checks: dict[str, Any] = field(default_factory=dict, compare=False)  # quality checks, see line_emulator.params
 
+    def mean_extra_work_s(self, station_id: str) -> float:
+        """Return the seconds options add at ``station_id`` on average, weighted by popularity."""
+        total = 0.0
+        for option in self.options:
+            weights = sum(c.weight for c in option.choices)
+            total += sum(c.weight * c.work_s.get(station_id, 0.0) for c in option.choices) / weights
+        return total
+
     def choice_label(self, option_id: str, choice_id: str) -> tuple[str, str]:
         """Return the human labels (option, choice) for a configured option."""
         for option in self.options:
@@ -81,6 +90,18 @@ class Plant:
     lines: tuple[Line, ...]
     products: dict[str, Product]
     simulation: dict[str, Any]
+    utc_offset_h: float = 0.0  # the site's local time, for shifts, dates and promises
+
+    @property
+    def tz(self) -> timezone:
+        """Return the site's local timezone (a fixed offset)."""
+        return timezone(timedelta(hours=self.utc_offset_h))
+
+    def planned_cycle_s(self, line_id: str) -> float:
+        """Return the line's planned cycle time: its bottleneck's standard time per unit at the average option mix."""
+        line = self.line(line_id)
+        product = self.products[line.product]
+        return max((s.cycle_s + product.mean_extra_work_s(s.id)) / s.machines for s in line.stations)
 
     def line(self, line_id: str) -> Line:
         """Return the line with ``line_id`` or raise KeyError."""
@@ -123,6 +144,7 @@ def parse_plant(doc: dict[str, Any]) -> Plant:
         lines=lines,
         products=products,
         simulation=dict(doc.get("simulation") or {}),
+        utc_offset_h=float(site.get("utc_offset_h", 0)),
     )
 
 

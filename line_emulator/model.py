@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
 import simpy
 
 from factory.layout import Line, Plant, Product
 from line_emulator.calendar import Boundary, LineGate, run_calendar
-from line_emulator.orders import Order, OrderBook, TokenSource, mean_extra_work_s, random_token
+from line_emulator.orders import Order, OrderBook, TokenSource, random_token
 from line_emulator.params import SimParams, load_params
 from line_emulator.quality import measure
 from line_emulator.shipping import Dock
@@ -48,7 +48,8 @@ class LineModel:
         self._seq = 0
         # Event ids carry the run's start, so a restarted plant never reuses an earlier run's ids.
         self._run = f"{int(origin.timestamp()):x}"
-        self._tz = timezone(timedelta(hours=params.calendar.utc_offset_h if params.calendar else 0))
+        self._tz = plant.tz
+        self._promise_days = params.promise_days
         open_fraction = params.calendar.open_fraction() if params.calendar else 1.0
         self.arrival_rate_per_s = params.load_factor * self.capacity_per_s() * open_fraction
         self.orders = OrderBook(line, self.product, rng, new_token, first_order)
@@ -59,8 +60,7 @@ class LineModel:
             simpy.Resource(env, capacity=s.buffer) if s.buffer > 0 else None for s in line.stations[1:]
         ]
         self._set_up_for: list[str | None] = [None] * len(line.stations)  # last variant, for changeovers
-        self.dock = Dock(env, line.id, params.shipping, rng, self.now,
-                         params.calendar.utc_offset_h if params.calendar else 0, self._ship) if params.shipping else None
+        self.dock = Dock(env, line.id, params.shipping, rng, self.now, plant.tz, self._ship) if params.shipping else None
         env.process(self._arrivals())
         for i, station in enumerate(line.stations):
             if self.stations[i].breakdown is not None:
@@ -70,7 +70,7 @@ class LineModel:
     def capacity_per_s(self) -> float:
         """Return the bottleneck's mean output rate (units per second) for the average option mix."""
         return min(
-            s.machines / (s.cycle_s + mean_extra_work_s(self.product, s.id)) for s in self.line.stations
+            s.machines / (s.cycle_s + self.product.mean_extra_work_s(s.id)) for s in self.line.stations
         )
 
     def now(self) -> datetime:
@@ -110,9 +110,10 @@ class LineModel:
             if pattern and self.rng.random() * peak > pattern[self.now().astimezone(self._tz).hour]:
                 continue
             order = self.orders.new_order(self.now())
+            promised = (self.now().astimezone(self._tz) + timedelta(days=self._promise_days)).date().isoformat()
             self.publish(ev.OrderPlaced, order_id=order.order_id, unit_code=order.unit_code,
                          tracking_token=order.tracking_token, line_id=self.line.id,
-                         product=self.product.id, options=dict(order.options))
+                         product=self.product.id, options=dict(order.options), promised_by=promised)
             self.env.process(self._unit(order))
 
     # --- a unit's way through the line ------------------------------------------------------

@@ -55,12 +55,3 @@ class OrderBook:
             options=options,
             extra_work_s=extra,
         )
-
-
-def mean_extra_work_s(product: Product, station_id: str) -> float:
-    """Return the seconds options add at ``station_id`` on average, weighted by popularity."""
-    total = 0.0
-    for option in product.options:
-        weights = sum(c.weight for c in option.choices)
-        total += sum(c.weight * c.work_s.get(station_id, 0.0) for c in option.choices) / weights
-    return total

@@ -79,7 +79,7 @@ class PlannedStop:
 
 @dataclass(frozen=True)
 class Calendar:
-    utc_offset_h: float  # the plant's local time (China has no daylight saving)
+    utc_offset_h: float  # the site's local time (factory.layout.Plant.utc_offset_h)
     shifts: tuple[Shift, ...]
     stops: tuple[PlannedStop, ...]
 
@@ -109,6 +109,7 @@ class SimParams:
     load_factor: float  # order rate as a share of the bottleneck's capacity over open time
     cycle_cv: float  # coefficient of variation of processing times
     warmup_s: float
+    promise_days: int  # delivery promised this many days after the order's local date
     order_pattern: tuple[float, ...] | None  # 24 relative weights by local hour; None: flat
     calendar: Calendar | None  # None: always open
     shipping: Shipping | None
@@ -141,8 +142,9 @@ def load_params(plant: Plant) -> SimParams:
         load_factor=float(sim.get("load_factor", 0.8)),
         cycle_cv=float(sim.get("cycle_cv", 0.12)),
         warmup_s=float(sim.get("warmup_s", 3600)),
+        promise_days=int(sim.get("promise_days", 3)),
         order_pattern=tuple(float(w) for w in pattern) if pattern else None,
-        calendar=_calendar(sim["calendar"]) if sim.get("calendar") else None,
+        calendar=_calendar(sim["calendar"], plant.utc_offset_h) if sim.get("calendar") else None,
         shipping=_shipping(sim["shipping"]) if sim.get("shipping") else None,
         reasons=reasons,
         stations=stations,
@@ -204,7 +206,7 @@ def _hhmm(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _calendar(raw: dict[str, Any]) -> Calendar:
+def _calendar(raw: dict[str, Any], utc_offset_h: float) -> Calendar:
     shifts = tuple(Shift(str(s["name"]), _hhmm(s["start"]), int(float(s["hours"]) * 60)) for s in raw["shifts"])
     names = {s.name for s in shifts}
     stops = tuple(
@@ -216,7 +218,7 @@ def _calendar(raw: dict[str, Any]) -> Calendar:
     for stop in stops:
         if stop.shift is not None and stop.shift not in names:
             raise LayoutError(f"calendar: planned stop names unknown shift '{stop.shift}'")
-    return Calendar(utc_offset_h=float(raw.get("utc_offset_h", 0)), shifts=shifts, stops=stops)
+    return Calendar(utc_offset_h=utc_offset_h, shifts=shifts, stops=stops)
 
 
 def _shipping(raw: dict[str, Any]) -> Shipping:

@@ -14,14 +14,14 @@ class Dock:
     """The loading dock of one line: collects units and dispatches trucks."""
 
     def __init__(self, env: simpy.Environment, line_id: str, params: Shipping, rng: random.Random,
-                 now: Callable[[], datetime], utc_offset_h: float,
+                 now: Callable[[], datetime], tz: timezone,
                  ship: Callable[[str, str, str, str], None]) -> None:
         self.env = env
         self._line_id = line_id
         self._params = params
         self._rng = rng
         self._now = now
-        self._tz = timezone(timedelta(hours=utc_offset_h))
+        self._tz = tz
         self._ship = ship  # (unit code, shipment id, carrier, estimated delivery date)
         self._trucks = 0
         self.waiting: simpy.Store = simpy.Store(env)

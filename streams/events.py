@@ -41,6 +41,7 @@ class OrderPlaced(Event):
     line_id: str
     product: str
     options: dict[str, str] = field(default_factory=dict)
+    promised_by: str | None = None  # delivery date promised to the customer (YYYY-MM-DD, plant time)
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,3 +170,39 @@ def test_littles_law_holds_on_a_long_emulator_run():
     little = finished / (end - start).total_seconds() * k["flow_time_avg_s"]
     assert finished > 1000
     assert k["wip_avg"] == pytest.approx(little, rel=0.03)
+
+
+def test_hourly_plan_follows_open_time_and_actual_counts_completions(kpis):
+    hourly = {h["hour"][11:16]: h for h in kpis["hourly"]}
+    assert kpis["planned_cycle_s"] == 60  # bottleneck A: 60 s on one machine
+    assert [hourly[h]["plan"] for h in ("08:00", "10:00", "12:00", "15:00")] == [60, 45, 30, 60]  # 15 and 30 min breaks
+    # completions at 270 + 250 i s (good) and 1,020 + 250 i s (reworked i = 10): before 09:00, i = 0..13
+    assert hourly["08:00"]["actual"] == 14
+    assert sum(h["actual"] for h in kpis["hourly"]) == 98 and len(kpis["hourly"]) == 8
+
+
+def test_on_time_delivery_compares_plant_local_dates():
+    plant = parse_plant({
+        "site": {"id": "lab", "utc_offset_h": 8},
+        "products": {"p": {}},
+        "lines": [{"id": "l1", "product": "p", "stations": [{"id": "A", "cycle_s": 60}]}],
+    })
+    out, n = [], 0
+
+    def add(cls, time, **data):
+        nonlocal n
+        n += 1
+        out.append(cls(id=str(n), source="/lab/l1", time=time, line_id="l1", **data))
+
+    # (promised local date, shipped UTC) -> on time?
+    cases = [("2026-03-03", "2026-03-02T10:00:00+00:00"),  # 18:00 local on the 2nd: early
+             ("2026-03-02", "2026-03-02T15:59:00+00:00"),  # 23:59 local on the 2nd: on the day
+             ("2026-03-02", "2026-03-02T16:00:00+00:00"),  # 00:00 local on the 3rd: a day late
+             ("2026-03-05", "2026-03-04T20:00:00+00:00")]  # 04:00 local on the 5th: on the day
+    for i, (promised, shipped) in enumerate(cases):
+        add(ev.OrderPlaced, T, order_id=f"O{i}", unit_code=f"U{i}", tracking_token=f"tok{i:020d}", product="p",
+            promised_by=promised)
+        add(ev.UnitShipped, datetime.fromisoformat(shipped), unit_code=f"U{i}", shipment_id="S", carrier="RRS",
+            estimated_delivery=promised)
+    k = compute(out, plant, T, T + timedelta(days=4))["lines"]["l1"]
+    assert k["on_time_delivery"] == 0.75
