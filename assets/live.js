@@ -63,6 +63,16 @@
     return lines.map(function (text) { return { type: "Div", namespace: "dash_html_components", props: { children: text } }; });
   }
 
+  // KPI values as the floor shows them; null (nothing to divide by yet) shows a dash.
+  var RATIOS = { oee: 1, availability: 1, performance: 1, quality: 1, first_pass_yield: 1 };
+  function kpiText(name, value) {
+    if (value === null || value === undefined) { return "—"; }
+    if (RATIOS[name]) { return (value * 100).toFixed(1) + " %"; }
+    if (name === "throughput_per_hour") { return value.toFixed(1); }
+    if (name.slice(-2) === "_s") { return Math.round(value) + " s"; }
+    return String(value);
+  }
+
   function byStation(outputs, values) {
     return outputs.map(function (o) { return values[o.id.station]; });
   }
@@ -70,7 +80,8 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tf: {
-      applyFloorFrame: function (frame, labels) {
+      applyFloorFrame: function (frame, settings) {
+        var labels = settings.labels;
         if (!frame || isStale("floor", frame)) { return NO_UPDATE(); }
         var outs = window.dash_clientside.callback_context.outputs_list;
         var units = {}, queues = {}, classes = {}, statuses = {}, stationOf = {};
@@ -81,12 +92,18 @@
           });
           queues[s.id] = String(s.queue);
           // Same as dashboard/components/station_tile.py: tile_class and status_text.
-          classes[s.id] = "station-tile state-" + s.status;
+          var lasted = s.since ? (new Date(frame.view.as_of) - new Date(s.since)) / 1000 : 0;
+          var alert = s.status === "down" || ((s.status === "starved" || s.status === "blocked")
+                                              && lasted >= settings.alert_after_s);
+          classes[s.id] = "station-tile state-" + s.status + (alert ? " alert" : "");
           statuses[s.id] = labels[s.status] + (s.status === "down" && s.down_reason ? ": " + s.down_reason : "");
         });
         lastStationOf = stationOf;
+        var kpis = frame.kpis || {};
+        var kpiValues = outs[5].map(function (o) { return kpiText(o.id.kpi, kpis[o.id.kpi]); });
+        var period = frame.kpis ? "Since " + localTime(frame.kpis.from) : "";
         return [byStation(outs[0], units), byStation(outs[1], queues), byStation(outs[2], classes),
-                byStation(outs[3], statuses), String(frame.view.wip), String(frame.view.completed)];
+                byStation(outs[3], statuses), String(frame.view.wip), kpiValues, period];
       },
 
       applyOrderFrame: function (frame, texts) {

@@ -3,11 +3,12 @@
 FLOOR_SOCKET = "floor-socket"
 FLOOR_STATUS = "floor-status"
 FLOOR_WIP = "floor-wip"
-FLOOR_COMPLETED = "floor-completed"
 FLOOR_TEXTS = "floor-texts"
 STATION_UNITS = "station-units"  # pattern id type: {"type": STATION_UNITS, "station": <station id>}
 STATION_QUEUE = "station-queue"
 STATION_TILE = "station-tile"
+FLOOR_KPI = "floor-kpi"  # pattern id type: {"type": FLOOR_KPI, "kpi": <KPI name>}
+FLOOR_KPI_PERIOD = "floor-kpi-period"
 STATION_STATUS = "station-status"
 
 TRACK_SOCKET = "track-socket"
@@ -27,6 +28,11 @@ def station_units(station_id) -> dict:
 def station_queue(station_id) -> dict:
     """Return the id of the queue counter of a station tile."""
     return {"type": STATION_QUEUE, "station": station_id}
+
+
+def floor_kpi(name) -> dict:
+    """Return the id of one KPI value on the floor screen."""
+    return {"type": FLOOR_KPI, "kpi": name}
 
 
 def station_tile(station_id) -> dict:

@@ -14,32 +14,40 @@ import secrets
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import flask
 from flask_socketio import SocketIO, join_room
 
 from dashboard import auth
-from factory.derive import line_members
+from factory import history_kpis
+from factory.derive import in_shift, line_members
 from factory.history import History
 from factory.layout import Plant
 from factory.projector import apply
 from factory.state import empty_state
 from factory.views import floor_view, order_view
 from streams.bus import Bus
+from streams.codec import format_time
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "transparent_factory.live"
+FLOOR_KPIS = ("oee", "availability", "performance", "quality", "throughput_per_hour", "first_pass_yield",
+              "takt_time_s", "actual_cycle_time_s", "units_completed")
+OFF_SHIFT_WINDOW = timedelta(hours=8)  # what the floor's KPI tiles cover when no shift is under way
 
 
 class LiveFactory:
     """Holds this process's view of the plant and pushes its changes to watching sockets."""
 
     def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.25,
-                 history: History | None = None) -> None:
+                 history: History | None = None, kpi_interval_s: float = 10.0) -> None:
         self.plant = plant
         self.bus = bus
         self.history = history
+        self.kpi_interval_s = kpi_interval_s
+        self._line_kpis: dict[str, dict[str, Any]] = {}
         self.socketio = socketio
         self.frame_interval_s = frame_interval_s
         self.epoch = secrets.token_hex(4)
@@ -72,12 +80,15 @@ class LiveFactory:
         return len(entries)
 
     def run(self) -> None:
-        """Pump until stop(): read, fold, and flush frames every frame interval."""
-        next_flush = time.monotonic()
+        """Pump until stop(): read, fold, refresh watched lines' KPIs now and then, and flush frames."""
+        next_flush = next_kpis = time.monotonic()
         while not self._stop.is_set():
             try:
                 while self.catch_up(block_s=self.frame_interval_s / 2) == 5000:
                     pass  # a backlog: drain it before drawing
+                if time.monotonic() >= next_kpis:
+                    self.refresh_kpis()
+                    next_kpis = time.monotonic() + self.kpi_interval_s
                 if time.monotonic() >= next_flush:
                     self.flush()
                     next_flush = time.monotonic() + self.frame_interval_s
@@ -94,6 +105,30 @@ class LiveFactory:
         """Return the current floor view of a line."""
         with self._lock:
             return floor_view(self.state, self.plant, line_id)
+
+    def line_kpis(self, line_id: str) -> dict[str, Any] | None:
+        """Return the KPIs of the shift under way on a line (else the last 8 h), from history like /api/kpis."""
+        if self.history is None:
+            return None
+        with self._lock:
+            line_state = self.state.lines[line_id]
+            end = self.state.last_event_time
+            start = line_state.shift_started if in_shift(line_state) else None
+        if end is None:
+            return None
+        start = start if start is not None and start < end else end - OFF_SHIFT_WINDOW
+        doc = history_kpis.kpis(self.history, self.plant, start, end, line_id)["lines"][line_id]
+        return {"from": format_time(start), "to": format_time(end), **{k: doc[k] for k in FLOOR_KPIS}}
+
+    def refresh_kpis(self) -> None:
+        """Recompute the KPI tiles of every line someone watches; they go out with the next frame."""
+        with self._lock:
+            watched = [line.id for line in self.plant.lines if self._watchers[auth.floor_room(line.id)] > 0]
+        for line_id in watched:
+            kpis = self.line_kpis(line_id)
+            with self._lock:
+                self._line_kpis[line_id] = kpis
+                self._dirty_lines.add(line_id)
 
     def order(self, token: str) -> dict[str, Any] | None:
         """Return the current public view of the order behind ``token`` (from history if not live), or None."""
@@ -149,7 +184,10 @@ class LiveFactory:
         view = self.floor(key) if kind == "floor" else self.order(key)
         if view is None:
             return None
-        return {"epoch": self.epoch, "seq": self._seq[room], "view": view}
+        frame = {"epoch": self.epoch, "seq": self._seq[room], "view": view}
+        if kind == "floor":
+            frame["kpis"] = self._line_kpis.get(key)
+        return frame
 
     def flush(self) -> None:
         """Emit one frame to every watched room whose view changed since the last flush."""
@@ -176,6 +214,9 @@ class LiveFactory:
         if room is None:
             return False
         join_room(room, sid=sid)
+        kind, _, key = room.partition(":")
+        if kind == "floor" and key not in self._line_kpis:
+            self._line_kpis[key] = self.line_kpis(key)  # the first screen of a line need not wait 10 s
         with self._lock:
             self._room_of_sid[sid] = room
             self._watchers[room] += 1

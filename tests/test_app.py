@@ -170,3 +170,53 @@ def test_kpi_api_answers_with_the_key(api_client):
 def test_kpi_api_bad_input_is_400(api_client, query, reason):
     response = api_client.get(f"/api/kpis?{query}", headers={"Authorization": f"Bearer {API_KEY}"})
     assert response.status_code == 400 and response.get_json()["error"] == reason
+
+
+def test_kpi_command_and_rest_api_agree(tmp_path, capsys, plant):
+    """The same events through `python -m factory.kpis` and through GET /api/kpis give the same document."""
+    from datetime import datetime, timezone
+
+    from factory.kpis import main as kpi_command
+    from line_emulator.model import PlantModel
+    from line_emulator.runner import run_fast
+    from streams.codec import to_json
+
+    out = []
+    run_fast(PlantModel(plant, out.append, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=8), 6 * 3600)
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(to_json(e) + "\n" for e in out))
+    window = ["--from", "2026-01-05T01:00:00Z", "--to", "2026-01-05T05:30:00Z", "--line", "wm1"]
+    assert kpi_command([str(path), *window]) == 0
+    from_command = json.loads(capsys.readouterr().out)
+
+    factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
+    factory.history.append(out)
+    response = factory.dash_app.server.test_client().get(
+        "/api/kpis?line=wm1&from=2026-01-05T01:00:00Z&to=2026-01-05T05:30:00Z",
+        headers={"Authorization": f"Bearer {API_KEY}"})
+    from_api = response.get_json()
+    assert from_command["lines"]["wm1"]["units_completed"] > 50
+    assert json.dumps(from_api, sort_keys=True) == json.dumps(from_command, sort_keys=True)
+
+
+def test_floor_frames_carry_the_shift_kpis_the_api_gives(plant):
+    """The floor's KPI tiles and /api/kpis are computed the same way over the same range."""
+    from datetime import datetime, timezone
+
+    from line_emulator.model import PlantModel
+    from line_emulator.runner import run_fast
+
+    factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
+    out = []
+    run_fast(PlantModel(plant, out.append, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=8), 3 * 3600)
+    factory.bus.publish_many(out)
+    factory.history.append(out)
+    factory.live.catch_up(limit=10**6)
+    floor = _socket(factory, {"view": "floor", "line": "ac1"})
+    tiles = floor.get_received()[0]["args"][0]["kpis"]
+    assert 0 < tiles["oee"] < 1 and tiles["units_completed"] > 20
+    response = factory.dash_app.server.test_client().get(
+        f"/api/kpis?line=ac1&from={tiles['from']}&to={tiles['to']}", headers={"Authorization": f"Bearer {API_KEY}"})
+    api = response.get_json()["lines"]["ac1"]
+    assert {k: api[k] for k in tiles if k not in ("from", "to")} == {k: v for k, v in tiles.items()
+                                                                    if k not in ("from", "to")}

@@ -18,6 +18,8 @@ def unit_chip(unit_code: str) -> html.Span:
 
 
 # Grey is normal (ISA-101): only states that need someone's attention get a colour (style.css).
+# Starved or blocked for a moment is how a line breathes; it becomes an alert after this long.
+ALERT_AFTER_S = 300
 STATUS_LABEL = {
     "running": "running", "blocked": "blocked", "starved": "starved", "down": "DOWN",
     "changeover": "changeover", "idle": "planned stop",
@@ -25,8 +27,12 @@ STATUS_LABEL = {
 
 
 def tile_class(status: str) -> str:
-    """Return the tile's class for a station state (assets/live.js builds the same)."""
-    return f"station-tile state-{status}"
+    """Return the tile's class for a station state; a breakdown is an alert at once.
+
+    assets/live.js builds the same, and also marks starved or blocked as an alert once it has
+    lasted ALERT_AFTER_S (it knows the frame's clock).
+    """
+    return f"station-tile state-{status}" + (" alert" if status == "down" else "")
 
 
 def status_text(station: dict[str, Any]) -> str:

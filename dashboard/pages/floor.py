@@ -4,8 +4,9 @@ from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callb
 from dash_socketio import DashSocketIO
 
 from dashboard import ids
+from dashboard.components.kpi_strip import kpi_strip
 from dashboard.components.not_found import not_found
-from dashboard.components.station_tile import STATUS_LABEL, line_map
+from dashboard.components.station_tile import ALERT_AFTER_S, STATUS_LABEL, line_map
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory")
@@ -23,17 +24,16 @@ def layout(line=None, **_query):
         children=[
             DashSocketIO(id=ids.FLOOR_SOCKET, eventNames=["floor"],
                          options={"auth": {"view": "floor", "line": line_id}}),
-            dcc.Store(id=ids.FLOOR_TEXTS, data=STATUS_LABEL),
+            dcc.Store(id=ids.FLOOR_TEXTS, data={"labels": STATUS_LABEL, "alert_after_s": ALERT_AFTER_S}),
             html.Header(className="floor-header", children=[
                 html.H1(view["line"]["name"]),
                 html.Nav([html.A(other.name, href=f"/floor?line={other.id}",
                                  className="current" if other.id == line_id else "")
                           for other in live.plant.lines], className="line-links"),
-                html.Div([html.Span("WIP "), html.B(str(view["wip"]), id=ids.FLOOR_WIP),
-                          html.Span(" · completed "), html.B(str(view["completed"]), id=ids.FLOOR_COMPLETED)],
-                         className="floor-counters"),
+                html.Div([html.Span("WIP "), html.B(str(view["wip"]), id=ids.FLOOR_WIP)], className="floor-counters"),
                 html.Div("Connecting…", id=ids.FLOOR_STATUS, className="freshness"),
             ]),
+            kpi_strip(),
             line_map(view),
         ],
     )
@@ -47,7 +47,8 @@ clientside_callback(
     Output({"type": ids.STATION_TILE, "station": ALL}, "className"),
     Output({"type": ids.STATION_STATUS, "station": ALL}, "children"),
     Output(ids.FLOOR_WIP, "children"),
-    Output(ids.FLOOR_COMPLETED, "children"),
+    Output({"type": ids.FLOOR_KPI, "kpi": ALL}, "children"),
+    Output(ids.FLOOR_KPI_PERIOD, "children"),
     Input(ids.FLOOR_SOCKET, "data-floor"),
     State(ids.FLOOR_TEXTS, "data"),
     prevent_initial_call=True,
