@@ -42,6 +42,8 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any
             "down_reason": reason if status == "down" else None,
         })
     backlog = len(members[line.stations[0].id].queue)
+    now = state.last_event_time
+    midnight = None if now is None else now.astimezone(plant.tz).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "line": {"id": line.id, "name": line.name},
         "as_of": _iso(state.last_event_time),
@@ -49,6 +51,9 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any
         "wip": len(line_state.active) - backlog,  # released onto the line, not finished
         "backlog": backlog,
         "completed": line_state.completed,
+        # completions are counted per UTC hour; the site's offset is whole hours in practice
+        "completed_today": sum(n for hour, n in line_state.completed_by_hour.items() if hour >= midnight)
+        if midnight is not None else 0,
         "planned_stop": planned_stop(line_state),
         "in_shift": in_shift(line_state),
     }

@@ -69,3 +69,17 @@ def test_test_report_and_shipping_reach_the_customer(plant, events):
                                                 "lower": None, "upper": 40.0, "passed": True}]}]
     assert view["shipping"] == {"carrier": "RRS Logistics", "shipment_id": "AC1-T1",
                                 "shipped_at": "2026-03-02T08:09:00.000Z", "estimated_delivery": "2026-03-04"}
+
+
+def test_units_today_counts_from_the_plant_local_midnight(plant, events):
+    # the default plant is UTC+8: local midnight of 2 March is 16:00 UTC on 1 March
+    from support import T0  # 08:00 UTC = 16:00 local on 2 March
+
+    state = empty_state(plant)
+    for i, minute in enumerate([-16 * 60 - 5, -16 * 60 + 5, -60, 0]):  # 15:55 and 16:05 UTC on 1 March, ...
+        apply(state, events.placed(minute - 1, f"U{i}"))
+        apply(state, events.completed(minute, f"U{i}"))
+    assert T0.hour == 8
+    from factory.views import floor_view
+    view = floor_view(state, plant, "ac1")
+    assert (view["completed"], view["completed_today"]) == (4, 3)
