@@ -26,7 +26,9 @@ from factory.history import History, record
 from factory.layout import LayoutError, Plant, load_plant
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast, run_paced
+from streams.bus import Bus
 from streams.memory import MemoryBus
+from streams.redis_streams import RedisStreamsBus
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("transparent_factory")
@@ -38,7 +40,7 @@ class TransparentFactory:
 
     settings: Settings
     plant: Plant
-    bus: MemoryBus
+    bus: Bus
     history: History
     dash_app: dash.Dash
     socketio: SocketIO
@@ -48,7 +50,7 @@ class TransparentFactory:
 def create_app(settings: Settings) -> TransparentFactory:
     """Build the Dash app, Socket.IO server, bus and live state for ``settings``."""
     plant = load_plant(settings.config)
-    bus = MemoryBus()
+    bus: Bus = RedisStreamsBus(settings.redis_url) if settings.redis_url else MemoryBus()
     history = History(settings.data_dir / "history.duckdb" if settings.data_dir is not None else ":memory:")
     dash_app = dash.Dash(
         __name__,

@@ -27,6 +27,7 @@ class Settings:
     warmup_s: float | None = None  # None: the factory file's simulation.warmup_s
     data_dir: Path | None = ROOT / "data"  # the history file lives here; None keeps history in memory
     replay_h: float = 24.0  # hours of history a process without its own emulator replays at start
+    redis_url: str | None = None  # None: the in-process bus
     api_keys: tuple[str, ...] = ()  # bearer keys for /api/kpis; none configured: one is made per run
     frame_interval_s: float = 0.25  # coalescing period of pushed frames
     tracking_links: int = 3  # how many tracking URLs to print at start
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                         default=[k for k in env.get("API_KEYS", "").split(",") if k],
                         help="key accepted by /api/kpis as 'Authorization: Bearer KEY' (repeatable; "
                         "TF_API_KEYS takes a comma-separated list). Without one, a key is made and printed at start")
+    parser.add_argument("--redis-url", default=env.get("REDIS_URL", None),
+                        help="use this Redis (redis://host:port/db) for the event stream instead of the in-process "
+                        "bus, so an emulator and several app processes can share it")
     parser.add_argument("--no-emulator", action="store_false", dest="emulator",
                         help="do not run the built-in line emulator")
     return parser
@@ -113,6 +117,7 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         warmup_s=args.warmup_s,
         data_dir=args.data_dir,
         api_keys=tuple(args.api_keys),
+        redis_url=args.redis_url,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import logging
 import os
 import random
 import re
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="run as fast as possible instead of paced")
     parser.add_argument("--speed", type=float, default=10.0, help="paced mode: simulated seconds per real second")
     parser.add_argument("--out", type=Path, default=None, help="output file (default: standard output)")
+    parser.add_argument("--redis-url", default=None,
+                        help="publish to this Redis stream (redis://host:port/db) instead of writing JSON lines; "
+                        "retries with backoff while Redis is unreachable")
     args = parser.parse_args(argv)
     try:
         plant = load_plant(args.config)
@@ -61,18 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.start is None:
         args.start = datetime(2026, 1, 5, 6, tzinfo=timezone.utc) if args.seed is not None else datetime.now(timezone.utc)
     tokens = seeded_tokens(args.seed) if args.seed is not None else random_token
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.redis_url:
+        return _to_redis(args, plant, tokens)
     out = open(args.out, "w", encoding="utf-8", newline="\n") if args.out else sys.stdout
     try:
         model = PlantModel(plant, lambda e: out.write(to_json(e) + "\n"), args.start, args.seed, tokens)
-        if args.fast:
-            show = sys.stderr.isatty() and args.out is not None
-            run_fast(model, args.duration, progress=_progress_bar if show else None)
-            if show:
-                sys.stderr.write("\n")
-        else:
-            stop = threading.Event()
-            threading.Timer(args.duration / args.speed, stop.set).start()
-            run_paced(model, args.speed, stop)
+        _run(args, model)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -83,6 +82,35 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
+    return 0
+
+
+def _run(args, model: PlantModel, after_step=None) -> None:
+    if args.fast:
+        show = sys.stderr.isatty() and (args.out is not None or args.redis_url is not None)
+        run_fast(model, args.duration, progress=_progress_bar if show else None, after_step=after_step)
+        if show:
+            sys.stderr.write("\n")
+    else:
+        run_paced(model, args.speed, threading.Event(), after_tick=after_step, until_s=args.duration)
+
+
+def _to_redis(args, plant, tokens) -> int:
+    import redis
+
+    from line_emulator.publisher import BusPublisher
+    from streams.redis_streams import RedisStreamsBus
+
+    bus = RedisStreamsBus(args.redis_url)
+    publisher = BusPublisher(bus, retry_on=(redis.RedisError, OSError))
+    try:
+        _run(args, PlantModel(plant, publisher.emit, args.start, args.seed, tokens), after_step=publisher.flush)
+        publisher.flush()
+    except KeyboardInterrupt:
+        publisher.flush()
+        return 130
+    finally:
+        bus.close()
     return 0
 
 

@@ -9,16 +9,19 @@ from line_emulator.model import PlantModel
 
 
 def run_fast(model: PlantModel, until_s: float, progress: Callable[[float], None] | None = None,
-             step_s: float = 600.0) -> None:
+             step_s: float = 600.0, after_step: Callable[[], None] | None = None) -> None:
     """Run to ``until_s`` simulated seconds, reporting the finished fraction after every step."""
     while model.env.now < until_s:
         model.run_until(min(model.env.now + step_s, until_s))
+        if after_step is not None:
+            after_step()
         if progress is not None:
             progress(model.env.now / until_s)
 
 
 def run_paced(model: PlantModel, speed: float, stop: threading.Event, tick_s: float = 0.05,
-              sleep: Callable[[float], None] = time.sleep) -> None:
+              sleep: Callable[[float], None] = time.sleep, after_tick: Callable[[], None] | None = None,
+              until_s: float | None = None) -> None:
     """Advance ``speed`` simulated seconds per wall second until ``stop`` is set.
 
     The target is recomputed from the monotonic clock each tick, so a slow tick is caught up
@@ -26,5 +29,14 @@ def run_paced(model: PlantModel, speed: float, stop: threading.Event, tick_s: fl
     """
     wall0, sim0 = time.monotonic(), model.env.now
     while not stop.is_set():
-        model.run_until(sim0 + (time.monotonic() - wall0) * speed)
+        target = sim0 + (time.monotonic() - wall0) * speed
+        if until_s is not None and target >= until_s:
+            model.run_until(until_s)
+            target = None
+        else:
+            model.run_until(target)
+        if after_tick is not None:
+            after_tick()
+        if target is None:
+            return
         sleep(tick_s)

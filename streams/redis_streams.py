@@ -1,0 +1,98 @@
+"""Redis Streams bus: when the factory outgrows one process or one machine.
+
+Every event is one stream entry ``{"e": <CloudEvent JSON>}`` appended with ``XADD … MAXLEN ~``
+(approximate trimming costs almost nothing; exact trimming is ~2.5x slower). Offsets are Redis
+entry ids. Blocking reads stay well under the client's socket timeout (redis-py 8 defaults to
+5 s with retries, which turns a long ``BLOCK`` into a TimeoutError). An entry that does not
+decode is copied to the dead-letter stream with its reason and skipped, never dropped silently.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Iterable
+
+import redis
+
+from streams.bus import Entry, Offset
+from streams.codec import DecodeError, from_json, to_json
+from streams.events import Event
+
+log = logging.getLogger(__name__)
+MAX_BLOCK_S = 1.0  # per blocking call; longer waits loop
+
+
+class RedisStreamsBus:
+    """The Bus protocol over one Redis stream."""
+
+    def __init__(self, url: str, stream: str = "tf:events", dead_letters: str = "tf:dead-letters",
+                 max_len: int = 1_000_000) -> None:
+        self.stream = stream
+        self.dead_letters = dead_letters
+        self.max_len = max_len
+        self._redis = redis.Redis.from_url(url, socket_timeout=MAX_BLOCK_S + 5, socket_connect_timeout=5)
+        self._stops: list[threading.Event] = []
+
+    def publish(self, event: Event) -> Offset:
+        """Append one event and return its entry id."""
+        entry_id = self._redis.xadd(self.stream, {"e": to_json(event)}, maxlen=self.max_len, approximate=True)
+        return entry_id.decode()
+
+    def publish_many(self, events: Iterable[Event]) -> list[Offset]:
+        """Append events in order through one pipeline (one round trip per batch)."""
+        pipe = self._redis.pipeline(transaction=False)
+        count = 0
+        for event in events:
+            pipe.xadd(self.stream, {"e": to_json(event)}, maxlen=self.max_len, approximate=True)
+            count += 1
+        return [entry_id.decode() for entry_id in pipe.execute()] if count else []
+
+    def read(self, after: Offset | None = None, limit: int = 1000, block_s: float = 0.0) -> list[Entry]:
+        """Return up to ``limit`` entries after ``after`` (None: from the oldest retained)."""
+        block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
+        answer = self._redis.xread({self.stream: after or "0-0"}, count=limit, block=block_ms)
+        entries: list[Entry] = []
+        for _stream, items in answer or ():
+            for entry_id, fields in items:
+                event = self._decode(entry_id.decode(), fields)
+                if event is not None:
+                    entries.append((entry_id.decode(), event))
+        return entries
+
+    def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
+        """Call ``callback`` from a background thread for every event published from now on."""
+        stop = threading.Event()
+        self._stops.append(stop)
+        last = self._redis.xinfo_stream(self.stream)["last-generated-id"].decode() if self._redis.exists(
+            self.stream) else "0-0"
+
+        def follow() -> None:
+            after = last
+            while not stop.is_set():
+                try:
+                    for offset, event in self.read(after, block_s=MAX_BLOCK_S):
+                        after = offset
+                        callback(offset, event)
+                except redis.RedisError as exc:
+                    log.warning("subscriber lost Redis (%s); retrying", exc)
+                    stop.wait(1.0)
+
+        threading.Thread(target=follow, name="redis-subscriber", daemon=True).start()
+        return stop.set
+
+    def close(self) -> None:
+        """Stop subscribers and close the connection pool."""
+        for stop in self._stops:
+            stop.set()
+        self._redis.close()
+
+    def _decode(self, entry_id: str, fields: dict) -> Event | None:
+        raw = fields.get(b"e", b"")
+        try:
+            return from_json(raw)
+        except DecodeError as exc:
+            self._redis.xadd(self.dead_letters, {"offset": entry_id, "reason": exc.reason, "detail": exc.detail,
+                                                 "raw": raw[:65536]}, maxlen=100_000, approximate=True)
+            self._redis.hincrby(f"{self.dead_letters}:count", exc.reason, 1)
+            log.warning("dead-lettered stream entry %s: %s", entry_id, exc)
+            return None

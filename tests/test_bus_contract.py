@@ -1,0 +1,131 @@
+"""One contract, every bus: the in-memory one and Redis Streams against a real redis-server."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from redis_server import RedisServer
+from streams.memory import MemoryBus
+from streams.redis_streams import RedisStreamsBus
+from support import EventFactory
+
+
+class BusContract:
+    """Subclasses provide a ``bus`` fixture; every test here must hold for every backend."""
+
+    @pytest.fixture
+    def events(self):
+        return EventFactory()
+
+    def test_read_returns_what_was_published_in_order(self, bus, events):
+        published = [events.entered(i, f"U{i}", "kitting") for i in range(5)]
+        offsets = bus.publish_many(published)
+        entries = bus.read()
+        assert [e for _, e in entries] == published
+        assert [o for o, _ in entries] == offsets and len(set(offsets)) == 5
+
+    def test_read_after_an_offset_and_with_a_limit(self, bus, events):
+        published = [events.entered(i, f"U{i}", "kitting") for i in range(5)]
+        offsets = bus.publish_many(published)
+        assert [e for _, e in bus.read(after=offsets[2])] == published[3:]
+        assert [o for o, _ in bus.read(after=offsets[0], limit=2)] == offsets[1:3]
+        assert bus.read(after=offsets[-1]) == []
+
+    def test_publish_returns_the_offset_read_gives(self, bus, events):
+        offset = bus.publish(events.completed(0, "U1"))
+        assert bus.read()[0][0] == offset
+
+    def test_blocking_read_wakes_on_publish(self, bus, events):
+        got = []
+        reader = threading.Thread(target=lambda: got.extend(bus.read(block_s=1.0)))
+        reader.start()
+        time.sleep(0.1)
+        bus.publish(events.completed(0, "U1"))
+        reader.join(3)
+        assert not reader.is_alive() and len(got) == 1
+
+    def test_blocking_read_returns_empty_after_its_wait(self, bus):
+        started = time.monotonic()
+        assert bus.read(block_s=0.2) == []
+        assert time.monotonic() - started < 2
+
+    def test_subscribers_get_new_events_until_unsubscribed(self, bus, events):
+        bus.publish(events.completed(0, "before"))
+        seen = []
+        unsubscribe = bus.subscribe(lambda offset, event: seen.append(event.unit_code))
+        bus.publish(events.completed(1, "U1"))
+        deadline = time.monotonic() + 3
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+        unsubscribe()
+        time.sleep(MAX_SETTLE_S)
+        bus.publish(events.completed(2, "U2"))
+        time.sleep(MAX_SETTLE_S)
+        assert seen == ["U1"]
+
+    def test_a_thousand_events_arrive_exactly_once(self, bus, events):
+        published = [events.entered(i, f"U{i}", "kitting") for i in range(1000)]
+        for start in range(0, 1000, 250):
+            bus.publish_many(published[start:start + 250])
+        got, after = [], None
+        while True:
+            batch = bus.read(after, limit=300)
+            if not batch:
+                break
+            got += [e for _, e in batch]
+            after = batch[-1][0]
+        assert got == published
+
+
+MAX_SETTLE_S = 1.3  # a Redis subscriber notices an unsubscribe within one blocking read (1 s)
+
+
+class TestMemoryBus(BusContract):
+    @pytest.fixture
+    def bus(self):
+        bus = MemoryBus()
+        yield bus
+        bus.close()
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+class TestRedisStreamsBus(BusContract):
+    @pytest.fixture
+    def bus(self, redis_server, request):
+        bus = RedisStreamsBus(redis_server.url, stream=f"test:{request.node.name}")
+        yield bus
+        bus.close()
+
+    def test_undecodable_entries_go_to_the_dead_letter_stream(self, bus, redis_server, events):
+        import redis
+
+        client = redis.Redis.from_url(redis_server.url)
+        good = events.completed(0, "U1")
+        client.xadd(bus.stream, {"e": b"{not json"})
+        bus.publish(good)
+        assert [e for _, e in bus.read()] == [good]
+        dead = client.xrange(bus.dead_letters)
+        assert dead[-1][1][b"reason"] == b"bad_json"
+        assert int(client.hget(f"{bus.dead_letters}:count", "bad_json")) >= 1
+
+    def test_acknowledged_events_survive_kill_9(self, tmp_path, events):
+        server = RedisServer(tmp_path)
+        try:
+            bus = RedisStreamsBus(server.url)
+            published = [events.entered(i, f"U{i}", "kitting") for i in range(500)]
+            bus.publish_many(published)
+            time.sleep(1.2)  # appendfsync everysec: acknowledged writes reach the disk within a second
+            server.kill()
+            server.start()
+            bus = RedisStreamsBus(server.url)
+            assert [e for _, e in bus.read(limit=1000)] == published
+        finally:
+            server.stop()
