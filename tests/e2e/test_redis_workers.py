@@ -1,0 +1,65 @@
+"""One emulator and two app workers on one Redis: a browser on either worker sees the same plant live."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+
+from redis_server import RedisServer
+from support import ROOT, RunningApp
+
+pytestmark = pytest.mark.e2e
+
+
+def test_two_workers_show_the_same_units_moving(browser, tmp_path):
+    server = RedisServer(tmp_path / "redis")
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "line_emulator", "--redis-url", server.url, "--speed", "120", "--duration", "1d"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = []
+    try:
+        client = redis.Redis.from_url(server.url)
+        deadline = time.monotonic() + 15
+        while client.xlen("tf:events") < 200 and time.monotonic() < deadline:
+            time.sleep(0.1)  # orders on the line before the workers start
+        for name in ("a", "b"):
+            workers.append(RunningApp("--redis-url", server.url, "--no-emulator", data_dir=tmp_path / name))
+        pages = []
+        for worker in workers:
+            page = browser.new_page(viewport={"width": 1600, "height": 900})
+            page.goto(worker.base_url + "/floor?line=ac1")
+            page.wait_for_selector(".freshness.live", timeout=10_000)
+            pages.append(page)
+        # The same unit, seen on both workers, moves on both.
+        unit = pages[0].locator(".station-tile .unit-chip").first.get_attribute("title")
+        stations = []
+        for page in pages:
+            page.wait_for_selector(f'.unit-chip[title="{unit}"]', timeout=10_000)
+            stations.append(page.locator(".station-tile", has=page.locator(f'.unit-chip[title="{unit}"]'))
+                            .get_attribute("data-station"))
+        for page, before in zip(pages, stations):
+            page.wait_for_function(
+                """([unit, before]) => {
+                     const chip = document.querySelector(`.unit-chip[title="${unit}"]`);
+                     return !chip || chip.closest('.station-tile').dataset.station !== before;
+                   }""", arg=[unit, before], timeout=60_000)
+        # And the two screens agree on where every unit of the line is (sampled until two
+        # back-to-back readings match, since each worker pushes on its own four-per-second beat).
+        script = ("tiles => tiles.map(t => [t.dataset.station, "
+                  "[...t.querySelectorAll('.unit-chip')].map(c => c.title).join(',')])")
+        deadline = time.monotonic() + 15
+        while True:
+            layouts = [page.eval_on_selector_all(".station-tile", script) for page in pages]
+            if layouts[0] == layouts[1] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert layouts[0] == layouts[1]
+    finally:
+        for worker in workers:
+            worker.stop()
+        emulator.terminate()
+        emulator.wait(10)
+        server.stop()
