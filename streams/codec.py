@@ -6,6 +6,7 @@ so that ingestion can dead-letter bad input instead of crashing.
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -26,8 +27,9 @@ class DecodeError(ValueError):
 
 def format_time(t: datetime) -> str:
     """Return RFC 3339 UTC with millisecond precision and a ``Z`` suffix."""
-    t = t.astimezone(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    if t.utcoffset():
+        t = t.astimezone(timezone.utc)
+    return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -47,8 +49,13 @@ def to_dict(event: Event) -> dict[str, Any]:
         "type": event.TYPE,
         "time": format_time(event.time),
         "datacontenttype": "application/json",
-        "data": {name: _encode(getattr(event, name)) for name in event.data_fields()},
+        "data": {name: _encode(getattr(event, name)) for name in _data_fields(type(event))},
     }
+
+
+@functools.cache
+def _data_fields(cls: type[Event]) -> tuple[str, ...]:
+    return cls.data_fields()  # computing dataclass fields per event cost a third of encoding
 
 
 def _encode(value: Any) -> Any:

@@ -5,6 +5,7 @@ memory; offsets keep counting so a reader can tell it fell behind the retained w
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from typing import Callable, Iterable
@@ -51,7 +52,9 @@ class MemoryBus:
                 self._cond.wait(block_s)
             index = max(start - self._first, 0)
             stop = min(index + limit, len(self._entries))
-            return [(str(self._first + i), self._entries[i]) for i in range(index, stop)]
+            # islice walks the deque once; indexing a deque costs O(distance from an end) per entry
+            return list(zip(map(str, range(self._first + index, self._first + stop)),
+                            itertools.islice(self._entries, index, stop)))
 
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Register ``callback`` for future events; return a function that removes it."""

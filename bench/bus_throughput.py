@@ -1,0 +1,164 @@
+"""Bus throughput and latency: the in-memory bus and Redis Streams on a private redis-server.
+
+    python bench/bus_throughput.py [--events 200000] [--repeat 3]
+
+Medians of --repeat runs. Baselines in the same run: sequential XADD (one round trip per event)
+for the pipelined Redis publish; a plain Python list for the in-memory bus. Latency: a publisher
+thread paced at 2,000 events/s, a consumer in blocking reads, each event's publish-to-receive
+time. Memory: Redis used_memory per retained event after 100,000 events.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streams.codec import to_json  # noqa: E402
+from streams.events import StationEntered  # noqa: E402
+from streams.memory import MemoryBus  # noqa: E402
+from streams.redis_streams import RedisStreamsBus  # noqa: E402
+
+T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+
+
+def make_events(n: int) -> list[StationEntered]:
+    return [StationEntered(id=f"b-{i}", source="/bench/ac1", time=T0 + timedelta(milliseconds=i),
+                           unit_code=f"AC2601-AC1-{i % 99999:05d}", line_id="ac1", station_id="brazing")
+            for i in range(n)]
+
+
+def drain(bus, limit=5000) -> int:
+    count, after = 0, None
+    while True:
+        batch = bus.read(after, limit=limit)
+        if not batch:
+            return count
+        count += len(batch)
+        after = batch[-1][0]
+
+
+def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--save", "", "--appendonly", "yes",
+                             "--dir", folder], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def rate(n: int, fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    events = make_events(args.events)
+    med = statistics.median
+    results = {k: [] for k in ("mem_pub", "mem_read", "list", "redis_pipe", "redis_json", "redis_seq", "redis_read")}
+    encoded = [to_json(e) for e in events]
+    with tempfile.TemporaryDirectory() as folder:
+        proc, url = start_redis(folder)
+        try:
+            for run in range(args.repeat):
+                bus = MemoryBus()
+                results["mem_pub"].append(rate(len(events), lambda: [bus.publish_many(events[i:i + 1000])
+                                                                     for i in range(0, len(events), 1000)]))
+                results["mem_read"].append(rate(len(events), lambda: drain(bus)))
+                plain: list = []
+                results["list"].append(rate(len(events), lambda: (plain.extend(events), sum(1 for _ in plain))))
+
+                rbus = RedisStreamsBus(url, stream=f"bench:{run}")
+                results["redis_pipe"].append(rate(len(events), lambda: [rbus.publish_many(events[i:i + 500])
+                                                                        for i in range(0, len(events), 500)]))
+                results["redis_read"].append(rate(len(events), lambda: drain(rbus)))
+                results["redis_json"].append(rate(len(events), lambda: [rbus.publish_json(encoded[i:i + 500])
+                                                                        for i in range(0, len(events), 500)]))
+                sample = events[:20_000]
+                seq = RedisStreamsBus(url, stream=f"bench:seq:{run}")
+                results["redis_seq"].append(rate(len(sample), lambda: [seq.publish(e) for e in sample]))
+                rbus.close()
+                seq.close()
+
+            # Latency at 2,000 events/s: publish one at a time on a steady beat, receive in blocking reads.
+            lat_bus = RedisStreamsBus(url, stream="bench:latency")
+            sent: dict[str, float] = {}
+            received: list[float] = []
+            stop = threading.Event()
+
+            def consume():
+                after = "$"
+                reader = RedisStreamsBus(url, stream="bench:latency")
+                after = reader._redis.xinfo_stream("bench:latency")["last-generated-id"].decode() \
+                    if reader._redis.exists("bench:latency") else "0-0"
+                while not stop.is_set():
+                    for offset, event in reader.read(after, block_s=0.2):
+                        received.append(time.perf_counter() - sent[event.id])
+                        after = offset
+
+            consumer = threading.Thread(target=consume)
+            consumer.start()
+            time.sleep(0.3)
+            beat = 1 / 2000
+            next_at = time.perf_counter()
+            for event in events[:20_000]:  # 10 s at 2,000 events/s
+                while time.perf_counter() < next_at:
+                    pass
+                sent[event.id] = time.perf_counter()
+                lat_bus.publish(event)
+                next_at += beat
+            time.sleep(0.5)
+            stop.set()
+            consumer.join()
+
+            client = redis.Redis.from_url(url)
+            client.flushall()
+            base = client.info("memory")["used_memory"]
+            mem_bus = RedisStreamsBus(url, stream="bench:memory")
+            for i in range(0, 100_000, 500):
+                mem_bus.publish_many(events[i:i + 500])
+            per_event = (client.info("memory")["used_memory"] - base) / 100_000
+        finally:
+            proc.terminate()
+            proc.wait()
+
+    latencies_ms = sorted(x * 1000 for x in received)
+    p = lambda q: latencies_ms[int(q * (len(latencies_ms) - 1))]  # noqa: E731
+    print(f"{args.events:,} events per run, medians of {args.repeat}")
+    print(f"memory bus: publish {med(results['mem_pub']):,.0f}/s, read {med(results['mem_read']):,.0f}/s "
+          f"(plain list baseline {med(results['list']):,.0f}/s)")
+    print(f"redis: batched publish of encoded events {med(results['redis_json']):,.0f}/s; "
+          f"encode + publish {med(results['redis_pipe']):,.0f}/s; sequential XADD (baseline) "
+          f"{med(results['redis_seq']):,.0f}/s ({med(results['redis_json']) / med(results['redis_seq']):.1f}x); "
+          f"read + decode {med(results['redis_read']):,.0f}/s")
+    print(f"redis latency XADD -> consumer at 2,000 events/s: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms "
+          f"({len(latencies_ms):,} events)")
+    print(f"redis memory per retained event: {per_event:,.0f} bytes")
+
+
+if __name__ == "__main__":
+    main()
