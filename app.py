@@ -20,13 +20,15 @@ from flask_socketio import SocketIO
 
 from config import Settings, settings_from_args
 from dashboard import auth
-from dashboard.api import api
+from dashboard.api import INGEST_EXTENSION, api
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
 from factory.history import History, record
 from factory.layout import LayoutError, Plant, load_plant
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast, run_paced
 from streams.bus import Bus
+from streams.ingest import Ingestor
+from streams.mqtt_bridge import MqttBridge
 from streams.memory import MemoryBus
 from streams.redis_streams import RedisStreamsBus
 
@@ -45,6 +47,7 @@ class TransparentFactory:
     dash_app: dash.Dash
     socketio: SocketIO
     live: LiveFactory
+    ingestor: Ingestor
 
 
 def create_app(settings: Settings) -> TransparentFactory:
@@ -69,6 +72,9 @@ def create_app(settings: Settings) -> TransparentFactory:
     live.register_socket_handlers()
     server.register_blueprint(api)
     server.config["TF_API_KEYS"] = settings.api_keys
+    server.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024  # a bigger ingestion batch gets a 413
+    ingestor = Ingestor(bus, bus.dead_letter)
+    server.extensions[INGEST_EXTENSION] = ingestor
 
     @server.before_request
     def _unknown_order_is_a_real_404():
@@ -81,7 +87,7 @@ def create_app(settings: Settings) -> TransparentFactory:
                 return flask.make_response(dash_app.index(), 404)
         return None
 
-    return TransparentFactory(settings, plant, bus, history, dash_app, socketio, live)
+    return TransparentFactory(settings, plant, bus, history, dash_app, socketio, live, ingestor)
 
 
 def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantModel:
@@ -128,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     factory.socketio.start_background_task(factory.live.run)
     recorder = threading.Thread(target=record, args=(factory.bus, factory.history, stop), name="history")
     recorder.start()
+    factory.socketio.start_background_task(factory.ingestor.run, stop)
+    bridge = None
+    if settings.mqtt_url:
+        bridge = MqttBridge(settings.mqtt_url, settings.mqtt_topic, factory.ingestor)
+        bridge.start()
 
     print(f"Floor view:     {settings.base_url}/floor", flush=True)
     for token in factory.live.orders_to_watch(settings.tracking_links):
@@ -141,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 2
     finally:
+        if bridge is not None:
+            bridge.stop()
         stop.set()
         factory.live.stop()
         recorder.join(10)

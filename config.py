@@ -28,6 +28,8 @@ class Settings:
     data_dir: Path | None = ROOT / "data"  # the history file lives here; None keeps history in memory
     replay_h: float = 24.0  # hours of history a process without its own emulator replays at start
     redis_url: str | None = None  # None: the in-process bus
+    mqtt_url: str | None = None  # None: no MQTT bridge
+    mqtt_topic: str = "factory/+/events"
     api_keys: tuple[str, ...] = ()  # bearer keys for /api/kpis; none configured: one is made per run
     frame_interval_s: float = 0.25  # coalescing period of pushed frames
     tracking_links: int = 3  # how many tracking URLs to print at start
@@ -98,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis-url", default=env.get("REDIS_URL", None),
                         help="use this Redis (redis://host:port/db) for the event stream instead of the in-process "
                         "bus, so an emulator and several app processes can share it")
+    parser.add_argument("--mqtt-url", default=env.get("MQTT_URL", None),
+                        help="take events from real lines over MQTT (mqtt://host:port), validated like POST /api/events")
+    parser.add_argument("--mqtt-topic", default=env.get("MQTT_TOPIC", "factory/+/events"),
+                        help="topic filter, one topic per line (default %(default)s)")
     parser.add_argument("--no-emulator", action="store_false", dest="emulator",
                         help="do not run the built-in line emulator")
     return parser
@@ -118,6 +124,8 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         data_dir=args.data_dir,
         api_keys=tuple(args.api_keys),
         redis_url=args.redis_url,
+        mqtt_url=args.mqtt_url,
+        mqtt_topic=args.mqtt_topic,
     )
 
 

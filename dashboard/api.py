@@ -18,6 +18,20 @@ api = flask.Blueprint("api", __name__, url_prefix="/api")
 MAX_RANGE = timedelta(days=400)
 
 
+JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines")
+INGEST_EXTENSION = "transparent_factory.ingestor"
+
+
+def _authorised() -> bool:
+    return auth.bearer_key_ok(flask.request.headers.get("Authorization"), flask.current_app.config["TF_API_KEYS"])
+
+
+def _unauthorised() -> flask.Response:
+    response = _error(401, "unauthorized", "send 'Authorization: Bearer <API key>'")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 def _error(status: int, reason: str, detail: str) -> flask.Response:
     response = flask.jsonify({"error": reason, "detail": detail})
     response.status_code = status
@@ -38,10 +52,8 @@ def order(token: str):
 @api.get("/kpis")
 def kpis():
     """Return KPIs for ?line=&from=&to= (default: every line, the last 24 hours of data)."""
-    if not auth.bearer_key_ok(flask.request.headers.get("Authorization"), flask.current_app.config["TF_API_KEYS"]):
-        response = _error(401, "unauthorized", "send 'Authorization: Bearer <API key>'")
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
+    if not _authorised():
+        return _unauthorised()
     live = current_live()
     args = flask.request.args
     line = args.get("line") or None
@@ -57,3 +69,37 @@ def kpis():
     if not start < end or end - start > MAX_RANGE:
         return _error(400, "bad_range", f"need from < to, at most {MAX_RANGE.days} days apart")
     return flask.jsonify(history_kpis.kpis(live.history, live.plant, start, end, line))
+
+
+@api.post("/events")
+def ingest():
+    """Take events from a real line: one CloudEvent (application/json) or JSON lines (application/x-ndjson)."""
+    if not _authorised():
+        return _unauthorised()
+    ingestor = flask.current_app.extensions[INGEST_EXTENSION]
+    mimetype = flask.request.mimetype
+    body = flask.request.get_data(cache=False)
+    if mimetype == "application/json":
+        documents = [body]
+    elif mimetype in JSONL_TYPES:
+        documents = body.splitlines()
+    else:
+        return _error(415, "unsupported_media_type", "send application/json (one event) or application/x-ndjson")
+    outcome = {"accepted": 0, "duplicate": 0, "rejected": 0, "errors": []}
+    for number, document in enumerate(documents, 1):
+        if not document.strip():
+            continue
+        result = ingestor.submit(document, "http")
+        kind, _, reason = result.partition(":")
+        outcome[kind] += 1
+        if reason and len(outcome["errors"]) < 100:
+            outcome["errors"].append({"line": number, "reason": reason})
+    return flask.jsonify(outcome), (200 if outcome["rejected"] == 0 else 422 if not outcome["accepted"] else 207)
+
+
+@api.get("/ingest/stats")
+def ingest_stats():
+    """Return the ingestion counters (accepted, duplicates, rejected by reason, late)."""
+    if not _authorised():
+        return _unauthorised()
+    return flask.jsonify(flask.current_app.extensions[INGEST_EXTENSION].stats())

@@ -27,5 +27,8 @@ class Bus(Protocol):
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Call ``callback`` for every event published from now on; return the unsubscribe function."""
 
+    def dead_letter(self, reason: str, detail: str, raw: str) -> None:
+        """Keep input that could not be accepted, with why (a reason code) and where it came from."""
+
     def close(self) -> None:
         """Release resources and wake blocked readers."""

@@ -23,6 +23,7 @@ class MemoryBus:
         self._cond = threading.Condition()
         self._subscribers: list[Callable[[Offset, Event], None]] = []
         self._closed = False
+        self.dead_letters: deque[tuple[str, str, str]] = deque(maxlen=10_000)
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its offset."""
@@ -67,6 +68,10 @@ class MemoryBus:
                     self._subscribers.remove(callback)
 
         return unsubscribe
+
+    def dead_letter(self, reason: str, detail: str, raw: str) -> None:
+        """Keep the last 10,000 rejected inputs in memory."""
+        self.dead_letters.append((reason, detail, raw))
 
     def close(self) -> None:
         """Wake every blocked reader; later reads return at once."""

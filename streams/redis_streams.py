@@ -100,13 +100,17 @@ class RedisStreamsBus:
             stop.set()
         self._redis.close()
 
+    def dead_letter(self, reason: str, detail: str, raw: str | bytes) -> None:
+        """Append rejected input to the dead-letter stream and count it by reason."""
+        self._redis.xadd(self.dead_letters, {"reason": reason, "detail": detail, "raw": raw[:65536]},
+                         maxlen=100_000, approximate=True)
+        self._redis.hincrby(f"{self.dead_letters}:count", reason, 1)
+
     def _decode(self, entry_id: str, fields: dict) -> Event | None:
         raw = fields.get(b"e", b"")
         try:
             return from_json(raw)
         except DecodeError as exc:
-            self._redis.xadd(self.dead_letters, {"offset": entry_id, "reason": exc.reason, "detail": exc.detail,
-                                                 "raw": raw[:65536]}, maxlen=100_000, approximate=True)
-            self._redis.hincrby(f"{self.dead_letters}:count", exc.reason, 1)
+            self.dead_letter(exc.reason, f"stream entry {entry_id}: {exc.detail}", raw)
             log.warning("dead-lettered stream entry %s: %s", entry_id, exc)
             return None

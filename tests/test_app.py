@@ -220,3 +220,35 @@ def test_floor_frames_carry_the_shift_kpis_the_api_gives(plant):
     api = response.get_json()["lines"]["ac1"]
     assert {k: api[k] for k in tiles if k not in ("from", "to")} == {k: v for k, v in tiles.items()
                                                                     if k not in ("from", "to")}
+
+
+def _ingest(client, body, mimetype="application/x-ndjson", key=API_KEY):
+    return client.post("/api/events", data=body, headers={"Authorization": f"Bearer {key}", "Content-Type": mimetype})
+
+
+def test_ingestion_takes_good_events_and_explains_the_rest(events):
+    from streams.codec import to_json
+
+    factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
+    client = factory.dash_app.server.test_client()
+    good = [events.placed(0, "UX", token=TOKEN_A), events.entered(1, "UX", "kitting")]
+    body = "\n".join([to_json(good[1]), "{broken", to_json(good[0]), to_json(good[0]), ""])
+    response = _ingest(client, body)
+    assert response.status_code == 207
+    assert response.get_json() == {"accepted": 2, "duplicate": 1, "rejected": 1,
+                                   "errors": [{"line": 2, "reason": "bad_json"}]}
+    factory.ingestor.flush(force=True)
+    assert [e for _, e in factory.bus.read()] == [good[0], good[1]]  # put back in time order
+    assert factory.bus.dead_letters[0][0] == "bad_json"
+    assert _ingest(client, to_json(events.completed(2, "UX")), "application/json").status_code == 200
+    stats = client.get("/api/ingest/stats", headers={"Authorization": f"Bearer {API_KEY}"}).get_json()
+    assert stats["counts"] == {"accepted": 3, "duplicate": 1, "rejected:bad_json": 1}
+
+
+def test_ingestion_refuses_what_it_cannot_take(events):
+    factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
+    client = factory.dash_app.server.test_client()
+    assert _ingest(client, "{}", key="wrong").status_code == 401
+    assert _ingest(client, "x,y", "text/csv").status_code == 415
+    assert _ingest(client, "{broken").status_code == 422
+    assert _ingest(client, "x" * (17 * 1024 * 1024)).status_code == 413

@@ -1,0 +1,103 @@
+"""Events from outside (HTTP, MQTT): validate, drop duplicates, put each unit's events in order.
+
+- Invalid input goes to the dead-letter sink with its reason code and is counted: never a
+  crash, never a silent drop.
+- A ``(source, id)`` seen before is a duplicate: counted and ignored.
+- A unit's events are held for ``window_s`` after they arrive and released sorted by time, so
+  a line that sends "exited" just before "entered" is straightened out.
+- An event older than one already released for the same unit is late: it is still published
+  (nothing is lost; the projection converges in any order) and it is counted and recorded.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, OrderedDict, deque
+from typing import Any, Callable
+
+from streams.bus import Bus
+from streams.codec import DecodeError, from_dict, from_json
+from streams.events import Event
+
+DeadLetter = Callable[[str, str, str], None]  # (reason, detail, raw text)
+
+
+class Ingestor:
+    """Thread-safe gate between outside producers and the bus."""
+
+    def __init__(self, bus: Bus, dead_letter: DeadLetter, window_s: float = 2.0, remember: int = 1_000_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._bus = bus
+        self._dead_letter = dead_letter
+        self.window_s = window_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._remember = remember
+        self._held: dict[str, list[tuple[float, Event]]] = {}  # unit -> (arrival, event)
+        self._released_until: dict[str, Any] = {}  # unit -> time of the latest released event
+        self.counts: Counter[str] = Counter()
+        self.late: deque[dict[str, str]] = deque(maxlen=1000)
+
+    def submit(self, raw: str | bytes | dict, origin: str) -> str:
+        """Take one event; return ``accepted``, ``duplicate`` or ``rejected:<reason>``."""
+        try:
+            event = from_dict(raw) if isinstance(raw, dict) else from_json(raw)
+        except DecodeError as exc:
+            text = json.dumps(raw) if isinstance(raw, dict) else (raw.decode("utf-8", "replace")
+                                                                   if isinstance(raw, bytes) else raw)
+            self._dead_letter(exc.reason, f"{origin}: {exc.detail}", text[:65536])
+            with self._lock:
+                self.counts[f"rejected:{exc.reason}"] += 1
+            return f"rejected:{exc.reason}"
+        key = (event.source, event.id)
+        ready: list[Event] = []
+        with self._lock:
+            if key in self._seen:
+                self.counts["duplicate"] += 1
+                return "duplicate"
+            self._seen[key] = None
+            if len(self._seen) > self._remember:
+                self._seen.popitem(last=False)
+            self.counts["accepted"] += 1
+            unit = getattr(event, "unit_code", None)
+            if unit is None:
+                ready.append(event)
+            else:
+                latest = self._released_until.get(unit)
+                if latest is not None and event.time < latest:
+                    self.counts["late"] += 1
+                    self.late.append({"source": event.source, "id": event.id, "unit_code": unit,
+                                      "time": event.time.isoformat(), "released_until": latest.isoformat()})
+                    ready.append(event)
+                else:
+                    self._held.setdefault(unit, []).append((self._clock(), event))
+        if ready:
+            self._bus.publish_many(ready)
+        return "accepted"
+
+    def flush(self, force: bool = False) -> int:
+        """Release the units whose oldest held event waited ``window_s`` (all with ``force``)."""
+        now = self._clock()
+        ready: list[Event] = []
+        with self._lock:
+            for unit in [u for u, held in self._held.items() if force or now - held[0][0] >= self.window_s]:
+                events = sorted((e for _, e in self._held.pop(unit)), key=lambda e: (e.time, e.id))
+                ready += events
+                self._released_until[unit] = max(events[-1].time, self._released_until.get(unit, events[-1].time))
+        if ready:
+            self._bus.publish_many(ready)
+        return len(ready)
+
+    def run(self, stop: threading.Event, period_s: float = 0.25) -> None:
+        """Flush every ``period_s`` until ``stop`` is set, then flush everything."""
+        while not stop.wait(period_s):
+            self.flush()
+        self.flush(force=True)
+
+    def stats(self) -> dict[str, Any]:
+        """Return the counters and the most recent late events."""
+        with self._lock:
+            return {"counts": dict(self.counts), "held": sum(map(len, self._held.values())),
+                    "late": list(self.late)[-20:]}
