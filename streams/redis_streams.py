@@ -114,3 +114,67 @@ class RedisStreamsBus:
             self.dead_letter(exc.reason, f"stream entry {entry_id}: {exc.detail}", raw)
             log.warning("dead-lettered stream entry %s: %s", entry_id, exc)
             return None
+
+
+class GroupReader:
+    """One consumer of a Redis consumer group: the group shares the stream's entries out.
+
+    Each entry goes to one consumer, which acknowledges it when done. Entries a consumer took but
+    did not acknowledge for ``claim_idle_s`` (it died, or it keeps failing on them) are claimed
+    by the next consumer that reads (XAUTOCLAIM). An entry delivered ``max_deliveries`` times is
+    a poison message: it goes to the dead-letter stream and is acknowledged, so it cannot hold
+    up the others.
+    """
+
+    def __init__(self, bus: RedisStreamsBus, group: str, consumer: str, claim_idle_s: float = 30.0,
+                 max_deliveries: int = 5, start: str = "0") -> None:
+        self._bus = bus
+        self._redis = bus._redis
+        self.group, self.consumer = group, consumer
+        self.claim_idle_ms = int(claim_idle_s * 1000)
+        self.max_deliveries = max_deliveries
+        try:
+            self._redis.xgroup_create(bus.stream, group, id=start, mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def read(self, limit: int = 100, block_s: float = 0.0) -> list[Entry]:
+        """Return entries for this consumer: stale ones of others first, then new ones."""
+        _next, claimed, _deleted = self._redis.xautoclaim(self._bus.stream, self.group, self.consumer,
+                                                           self.claim_idle_ms, "0-0", count=limit)
+        items = self._drop_poison(claimed) if claimed else []
+        if not items:
+            block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
+            answer = self._redis.xreadgroup(self.group, self.consumer, {self._bus.stream: ">"}, count=limit,
+                                            block=block_ms)
+            items = [item for _stream, entries in answer or () for item in entries]
+        out: list[Entry] = []
+        for entry_id, fields in items:
+            event = self._bus._decode(entry_id.decode(), fields)
+            if event is None:
+                self.ack([entry_id.decode()])  # dead-lettered by _decode: never deliver it again
+            else:
+                out.append((entry_id.decode(), event))
+        return out
+
+    def ack(self, offsets: list[Offset]) -> None:
+        """Acknowledge entries this consumer has dealt with."""
+        if offsets:
+            self._redis.xack(self._bus.stream, self.group, *offsets)
+
+    def _drop_poison(self, claimed: list) -> list:
+        ids = [entry_id for entry_id, _ in claimed]
+        pending = self._redis.xpending_range(self._bus.stream, self.group, min=ids[0], max=ids[-1],
+                                             count=len(ids) * 2)
+        deliveries = {p["message_id"]: p["times_delivered"] for p in pending}
+        keep = []
+        for entry_id, fields in claimed:
+            if deliveries.get(entry_id, 0) > self.max_deliveries:
+                self._bus.dead_letter("poison", f"entry {entry_id.decode()} delivered "
+                                      f"{deliveries[entry_id]} times without acknowledgement",
+                                      fields.get(b"e", b""))
+                self.ack([entry_id.decode()])
+            else:
+                keep.append((entry_id, fields))
+        return keep

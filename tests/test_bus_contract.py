@@ -129,3 +129,60 @@ class TestRedisStreamsBus(BusContract):
             assert [e for _, e in bus.read(limit=1000)] == published
         finally:
             server.stop()
+
+
+class TestConsumerGroups:
+    @pytest.fixture
+    def bus(self, redis_server, request):
+        bus = RedisStreamsBus(redis_server.url, stream=f"group:{request.node.name}")
+        yield bus
+        bus.close()
+
+    def test_a_group_shares_entries_out_once_each(self, bus):
+        from streams.redis_streams import GroupReader
+
+        events = EventFactory()
+        published = [events.completed(i, f"U{i}") for i in range(40)]
+        bus.publish_many(published)
+        a, b = GroupReader(bus, "g", "a"), GroupReader(bus, "g", "b")
+        got_a, got_b = a.read(limit=25), b.read(limit=25)
+        a.ack([o for o, _ in got_a])
+        b.ack([o for o, _ in got_b])
+        assert sorted(e.unit_code for _, e in got_a + got_b) == sorted(e.unit_code for e in published)
+        assert len(got_a) == 25 and len(got_b) == 15
+
+    def test_a_dead_consumers_pending_entries_are_claimed(self, bus):
+        from streams.redis_streams import GroupReader
+
+        events = EventFactory()
+        bus.publish_many([events.completed(i, f"U{i}") for i in range(10)])
+        doomed = GroupReader(bus, "g", "doomed", claim_idle_s=0.2)
+        taken = doomed.read(limit=10)
+        assert len(taken) == 10  # ... and the consumer dies before acknowledging any of them
+        heir = GroupReader(bus, "g", "heir", claim_idle_s=0.2)
+        assert heir.read(limit=10) == []  # not idle long enough yet
+        time.sleep(0.3)
+        claimed = heir.read(limit=10)
+        assert [o for o, _ in claimed] == [o for o, _ in taken]
+        heir.ack([o for o, _ in claimed])
+        assert bus._redis.xpending(bus.stream, "g")["pending"] == 0
+
+    def test_a_poison_entry_is_dead_lettered_after_bounded_deliveries(self, bus, redis_server):
+        import redis
+
+        from streams.redis_streams import GroupReader
+
+        events = EventFactory()
+        bus.publish_many([events.completed(0, "poison"), events.completed(1, "fine")])
+        reader = GroupReader(bus, "g", "w", claim_idle_s=0.05, max_deliveries=3)
+        seen = []
+        for _ in range(8):
+            for offset, event in reader.read(limit=10):
+                seen.append(event.unit_code)
+                if event.unit_code != "poison":  # processing the poison entry always fails: never acked
+                    reader.ack([offset])
+            time.sleep(0.06)
+        assert seen.count("fine") == 1 and seen.count("poison") == 3
+        client = redis.Redis.from_url(redis_server.url)
+        assert client.xrange(bus.dead_letters)[-1][1][b"reason"] == b"poison"
+        assert client.xpending(bus.stream, "g")["pending"] == 0
