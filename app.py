@@ -19,7 +19,7 @@ import flask
 from flask_socketio import SocketIO
 
 from config import Settings, settings_from_args
-from dashboard import auth
+from dashboard import auth, hardening
 from dashboard.api import INGEST_EXTENSION, api
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
 from factory.history import History, record
@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> TransparentFactory:
     live = LiveFactory(plant, bus, socketio, settings.frame_interval_s, history)
     server.extensions[EXTENSION_KEY] = live
     live.register_socket_handlers()
+    hardening.install(dash_app)
     server.register_blueprint(api)
     server.config["TF_API_KEYS"] = settings.api_keys
     server.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024  # a bigger ingestion batch gets a 413

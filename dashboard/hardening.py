@@ -1,0 +1,62 @@
+"""HTTP hardening for every response and every callback request.
+
+- Security headers: a Content-Security-Policy that allows only this origin's scripts plus the
+  hashes of Dash's own inline scripts, no framing, no MIME sniffing, ``Referrer-Policy:
+  no-referrer`` (a tracker link must never leak through a Referer), and ``no-store`` on pages
+  behind a secret link so shared caches keep no copy.
+- Callback requests: Dash answers a malformed ``/_dash-update-component`` body with a 500; users
+  expect a 4xx. The body is checked for shape, size and a known callback before Dash sees it.
+"""
+from __future__ import annotations
+
+import dash
+import flask
+
+MAX_CALLBACK_BODY = 256 * 1024  # bytes; the largest legitimate callback body here is a few kB
+
+
+def install(dash_app: dash.Dash) -> None:
+    """Add the headers and the callback-body check to ``dash_app``'s server."""
+    server = dash_app.server
+    csp = "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
+        "style-src 'self' 'unsafe-inline'",  # React sets style attributes
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ])
+
+    @server.after_request
+    def _headers(response: flask.Response) -> flask.Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if flask.request.path.startswith(("/track/", "/api/orders/")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @server.before_request
+    def _callback_body():
+        if flask.request.path != "/_dash-update-component" or flask.request.method != "POST":
+            return None
+        if (flask.request.content_length or 0) > MAX_CALLBACK_BODY:
+            return _reject(413, "callback body too large")
+        body = flask.request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _reject(400, "callback body must be a JSON object")
+        output, inputs = body.get("output"), body.get("inputs", [])
+        if not isinstance(output, str) or output not in dash_app.callback_map:
+            return _reject(400, "unknown callback output")
+        if not isinstance(inputs, list) or not all(isinstance(i, (dict, list)) for i in inputs):
+            return _reject(400, "callback inputs must be a list of objects")
+        return None
+
+
+def _reject(status: int, detail: str) -> flask.Response:
+    response = flask.jsonify({"error": "bad_callback_request", "detail": detail})
+    response.status_code = status
+    return response
