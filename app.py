@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -20,6 +21,9 @@ from flask_socketio import SocketIO
 
 from config import Settings, settings_from_args
 from dashboard import auth, hardening
+from dashboard import login as login_routes
+from dashboard.accounts import Accounts
+from dashboard.login import ACCOUNTS_EXTENSION
 from dashboard.api import INGEST_EXTENSION, api
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
 from factory.history import History, record
@@ -71,6 +75,13 @@ def create_app(settings: Settings) -> TransparentFactory:
     server.extensions[EXTENSION_KEY] = live
     live.register_socket_handlers()
     hardening.install(dash_app)
+    accounts = Accounts(settings.data_dir / "accounts.json" if settings.data_dir is not None else None)
+    server.extensions[ACCOUNTS_EXTENSION] = accounts
+    server.secret_key = _secret_key(settings.data_dir)
+    server.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                         PERMANENT_SESSION_LIFETIME=timedelta(days=30))
+    login_routes.install_guard(server)
+    server.register_blueprint(login_routes.login)
     server.register_blueprint(api)
     server.config["TF_API_KEYS"] = settings.api_keys
     server.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024  # a bigger ingestion batch gets a 413
@@ -89,6 +100,19 @@ def create_app(settings: Settings) -> TransparentFactory:
         return None
 
     return TransparentFactory(settings, plant, bus, history, dash_app, socketio, live, ingestor)
+
+
+def _secret_key(data_dir: Path | None) -> bytes:
+    """Return the session-signing key, kept in the data folder so sign-ins survive a restart."""
+    if data_dir is None:
+        return secrets.token_bytes(32)
+    path = data_dir / "session.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+    return path.read_bytes()
 
 
 def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantModel:
@@ -141,7 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         bridge = MqttBridge(settings.mqtt_url, settings.mqtt_topic, factory.ingestor)
         bridge.start()
 
-    print(f"Floor view:     {settings.base_url}/floor", flush=True)
+    accounts = factory.dash_app.server.extensions[ACCOUNTS_EXTENSION]
+    admin_password = accounts.ensure_admin()
+    print(f"Wall screen:    {settings.base_url}/kiosk/{accounts.default_kiosk()}", flush=True)
+    print(f"Sign in:        {settings.base_url}/login", flush=True)
+    if admin_password is not None:
+        print(f"Admin login:    admin / {admin_password}   (shown once; manage users with "
+              f"python -m dashboard.accounts)", flush=True)
     for token in factory.live.orders_to_watch(settings.tracking_links):
         print(f"Tracking link:  {settings.base_url}/track/{token}", flush=True)
     if generated_key is not None:

@@ -22,7 +22,7 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonl
 INGEST_EXTENSION = "transparent_factory.ingestor"
 
 
-def _authorised() -> bool:
+def _has_key() -> bool:
     return auth.bearer_key_ok(flask.request.headers.get("Authorization"), flask.current_app.config["TF_API_KEYS"])
 
 
@@ -52,7 +52,7 @@ def order(token: str):
 @api.get("/kpis")
 def kpis():
     """Return KPIs for ?line=&from=&to= (default: every line, the last 24 hours of data)."""
-    if not _authorised():
+    if not (_has_key() or auth.may(auth.current_role(), "kpis")):
         return _unauthorised()
     live = current_live()
     args = flask.request.args
@@ -74,7 +74,7 @@ def kpis():
 @api.post("/events")
 def ingest():
     """Take events from a real line: one CloudEvent (application/json) or JSON lines (application/x-ndjson)."""
-    if not _authorised():
+    if not _has_key():
         return _unauthorised()
     ingestor = flask.current_app.extensions[INGEST_EXTENSION]
     mimetype = flask.request.mimetype
@@ -100,6 +100,6 @@ def ingest():
 @api.get("/ingest/stats")
 def ingest_stats():
     """Return the ingestion counters (accepted, duplicates, rejected by reason, late)."""
-    if not _authorised():
+    if not (_has_key() or auth.may(auth.current_role(), "kpis")):
         return _unauthorised()
     return flask.jsonify(flask.current_app.extensions[INGEST_EXTENSION].stats())

@@ -210,7 +210,7 @@ class LiveFactory:
     # --- sockets ------------------------------------------------------------------------
     def on_connect(self, sid: str, auth_payload: Any) -> bool:
         """Admit a socket to the room its handshake allows and send it a snapshot."""
-        room = auth.room_for_socket(auth_payload, self.plant.has_line, self.knows_token)
+        room = auth.room_for_socket(auth_payload, self.plant.has_line, self.knows_token, auth.current_role())
         if room is None:
             return False
         join_room(room, sid=sid)

@@ -61,12 +61,16 @@ class RunningApp:
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.output: list[str] = []
         self.tracking_urls: list[str] = []
+        self.kiosk_url: str | None = None
         deadline = time.monotonic() + start_timeout_s
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
                 break
             self.output.append(line)
+            kiosk = re.search(r"(http://\S+/kiosk/\S+)", line)
+            if kiosk:
+                self.kiosk_url = kiosk.group(1)
             match = re.search(r"(http://\S+/track/\S+)", line)
             if match:
                 self.tracking_urls.append(match.group(1))

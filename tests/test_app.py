@@ -24,11 +24,21 @@ def factory(events):
     return factory
 
 
+def signed_in(factory, role):
+    """Return a test client whose session carries ``role``."""
+    client = factory.dash_app.server.test_client()
+    with client.session_transaction() as session:
+        session["role"] = role
+    return client
+
+
 def test_pages_answer(factory):
     client = factory.dash_app.server.test_client()
     assert client.get("/").status_code == 200
-    assert client.get("/floor").status_code == 200
     assert client.get(f"/track/{TOKEN_A}").status_code == 200
+    anonymous = client.get("/floor?line=ac1")
+    assert anonymous.status_code == 303 and anonymous.headers["Location"] == "/login?next=/floor?line=ac1"
+    assert signed_in(factory, "wall").get("/floor").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/track/unknown-token-0123456789", "/track/x", "/track/%00%01", "/track/"
@@ -37,9 +47,9 @@ def test_unknown_or_malformed_tokens_are_404(factory, path):
     assert factory.dash_app.server.test_client().get(path).status_code == 404
 
 
-def _layout(factory, pathname, search=""):
+def _layout(factory, pathname, search="", client=None):
     """Call Dash's page router the way a browser does and return the rendered layout as text."""
-    client = factory.dash_app.server.test_client()
+    client = client or factory.dash_app.server.test_client()
     client.get("/")  # first request registers the router callback
     router = next(cb for cb in client.get("/_dash-dependencies").get_json() if "_pages_content" in cb["output"])
     body = {
@@ -66,13 +76,22 @@ def test_tracker_layout_for_unknown_token_is_not_found(factory):
 
 
 def test_floor_layout_lists_units_at_stations(factory):
-    text = _layout(factory, "/floor", "?line=ac1")
+    manager = signed_in(factory, "manager")
+    text = _layout(factory, "/floor", "?line=ac1", manager)
     assert "UA" in text
-    assert "Page not found" in _layout(factory, "/floor", "?line=nope")
+    assert "Page not found" in _layout(factory, "/floor", "?line=nope", manager)
 
 
-def _socket(factory, auth):
-    return factory.socketio.test_client(factory.dash_app.server, auth=auth)
+@pytest.mark.parametrize("role", [None, "customer", "nobody"])
+def test_floor_layout_is_refused_without_an_entitled_role(factory, role):
+    client = signed_in(factory, role) if role else None
+    text = _layout(factory, "/floor", "?line=ac1", client)
+    assert "Sign in to see this page" in text and "UA" not in text and "Kitting" not in text
+
+
+def _socket(factory, auth, role=None):
+    client = signed_in(factory, role) if role else factory.dash_app.server.test_client()
+    return factory.socketio.test_client(factory.dash_app.server, auth=auth, flask_test_client=client)
 
 
 def test_tracker_socket_gets_a_snapshot_then_only_its_own_frames(factory, events):
@@ -96,7 +115,7 @@ def test_tracker_socket_gets_a_snapshot_then_only_its_own_frames(factory, events
 
 
 def test_floor_socket_receives_line_frames(factory, events):
-    floor = _socket(factory, {"view": "floor", "line": "ac1"})
+    floor = _socket(factory, {"view": "floor", "line": "ac1"}, role="wall")
     assert floor.get_received()[0]["args"][0]["view"]["line"]["id"] == "ac1"
     factory.bus.publish(events.exited(2, "UA", "kitting"))
     factory.live.catch_up()
@@ -108,7 +127,11 @@ def test_floor_socket_receives_line_frames(factory, events):
 @pytest.mark.parametrize("auth", [None, {}, {"view": "track", "token": "unknown-token-0123456789"},
                                   {"view": "floor", "line": "nope"}, {"view": "admin"}])
 def test_sockets_without_a_valid_room_are_refused(factory, auth):
-    assert not _socket(factory, auth).is_connected()
+    assert not _socket(factory, auth, role="admin").is_connected()
+
+
+def test_an_anonymous_socket_cannot_join_a_floor_room(factory):
+    assert not _socket(factory, {"view": "floor", "line": "ac1"}).is_connected()
 
 
 def test_disconnect_stops_pushes_to_that_room(factory, events):
@@ -212,7 +235,7 @@ def test_floor_frames_carry_the_shift_kpis_the_api_gives(plant):
     factory.bus.publish_many(out)
     factory.history.append(out)
     factory.live.catch_up(limit=10**6)
-    floor = _socket(factory, {"view": "floor", "line": "ac1"})
+    floor = _socket(factory, {"view": "floor", "line": "ac1"}, role="manager")
     tiles = floor.get_received()[0]["args"][0]["kpis"]
     assert 0 < tiles["oee"] < 1 and tiles["units_completed"] > 20
     response = factory.dash_app.server.test_client().get(

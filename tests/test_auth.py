@@ -7,8 +7,9 @@ from dashboard import auth
 KNOWN = secrets.token_urlsafe(16)
 
 
-def room(payload):
-    return auth.room_for_socket(payload, has_line=lambda line: line == "ac1", knows_token=lambda t: t == KNOWN)
+def room(payload, role="wall"):
+    return auth.room_for_socket(payload, has_line=lambda line: line == "ac1", knows_token=lambda t: t == KNOWN,
+                                role=role)
 
 
 def test_known_token_joins_its_order_room_only():
@@ -17,6 +18,21 @@ def test_known_token_joins_its_order_room_only():
 
 def test_floor_screen_joins_its_line():
     assert room({"view": "floor", "line": "ac1"}) == "floor:ac1"
+
+
+@pytest.mark.parametrize("role", [None, "customer", ""])
+def test_a_floor_room_needs_a_floor_role(role):
+    assert room({"view": "floor", "line": "ac1"}, role=role) is None
+
+
+def test_a_tracker_room_needs_no_role():
+    assert room({"view": "track", "token": KNOWN}, role=None) == f"order:{KNOWN}"
+
+
+def test_areas():
+    assert auth.may("wall", "floor") and not auth.may("wall", "kpis") and not auth.may("wall", "exec")
+    assert auth.may("executive", "exec") and not auth.may("manager", "exec") and auth.may("manager", "orders")
+    assert not auth.may(None, "floor")
 
 
 @pytest.mark.parametrize("payload", [

@@ -1,4 +1,4 @@
-"""The one "not found" content, shared by unknown paths and unknown or malformed tokens."""
+"""What a page shows instead of data: not found (unknown paths and tokens alike), or sign in needed."""
 from dash import html
 
 
@@ -11,3 +11,11 @@ def not_found() -> html.Main:
             html.P("This link does not lead to an order. Check that you copied the whole link."),
         ],
     )
+
+
+def sign_in_needed() -> html.Main:
+    """Return what a protected page shows to someone not entitled to it (no factory data)."""
+    return html.Main(className="page not-found", children=[
+        html.H1("Sign in to see this page"),
+        html.P(html.A("Sign in", href="/login")),
+    ])

@@ -3,9 +3,9 @@ import dash
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 from dash_socketio import DashSocketIO
 
-from dashboard import ids
+from dashboard import auth, ids
 from dashboard.components.kpi_strip import kpi_strip
-from dashboard.components.not_found import not_found
+from dashboard.components.not_found import not_found, sign_in_needed
 from dashboard.components.station_tile import ALERT_AFTER_S, STATUS_LABEL, line_map
 from dashboard.realtime import current_live
 
@@ -13,7 +13,9 @@ dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory"
 
 
 def layout(line=None, **_query):
-    """Return the floor screen of ``line`` (default: the plant's first line)."""
+    """Return the floor screen of ``line`` (default: the plant's first line), to entitled roles only."""
+    if not auth.may(auth.current_role(), "floor"):
+        return sign_in_needed()
     live = current_live()
     line_id = line or live.plant.lines[0].id
     if not live.plant.has_line(line_id):

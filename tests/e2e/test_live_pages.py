@@ -30,6 +30,7 @@ def test_app_serves_both_pages_within_ten_seconds(live_app):
 
 def test_a_unit_changes_station_on_the_floor(browser, live_app):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(live_app.kiosk_url)  # signs this browser in as a wall screen
     page.goto(live_app.base_url + "/floor?line=ac1")
     page.wait_for_selector(".freshness.live", timeout=10_000)
     chip = page.locator(".station-tile .unit-chip").first
@@ -63,4 +64,15 @@ def test_unknown_tracking_link_shows_not_found(browser, live_app):
     response = page.goto(live_app.base_url + "/track/AAAAAAAAAAAAAAAAAAAAAA")
     assert response.status == 404
     page.wait_for_selector("text=Page not found", timeout=10_000)
+    page.close()
+
+
+def test_the_floor_asks_anonymous_visitors_to_sign_in(browser, live_app):
+    page = browser.new_page()
+    page.goto(live_app.base_url + "/floor?line=ac1")
+    assert page.url.startswith(live_app.base_url + "/login")
+    page.fill("input[name=user]", "nobody")
+    page.fill("input[name=password]", "wrong password")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=User or password is wrong.")
     page.close()

@@ -30,6 +30,7 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
         pages = []
         for worker in workers:
             page = browser.new_page(viewport={"width": 1600, "height": 900})
+            page.goto(worker.kiosk_url)
             page.goto(worker.base_url + "/floor?line=ac1")
             page.wait_for_selector(".freshness.live", timeout=10_000)
             pages.append(page)
