@@ -49,11 +49,28 @@ def install(dash_app: dash.Dash) -> None:
         if not isinstance(body, dict):
             return _reject(400, "callback body must be a JSON object")
         output, inputs = body.get("output"), body.get("inputs", [])
-        if not isinstance(output, str) or output not in dash_app.callback_map:
+        # Clientside callbacks are listed too, but have no server function to call.
+        if not isinstance(output, str) or "callback" not in dash_app.callback_map.get(output, {}):
             return _reject(400, "unknown callback output")
         if not isinstance(inputs, list) or not all(isinstance(i, (dict, list)) for i in inputs):
             return _reject(400, "callback inputs must be a list of objects")
+        if "_pages_content" in output and not _router_inputs_ok(inputs):
+            return _reject(400, "the page router needs a pathname starting with '/' and a text search")
         return None
+
+
+def _router_inputs_ok(inputs: list) -> bool:
+    """Dash's page router raises (a 500) on a pathname it cannot map; refuse such input first."""
+    for item in inputs:
+        if not isinstance(item, dict):
+            return False
+        value = item.get("value")
+        if item.get("property") == "pathname" and not (isinstance(value, str) and value.startswith("/")
+                                                       and len(value) < 2048):
+            return False
+        if item.get("property") == "search" and not (value is None or (isinstance(value, str) and len(value) < 2048)):
+            return False
+    return True
 
 
 def _reject(status: int, detail: str) -> flask.Response:
