@@ -91,12 +91,12 @@ def create_app(settings: Settings) -> TransparentFactory:
     @server.before_request
     def _unknown_order_is_a_real_404():
         # Dash serves its page shell for every path with status 200; a tracker link that leads
-        # nowhere should say so to the browser and to crawlers too.
+        # nowhere should say so to the browser and to crawlers too (and guessing is limited).
         path = flask.request.path
         if path.startswith("/track/"):
-            token = path[len("/track/"):]
-            if not (auth.is_well_formed_token(token) and live.knows_token(token)):
-                return flask.make_response(dash_app.index(), 404)
+            status, _view = live.find_order(path[len("/track/"):], flask.request.remote_addr or "?")
+            if status != 200:
+                return flask.make_response(dash_app.index(), status)
         return None
 
     return TransparentFactory(settings, plant, bus, history, dash_app, socketio, live, ingestor)

@@ -55,8 +55,9 @@
     }
     if (v.eta) {
       var f = v.eta.finish;
-      lines.push(v.status === "completed" ? fill(texts.finished, { expected: when(f.expected) })
-        : fill(texts.finish, { expected: when(f.expected), earliest: when(f.earliest), latest: when(f.latest) }));
+      var finish = v.status === "completed" ? texts.finished
+        : when(f.expected) === when(f.latest) ? texts.finish_one : texts.finish;
+      lines.push(fill(finish, { expected: when(f.expected), earliest: when(f.earliest), latest: when(f.latest) }));
       if (v.eta.ship) { lines.push(fill(texts.ship, { expected: when(v.eta.ship.expected) })); }
       if (v.eta.reason) { lines.push("⚠ " + v.eta.reason); }
     }

@@ -10,7 +10,7 @@ from datetime import timedelta
 import flask
 
 from config import parse_timestamp
-from dashboard import auth
+from dashboard import auth, reports
 from dashboard.realtime import current_live
 from factory import history_kpis
 
@@ -38,13 +38,39 @@ def _error(status: int, reason: str, detail: str) -> flask.Response:
     return response
 
 
+def _public_order(token: str):
+    """Return (view, None) or (None, error response) for a public, rate-limited token lookup."""
+    status, view = current_live().find_order(token, flask.request.remote_addr or "?")
+    if status == 429:
+        return None, _error(429, "too_many_misses", "too many unknown tracking tokens from this client; "
+                                                    "wait a minute")
+    if view is None:
+        return None, _error(404, "not_found", "no order has this tracking token")
+    return view, None
+
+
 @api.get("/orders/<token>")
 def order(token: str):
     """Return the whitelisted view of one order; unknown and malformed tokens get the same 404."""
-    view = current_live().order(token)
-    if view is None:
-        return _error(404, "not_found", "no order has this tracking token")
+    view, error = _public_order(token)
+    if error is not None:
+        return error
     response = flask.jsonify(view)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.get("/orders/<token>/report.<kind>")
+def report(token: str, kind: str):
+    """Return the unit's test report as CSV or PDF, as a download."""
+    if kind not in ("csv", "pdf"):
+        return _error(404, "not_found", "reports come as .csv or .pdf")
+    view, error = _public_order(token)
+    if error is not None:
+        return error
+    body = reports.report_csv(view) if kind == "csv" else reports.report_pdf(view)
+    response = flask.Response(body, mimetype="text/csv" if kind == "csv" else "application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="test-report-{view["unit_code"]}.{kind}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -28,6 +28,7 @@ from factory.layout import Plant
 from factory.projector import apply
 from factory.state import empty_state
 from factory.views import floor_view, order_view
+from dashboard.ratelimit import MissLimiter
 from streams.bus import Bus
 from streams.codec import format_time
 
@@ -47,6 +48,7 @@ class LiveFactory:
         self.bus = bus
         self.history = history
         self.kpi_interval_s = kpi_interval_s
+        self.misses = MissLimiter()
         self._line_kpis: dict[str, dict[str, Any]] = {}
         self.socketio = socketio
         self.frame_interval_s = frame_interval_s
@@ -138,6 +140,17 @@ class LiveFactory:
             view = order_view(self.state, self.plant, token)
         return view if view is not None else self._archived_order(token)
 
+    def find_order(self, token: str, client: str) -> tuple[int, dict[str, Any] | None]:
+        """Look an order up for a public caller: (200, view), (404, None), or (429, None) once the
+        client has missed too often this minute. Unknown and malformed tokens answer alike."""
+        if self.misses.blocked(client):
+            return 429, None
+        view = self.order(token)
+        if view is None:
+            self.misses.miss(client)
+            return 404, None
+        return 200, view
+
     def _archived_order(self, token: str) -> dict[str, Any] | None:
         """Rebuild an order the live state no longer holds (an earlier run) from its stored events."""
         unit_code = self.history.unit_for_token(token) if self.history is not None else None
@@ -210,7 +223,12 @@ class LiveFactory:
     # --- sockets ------------------------------------------------------------------------
     def on_connect(self, sid: str, auth_payload: Any) -> bool:
         """Admit a socket to the room its handshake allows and send it a snapshot."""
-        room = auth.room_for_socket(auth_payload, self.plant.has_line, self.knows_token, auth.current_role())
+        client = flask.request.remote_addr or "?"
+
+        def knows(token: str) -> bool:
+            return self.find_order(token, client)[0] == 200
+
+        room = auth.room_for_socket(auth_payload, self.plant.has_line, knows, auth.current_role())
         if room is None:
             return False
         join_room(room, sid=sid)

@@ -275,3 +275,42 @@ def test_ingestion_refuses_what_it_cannot_take(events):
     assert _ingest(client, "x,y", "text/csv").status_code == 415
     assert _ingest(client, "{broken").status_code == 422
     assert _ingest(client, "x" * (17 * 1024 * 1024)).status_code == 413
+
+
+def test_test_report_downloads(events):
+    from streams import events as ev
+
+    factory = create_app(Settings(emulator=False, data_dir=None))
+    check = ev.QualityChecked(**events._env(5), unit_code="UA", line_id="ac1", station_id="run_test", passed=True,
+                              measurements=(ev.Measurement("noise", "Indoor unit noise", "dB(A)", 36.4, None, 40.0,
+                                                           True),))
+    factory.bus.publish_many([events.placed(0, "UA", token=TOKEN_A), check])
+    factory.live.catch_up()
+    client = factory.dash_app.server.test_client()
+    csv_response = client.get(f"/api/orders/{TOKEN_A}/report.csv")
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert "attachment" in csv_response.headers["Content-Disposition"]
+    assert "Performance run test,2026-03-02T08:05:00.000Z,Indoor unit noise,36.4,dB(A),,40,pass" in \
+        csv_response.get_data(as_text=True)
+    pdf = client.get(f"/api/orders/{TOKEN_A}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.headers["Cache-Control"] == "no-store"
+    assert client.get(f"/api/orders/{TOKEN_A}/report.exe").status_code == 404
+    assert client.get("/api/orders/unknown-token-0123456789/report.pdf").status_code == 404
+
+
+def test_token_enumeration_finds_nothing_and_is_throttled(factory):
+    import secrets
+
+    client = factory.dash_app.server.test_client()
+    guesses = [secrets.token_urlsafe(16) for _ in range(60)]
+    statuses = [client.get(f"/track/{g}", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code for g in guesses]
+    assert set(statuses[:30]) == {404} and set(statuses[30:]) == {429}
+    # another client with its own link is not slowed by the guesser
+    assert client.get(f"/track/{TOKEN_A}", environ_base={"REMOTE_ADDR": "10.2.2.2"}).status_code == 200
+
+
+def test_unknown_and_malformed_tokens_answer_alike(factory):
+    client = factory.dash_app.server.test_client()
+    unknown = client.get("/api/orders/unknown-token-0123456789", environ_base={"REMOTE_ADDR": "10.3.3.3"})
+    malformed = client.get("/api/orders/x", environ_base={"REMOTE_ADDR": "10.4.4.4"})
+    assert (unknown.status_code, unknown.get_json()) == (malformed.status_code, malformed.get_json())

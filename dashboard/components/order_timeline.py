@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from dash import html
 
 from dashboard import ids
@@ -22,6 +23,7 @@ STATUS_TEXT = {
 HEADLINE_TEXT = {
     "at": "Now at: {}", "next": "Next: {}", **STATUS_TEXT,
     "finish": "Ready around {expected}, by {latest} at the latest",
+    "finish_one": "Ready around {expected}",
     "finished": "Finished {expected}",
     "ship": "Leaves the plant about {expected}",
     "ahead": "{n} orders ahead of yours",
@@ -69,3 +71,22 @@ def stepper(view: dict[str, Any]) -> html.Ol:
             for step in view["steps"]
         ],
     )
+
+
+def report_links(token: str) -> html.Div:
+    """Return the download links of the unit's test report."""
+    return html.Div(className="card report", children=[
+        html.H2("Test report"),
+        html.P("Every measurement of your unit's end-of-line tests, against its limits.", className="muted"),
+        html.A("Download PDF", href=f"/api/orders/{token}/report.pdf", className="button", download=""),
+        html.A("Download CSV", href=f"/api/orders/{token}/report.csv", className="button", download=""),
+    ])
+
+
+def share_card(link: str) -> html.Div:
+    """Return the QR code of this tracking link, to open it on another device."""
+    svg = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
+    return html.Div(className="card share", children=[
+        html.H2("Open on another device"),
+        html.Img(src=svg, alt="QR code of this tracking link", className="qr"),
+    ])

@@ -3,12 +3,15 @@
 Reached only through the unguessable token; it renders nothing but that order's view.
 """
 import dash
+import flask
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 from dash_socketio import DashSocketIO
 
 from dashboard import ids
 from dashboard.components.not_found import not_found
-from dashboard.components.order_timeline import HEADLINE_TEXT, configuration_card, headline, stepper
+from dashboard.components.order_timeline import (
+    HEADLINE_TEXT, configuration_card, headline, report_links, share_card, stepper,
+)
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path_template="/track/<token>", title="Your order Â· Transparent Factory")
@@ -16,9 +19,10 @@ dash.register_page(__name__, path_template="/track/<token>", title="Your order Â
 
 def layout(token=None, **_query):
     """Return the tracker of the order behind ``token``, or the 404 content."""
-    view = current_live().order(token)
+    _status, view = current_live().find_order(token, flask.request.remote_addr or "?")
     if view is None:
         return not_found()
+    link = f"{flask.request.host_url}track/{token}"
     return html.Main(
         className="page track",
         children=[
@@ -30,6 +34,8 @@ def layout(token=None, **_query):
             html.Div(id=ids.TRACK_ETA, className="eta"),
             configuration_card(view),
             stepper(view),
+            report_links(token),
+            share_card(link),
         ],
     )
 

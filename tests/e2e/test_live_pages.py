@@ -49,13 +49,20 @@ def test_a_unit_changes_station_on_the_floor(browser, live_app):
 
 
 def test_a_unit_changes_station_on_its_tracker(browser, live_app):
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                            accept_downloads=True)
     page.goto(live_app.tracking_urls[0])
     page.wait_for_selector(".freshness.live", timeout=10_000)
     done_before = page.locator(".step-done").count()
     page.wait_for_function(  # the unit leaves a station: one more step is done, pushed live
         "(n) => document.querySelectorAll('.step-done').length > n", arg=done_before, timeout=120_000)
     page.screenshot(path=str(SCREENSHOTS / "tracker.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("text=Download CSV")
+    path = download.value.path()
+    assert download.value.suggested_filename.startswith("test-report-")
+    with open(path, encoding="utf-8") as f:
+        assert "measurement" in f.read()
     page.close()
 
 
