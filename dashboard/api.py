@@ -5,7 +5,7 @@ Every answer is JSON; bad input gets a 4xx with a reason, never a 500.
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import flask
 
@@ -129,3 +129,31 @@ def ingest_stats():
     if not (_has_key() or auth.may(auth.current_role(), "kpis")):
         return _unauthorised()
     return flask.jsonify(flask.current_app.extensions[INGEST_EXTENSION].stats())
+
+
+MAX_COMMENT = 2000
+
+
+@api.post("/orders/<token>/feedback")
+def feedback(token: str):
+    """Store the customer's rating (1-5) and comment on their order; a form post returns to the tracker."""
+    view, error = _public_order(token)
+    if error is not None:
+        return error
+    form = flask.request.form if flask.request.form else (flask.request.get_json(silent=True) or {})
+    comment = str(form.get("comment", "")).strip()
+    try:
+        rating = int(form["rating"]) if form.get("rating") not in (None, "") else None
+    except (TypeError, ValueError):
+        return _error(400, "bad_rating", "rating is a whole number from 1 to 5")
+    if rating is not None and not 1 <= rating <= 5:
+        return _error(400, "bad_rating", "rating is a whole number from 1 to 5")
+    if not comment and rating is None:
+        return _error(400, "empty", "give a rating or a comment")
+    if len(comment) > MAX_COMMENT:
+        return _error(413, "too_long", f"comments are at most {MAX_COMMENT} characters")
+    live = current_live()
+    live.history.add_feedback(view["unit_code"], datetime.now(timezone.utc), rating, comment)
+    if flask.request.form:
+        return flask.redirect(f"/track/{token}?thanks=1", 303)
+    return flask.jsonify({"stored": True}), 201

@@ -47,6 +47,8 @@ class History:
         # (zone maps) already skip what a time range excludes, and an index would slow every insert.
         # Token -> unit, so a tracker lookup is a key lookup even over months of events.
         self._db.execute("CREATE TABLE IF NOT EXISTS orders (tracking_token VARCHAR PRIMARY KEY, unit_code VARCHAR)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS feedback (unit_code VARCHAR NOT NULL, received TIMESTAMP NOT NULL, "
+                         "rating INTEGER, comment VARCHAR)")
 
     def close(self) -> None:
         """Flush and close the database file."""
@@ -127,6 +129,11 @@ class History:
         with self._lock:
             latest = self._one("SELECT max(time) FROM events")
         return latest.replace(tzinfo=timezone.utc) if latest is not None else None
+
+    def add_feedback(self, unit_code: str, received: datetime, rating: int | None, comment: str) -> None:
+        """Store a customer's feedback on their order."""
+        with self._lock:
+            self._db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)", [unit_code, _utc_naive(received), rating, comment])
 
     def frame(self, sql: str, params: list | None = None, **tables: pd.DataFrame) -> pd.DataFrame:
         """Run a read query (with ``tables`` registered under their names) and return a pandas frame."""

@@ -314,3 +314,21 @@ def test_unknown_and_malformed_tokens_answer_alike(factory):
     unknown = client.get("/api/orders/unknown-token-0123456789", environ_base={"REMOTE_ADDR": "10.3.3.3"})
     malformed = client.get("/api/orders/x", environ_base={"REMOTE_ADDR": "10.4.4.4"})
     assert (unknown.status_code, unknown.get_json()) == (malformed.status_code, malformed.get_json())
+
+
+def test_feedback_is_stored_for_that_order_only(factory):
+    client = factory.dash_app.server.test_client()
+    form = client.post(f"/api/orders/{TOKEN_A}/feedback", data={"rating": "5", "comment": "Lovely to watch"})
+    assert form.status_code == 303 and form.headers["Location"] == f"/track/{TOKEN_A}?thanks=1"
+    assert client.post(f"/api/orders/{TOKEN_B}/feedback", json={"comment": "ok"}).status_code == 201
+    stored = factory.history.frame("SELECT unit_code, rating, comment FROM feedback ORDER BY unit_code")
+    assert stored.fillna(-1).values.tolist() == [["UA", 5, "Lovely to watch"], ["UB", -1, "ok"]]  # -1: no rating
+
+
+@pytest.mark.parametrize("data, status", [
+    ({"rating": "9"}, 400), ({"rating": "x"}, 400), ({}, 400), ({"comment": "x" * 2001}, 413),
+])
+def test_bad_feedback_is_refused(factory, data, status):
+    client = factory.dash_app.server.test_client()
+    assert client.post(f"/api/orders/{TOKEN_A}/feedback", json=data).status_code == status
+    assert client.post("/api/orders/unknown-token-0123456789/feedback", json={"comment": "hi"}).status_code == 404

@@ -90,3 +90,19 @@ def share_card(link: str) -> html.Div:
         html.H2("Open on another device"),
         html.Img(src=svg, alt="QR code of this tracking link", className="qr"),
     ])
+
+
+def feedback_card(token: str, thanked: bool) -> html.Div:
+    """Return a plain form (it works without script) to rate the order and leave a comment."""
+    if thanked:
+        return html.Div(className="card feedback", children=[html.H2("Thank you"),
+                                                               html.P("Your feedback reached the factory.")])
+    return html.Div(className="card feedback", children=[
+        html.H2("How are we doing?"),
+        html.Form(method="post", action=f"/api/orders/{token}/feedback", children=[
+            html.Label(["Rating ", html.Select(name="rating", children=[
+                html.Option("–", value=""), *[html.Option("★" * n, value=str(n)) for n in range(5, 0, -1)]])]),
+            html.Textarea(name="comment", maxLength=2000, rows=3, placeholder="Anything you would like to tell us"),
+            html.Button("Send", type="submit", className="button"),
+        ]),
+    ])

@@ -10,14 +10,14 @@ from dash_socketio import DashSocketIO
 from dashboard import ids
 from dashboard.components.not_found import not_found
 from dashboard.components.order_timeline import (
-    HEADLINE_TEXT, configuration_card, headline, report_links, share_card, stepper,
+    HEADLINE_TEXT, configuration_card, feedback_card, headline, report_links, share_card, stepper,
 )
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path_template="/track/<token>", title="Your order · Transparent Factory")
 
 
-def layout(token=None, **_query):
+def layout(token=None, thanks=None, **_query):
     """Return the tracker of the order behind ``token``, or the 404 content."""
     _status, view = current_live().find_order(token, flask.request.remote_addr or "?")
     if view is None:
@@ -35,6 +35,7 @@ def layout(token=None, **_query):
             configuration_card(view),
             stepper(view),
             report_links(token),
+            feedback_card(token, thanks == "1"),
             share_card(link),
         ],
     )

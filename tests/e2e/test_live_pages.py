@@ -83,3 +83,13 @@ def test_the_floor_asks_anonymous_visitors_to_sign_in(browser, live_app):
     page.click("button[type=submit]")
     page.wait_for_selector("text=User or password is wrong.")
     page.close()
+
+
+def test_a_customer_leaves_feedback_from_the_tracker(browser, live_app):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(live_app.tracking_urls[1])
+    page.select_option("select[name=rating]", "4")
+    page.fill("textarea[name=comment]", "Great to see it being built")
+    page.click("text=Send")
+    page.wait_for_selector("text=Your feedback reached the factory.", timeout=10_000)
+    page.close()
