@@ -33,8 +33,10 @@
     return c;
   }
 
+  var locale = [];  // the viewer's own; a page in another language sets it from its texts
+
   function localTime(iso) {
-    return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+    return iso ? new Date(iso).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" }) : "";
   }
 
   function fill(template, values) {
@@ -43,9 +45,9 @@
 
   function when(iso) {  // in the viewer's timezone; the day only when it is not today
     var t = new Date(iso), now = new Date();
-    var time = t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var time = t.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
     return t.toDateString() === now.toDateString() ? time
-      : t.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" }) + " " + time;
+      : t.toLocaleDateString(locale, { weekday: "short", day: "numeric", month: "short" }) + " " + time;
   }
 
   function etaLines(v, texts) {
@@ -108,6 +110,7 @@
       },
 
       applyOrderFrame: function (frame, texts) {
+        locale = texts.locale ? [texts.locale] : [];
         if (!frame || isStale("order", frame)) { return NO_UPDATE(); }
         var outs = window.dash_clientside.callback_context.outputs_list;
         var classes = {}, times = {};
@@ -122,9 +125,9 @@
         return [byStation(outs[0], classes), byStation(outs[1], times), head, etaLines(v, texts)];
       },
 
-      showConnection: function (connected) {
-        if (!connected) { return ["Reconnecting…", "freshness offline"]; }
-        return ["Live", "freshness live"];
+      showConnection: function (connected, _frame, texts) {
+        if (!connected) { return [texts.reconnecting, "freshness offline"]; }
+        return [texts.live, "freshness live"];
       }
     }
   });

@@ -47,7 +47,7 @@ def test_unknown_or_malformed_tokens_are_404(factory, path):
     assert factory.dash_app.server.test_client().get(path).status_code == 404
 
 
-def _layout(factory, pathname, search="", client=None):
+def _layout(factory, pathname, search="", client=None, headers=None):
     """Call Dash's page router the way a browser does and return the rendered layout as text."""
     client = client or factory.dash_app.server.test_client()
     client.get("/")  # first request registers the router callback
@@ -59,9 +59,9 @@ def _layout(factory, pathname, search="", client=None):
                    {"id": "_pages_location", "property": "search", "value": search}],
         "changedPropIds": ["_pages_location.pathname"],
     }
-    response = client.post("/_dash-update-component", json=body)
+    response = client.post("/_dash-update-component", json=body, headers=headers or {})
     assert response.status_code == 200
-    return json.dumps(response.get_json())
+    return json.dumps(response.get_json(), ensure_ascii=False)
 
 
 def test_tracker_layout_shows_only_its_order(factory):
@@ -332,3 +332,15 @@ def test_bad_feedback_is_refused(factory, data, status):
     client = factory.dash_app.server.test_client()
     assert client.post(f"/api/orders/{TOKEN_A}/feedback", json=data).status_code == status
     assert client.post("/api/orders/unknown-token-0123456789/feedback", json={"comment": "hi"}).status_code == 404
+
+
+@pytest.mark.parametrize("accept, search, expected", [
+    ("zh-CN,zh;q=0.9,en;q=0.5", "", "当前工位：Kitting"),
+    ("en-GB,en;q=0.9", "", "Now at: Kitting"),
+    ("zh-CN", "?lang=en", "Now at: Kitting"),
+    ("en", "?lang=zh", "当前工位：Kitting"),
+    ("fr-FR", "?lang=xx", "Now at: Kitting"),
+])
+def test_the_tracker_speaks_the_viewers_language(factory, accept, search, expected):
+    text = _layout(factory, f"/track/{TOKEN_A}", search, headers={"Accept-Language": accept})
+    assert expected in text

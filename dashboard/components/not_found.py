@@ -1,16 +1,13 @@
 """What a page shows instead of data: not found (unknown paths and tokens alike), or sign in needed."""
 from dash import html
 
+from dashboard.i18n import texts
 
-def not_found() -> html.Main:
-    """Return the 404 content; it says nothing about why, so tokens cannot be probed."""
-    return html.Main(
-        className="page not-found",
-        children=[
-            html.H1("Page not found"),
-            html.P("This link does not lead to an order. Check that you copied the whole link."),
-        ],
-    )
+
+def not_found(t: dict[str, str] | None = None) -> html.Main:
+    """Return the 404 content (in the tracker's language when given); it says nothing about why."""
+    t = t or texts("en")
+    return html.Main(className="page not-found", children=[html.H1(t["not_found"]), html.P(t["not_found_note"])])
 
 
 def sign_in_needed() -> html.Main:

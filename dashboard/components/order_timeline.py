@@ -8,39 +8,16 @@ from dash import html
 
 from dashboard import ids
 
-STATUS_TEXT = {
-    "ordered": "Order received, waiting to start",
-    "in_production": "Being built",  # shown only between events that name a station
-    "in_rework": "Back for a re-check after a test",
-    "completed": "Built, tested and loaded",
-    "shipped": "On its way to you",
-    "scrapped": "Did not pass its final tests",
-}
-
-
-# Sent to the browser with the page (assets/live.js words live updates with these), so the
-# wording lives here only.
-HEADLINE_TEXT = {
-    "at": "Now at: {}", "next": "Next: {}", **STATUS_TEXT,
-    "finish": "Ready around {expected}, by {latest} at the latest",
-    "finish_one": "Ready around {expected}",
-    "finished": "Finished {expected}",
-    "ship": "Leaves the plant about {expected}",
-    "ahead": "{n} orders ahead of yours",
-    "ahead_one": "1 order ahead of yours",
-}
-
-
-def headline(view: dict[str, Any]) -> str:
-    """Return the one-line status shown above the stepper."""
+def headline(view: dict[str, Any], t: dict[str, str]) -> str:
+    """Return the one-line status shown above the stepper (assets/live.js words updates the same)."""
     if view["current_station"]:
-        return HEADLINE_TEXT["at"].format(view["current_station"])
+        return t["at"].format(view["current_station"])
     if view["waiting_for"]:
-        return HEADLINE_TEXT["next"].format(view["waiting_for"])
-    return HEADLINE_TEXT[view["status"]]
+        return t["next"].format(view["waiting_for"])
+    return t[view["status"]]
 
 
-def configuration_card(view: dict[str, Any]) -> html.Div:
+def configuration_card(view: dict[str, Any], t: dict[str, str]) -> html.Div:
     """Return what the customer ordered and the unit's code."""
     return html.Div(
         className="card",
@@ -48,8 +25,8 @@ def configuration_card(view: dict[str, Any]) -> html.Div:
             html.H2(view["product"]),
             html.Dl([item for option in view["options"]
                      for item in (html.Dt(option["label"]), html.Dd(option["value"]))]),
-            html.Div(["Unit code ", html.Code(view["unit_code"], className="unit-code")], className="unit-id"),
-            html.Div(["Order ", html.Span(view["order_id"])], className="muted"),
+            html.Div([f"{t['unit_code']} ", html.Code(view["unit_code"], className="unit-code")], className="unit-id"),
+            html.Div([f"{t['order']} ", html.Span(view["order_id"])], className="muted"),
         ],
     )
 
@@ -73,36 +50,35 @@ def stepper(view: dict[str, Any]) -> html.Ol:
     )
 
 
-def report_links(token: str) -> html.Div:
+def report_links(token: str, t: dict[str, str]) -> html.Div:
     """Return the download links of the unit's test report."""
     return html.Div(className="card report", children=[
-        html.H2("Test report"),
-        html.P("Every measurement of your unit's end-of-line tests, against its limits.", className="muted"),
-        html.A("Download PDF", href=f"/api/orders/{token}/report.pdf", className="button", download=""),
-        html.A("Download CSV", href=f"/api/orders/{token}/report.csv", className="button", download=""),
+        html.H2(t["report"]),
+        html.P(t["report_note"], className="muted"),
+        html.A(t["pdf"], href=f"/api/orders/{token}/report.pdf", className="button", download=""),
+        html.A(t["csv"], href=f"/api/orders/{token}/report.csv", className="button", download=""),
     ])
 
 
-def share_card(link: str) -> html.Div:
+def share_card(link: str, t: dict[str, str]) -> html.Div:
     """Return the QR code of this tracking link, to open it on another device."""
     svg = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
     return html.Div(className="card share", children=[
-        html.H2("Open on another device"),
-        html.Img(src=svg, alt="QR code of this tracking link", className="qr"),
+        html.H2(t["share"]),
+        html.Img(src=svg, alt=t["qr_alt"], className="qr"),
     ])
 
 
-def feedback_card(token: str, thanked: bool) -> html.Div:
+def feedback_card(token: str, thanked: bool, t: dict[str, str]) -> html.Div:
     """Return a plain form (it works without script) to rate the order and leave a comment."""
     if thanked:
-        return html.Div(className="card feedback", children=[html.H2("Thank you"),
-                                                               html.P("Your feedback reached the factory.")])
+        return html.Div(className="card feedback", children=[html.H2(t["thanks"]), html.P(t["thanks_note"])])
     return html.Div(className="card feedback", children=[
-        html.H2("How are we doing?"),
+        html.H2(t["feedback"]),
         html.Form(method="post", action=f"/api/orders/{token}/feedback", children=[
-            html.Label(["Rating ", html.Select(name="rating", children=[
+            html.Label([f"{t['rating']} ", html.Select(name="rating", children=[
                 html.Option("–", value=""), *[html.Option("★" * n, value=str(n)) for n in range(5, 0, -1)]])]),
-            html.Textarea(name="comment", maxLength=2000, rows=3, placeholder="Anything you would like to tell us"),
-            html.Button("Send", type="submit", className="button"),
+            html.Textarea(name="comment", maxLength=2000, rows=3, placeholder=t["comment"]),
+            html.Button(t["send"], type="submit", className="button"),
         ]),
     ])

@@ -6,6 +6,7 @@ from dash_socketio import DashSocketIO
 from dashboard import auth, ids
 from dashboard.components.kpi_strip import kpi_strip
 from dashboard.components.not_found import not_found, sign_in_needed
+from dashboard.i18n import texts
 from dashboard.components.station_tile import ALERT_AFTER_S, STATUS_LABEL, line_map
 from dashboard.realtime import current_live
 
@@ -26,7 +27,8 @@ def layout(line=None, **_query):
         children=[
             DashSocketIO(id=ids.FLOOR_SOCKET, eventNames=["floor"],
                          options={"auth": {"view": "floor", "line": line_id}}),
-            dcc.Store(id=ids.FLOOR_TEXTS, data={"labels": STATUS_LABEL, "alert_after_s": ALERT_AFTER_S}),
+            dcc.Store(id=ids.FLOOR_TEXTS, data={"labels": STATUS_LABEL, "alert_after_s": ALERT_AFTER_S,
+                                               **{k: texts("en")[k] for k in ("live", "reconnecting")}}),
             html.Header(className="floor-header", children=[
                 html.H1(view["line"]["name"]),
                 html.Nav([html.A(other.name, href=f"/floor?line={other.id}",
@@ -62,4 +64,5 @@ clientside_callback(
     Output(ids.FLOOR_STATUS, "className"),
     Input(ids.FLOOR_SOCKET, "connected"),
     Input(ids.FLOOR_SOCKET, "data-floor"),
+    State(ids.FLOOR_TEXTS, "data"),
 )

@@ -9,34 +9,39 @@ from dash_socketio import DashSocketIO
 
 from dashboard import ids
 from dashboard.components.not_found import not_found
+from dashboard.i18n import language, texts
 from dashboard.components.order_timeline import (
-    HEADLINE_TEXT, configuration_card, feedback_card, headline, report_links, share_card, stepper,
+    configuration_card, feedback_card, headline, report_links, share_card, stepper,
 )
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path_template="/track/<token>", title="Your order · Transparent Factory")
 
 
-def layout(token=None, thanks=None, **_query):
-    """Return the tracker of the order behind ``token``, or the 404 content."""
+def layout(token=None, thanks=None, lang=None, **_query):
+    """Return the tracker of the order behind ``token`` in the viewer's language, or the 404 content."""
+    lang = language(lang)
+    t = texts(lang)
     _status, view = current_live().find_order(token, flask.request.remote_addr or "?")
     if view is None:
-        return not_found()
+        return not_found(t)
     link = f"{flask.request.host_url}track/{token}"
     return html.Main(
         className="page track",
         children=[
             DashSocketIO(id=ids.TRACK_SOCKET, eventNames=["order"],
                          options={"auth": {"view": "track", "token": token}}),
-            dcc.Store(id=ids.TRACK_TEXTS, data=HEADLINE_TEXT),
-            html.H1(headline(view), id=ids.TRACK_HEADLINE),
-            html.Div("Connecting…", id=ids.TRACK_STATUS, className="freshness"),
+            dcc.Store(id=ids.TRACK_TEXTS, data=t),
+            html.Nav(html.A(t["switch"], href=f"/track/{token}?lang={t['switch_to']}", hrefLang=t["switch_to"]),
+                     className="lang-switch"),
+            html.H1(headline(view, t), id=ids.TRACK_HEADLINE),
+            html.Div(t["connecting"], id=ids.TRACK_STATUS, className="freshness"),
             html.Div(id=ids.TRACK_ETA, className="eta"),
-            configuration_card(view),
+            configuration_card(view, t),
             stepper(view),
-            report_links(token),
-            feedback_card(token, thanks == "1"),
-            share_card(link),
+            report_links(token, t),
+            feedback_card(token, thanks == "1", t),
+            share_card(link, t),
         ],
     )
 
@@ -58,4 +63,5 @@ clientside_callback(
     Output(ids.TRACK_STATUS, "className"),
     Input(ids.TRACK_SOCKET, "connected"),
     Input(ids.TRACK_SOCKET, "data-order"),
+    State(ids.TRACK_TEXTS, "data"),
 )

@@ -1,0 +1,65 @@
+"""The tracker's own words in English and Chinese; the viewer's browser chooses, a link switches.
+
+Only the page's wording is translated here. Names that come from the factory file (products,
+options, stations) are shown as the file gives them.
+"""
+from __future__ import annotations
+
+import flask
+
+LANGUAGES = ("en", "zh")
+
+TEXTS = {
+    "en": {
+        "locale": "en", "switch": "中文", "switch_to": "zh",
+        "at": "Now at: {}", "next": "Next: {}",
+        "ordered": "Order received, waiting to start", "in_production": "Being built",
+        "in_rework": "Back for a re-check after a test", "completed": "Built, tested and loaded",
+        "shipped": "On its way to you", "scrapped": "Did not pass its final tests",
+        "finish": "Ready around {expected}, by {latest} at the latest", "finish_one": "Ready around {expected}",
+        "finished": "Finished {expected}", "ship": "Leaves the plant about {expected}",
+        "ahead": "{n} orders ahead of yours", "ahead_one": "1 order ahead of yours",
+        "live": "Live", "connecting": "Connecting…", "reconnecting": "Reconnecting…",
+        "unit_code": "Unit code", "order": "Order",
+        "report": "Test report", "report_note": "Every measurement of your unit's end-of-line tests, against its limits.",
+        "pdf": "Download PDF", "csv": "Download CSV",
+        "share": "Open on another device", "qr_alt": "QR code of this tracking link",
+        "feedback": "How are we doing?", "rating": "Rating", "comment": "Anything you would like to tell us",
+        "send": "Send", "thanks": "Thank you", "thanks_note": "Your feedback reached the factory.",
+        "not_found": "Page not found",
+        "not_found_note": "This link does not lead to an order. Check that you copied the whole link.",
+    },
+    "zh": {
+        "locale": "zh-CN", "switch": "English", "switch_to": "en",
+        "at": "当前工位：{}", "next": "下一工位：{}",
+        "ordered": "订单已接收，等待开工", "in_production": "生产中",
+        "in_rework": "检测后返修复检中", "completed": "已完成生产、检测和装车",
+        "shipped": "已发货，正在送往您处", "scrapped": "未通过最终检测",
+        "finish": "预计 {expected} 完成，最晚 {latest}", "finish_one": "预计 {expected} 完成",
+        "finished": "已于 {expected} 完成", "ship": "预计 {expected} 出厂",
+        "ahead": "您前面还有 {n} 个订单", "ahead_one": "您前面还有 1 个订单",
+        "live": "实时", "connecting": "连接中…", "reconnecting": "重新连接中…",
+        "unit_code": "产品编码", "order": "订单号",
+        "report": "检测报告", "report_note": "您的产品下线检测的全部测量值及其限值。",
+        "pdf": "下载 PDF", "csv": "下载 CSV",
+        "share": "在其他设备上打开", "qr_alt": "本跟踪链接的二维码",
+        "feedback": "您的评价", "rating": "评分", "comment": "想对我们说的话",
+        "send": "提交", "thanks": "谢谢", "thanks_note": "您的反馈已送达工厂。",
+        "not_found": "页面不存在",
+        "not_found_note": "此链接没有对应的订单，请检查链接是否完整。",
+    },
+}
+
+
+def language(requested: str | None = None) -> str:
+    """Return the language to show: the one asked for in the URL, else the browser's best match."""
+    if requested in LANGUAGES:
+        return requested
+    if flask.has_request_context():
+        return flask.request.accept_languages.best_match(LANGUAGES, default="en")
+    return "en"
+
+
+def texts(lang: str) -> dict[str, str]:
+    """Return the wording of one language."""
+    return TEXTS[lang]
