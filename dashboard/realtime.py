@@ -43,11 +43,16 @@ class LiveFactory:
     """Holds this process's view of the plant and pushes its changes to watching sockets."""
 
     def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.25,
-                 history: History | None = None, kpi_interval_s: float = 10.0) -> None:
+                 history: History | None = None, kpi_interval_s: float = 10.0,
+                 order_interval_s: float = 0.02) -> None:
         self.plant = plant
         self.bus = bus
         self.history = history
         self.kpi_interval_s = kpi_interval_s
+        # A customer's room changes a few times an hour: push it at once (a 20 ms beat only
+        # gathers what one burst of events did). A line's wall screen changes all the time:
+        # coalesce it to a few frames a second.
+        self.order_interval_s = order_interval_s
         self.misses = MissLimiter()
         self._line_kpis: dict[str, dict[str, Any]] = {}
         self.socketio = socketio
@@ -86,13 +91,14 @@ class LiveFactory:
         next_flush = next_kpis = time.monotonic()
         while not self._stop.is_set():
             try:
-                while self.catch_up(block_s=self.frame_interval_s / 2) == 5000:
+                while self.catch_up(block_s=self.order_interval_s) == 5000:
                     pass  # a backlog: drain it before drawing
                 if time.monotonic() >= next_kpis:
                     self.refresh_kpis()
                     next_kpis = time.monotonic() + self.kpi_interval_s
-                if time.monotonic() >= next_flush:
-                    self.flush()
+                floors_due = time.monotonic() >= next_flush
+                self.flush(floors=floors_due)
+                if floors_due:
                     next_flush = time.monotonic() + self.frame_interval_s
             except Exception:  # keep screens alive; the error is logged with its traceback
                 log.exception("realtime pump iteration failed")
@@ -103,10 +109,10 @@ class LiveFactory:
         self._stop.set()
 
     # --- views --------------------------------------------------------------------------
-    def floor(self, line_id: str) -> dict[str, Any]:
+    def floor(self, line_id: str, cache: dict | None = None) -> dict[str, Any]:
         """Return the current floor view of a line."""
         with self._lock:
-            return floor_view(self.state, self.plant, line_id)
+            return floor_view(self.state, self.plant, line_id, cache)
 
     def line_kpis(self, line_id: str) -> dict[str, Any] | None:
         """Return the KPIs of the shift under way on a line (else the last 8 h), from history like /api/kpis."""
@@ -132,12 +138,12 @@ class LiveFactory:
                 self._line_kpis[line_id] = kpis
                 self._dirty_lines.add(line_id)
 
-    def order(self, token: str) -> dict[str, Any] | None:
+    def order(self, token: str, cache: dict | None = None) -> dict[str, Any] | None:
         """Return the current public view of the order behind ``token`` (from history if not live), or None."""
         if not auth.is_well_formed_token(token):
             return None
         with self._lock:
-            view = order_view(self.state, self.plant, token)
+            view = order_view(self.state, self.plant, token, cache)
         return view if view is not None else self._archived_order(token)
 
     def find_order(self, token: str, client: str) -> tuple[int, dict[str, Any] | None]:
@@ -191,10 +197,10 @@ class LiveFactory:
         return picks[:count]
 
     # --- pushing ------------------------------------------------------------------------
-    def frame(self, room: str) -> dict[str, Any] | None:
+    def frame(self, room: str, cache: dict | None = None) -> dict[str, Any] | None:
         """Return the frame for ``room`` now (None if the room's subject no longer exists)."""
         kind, _, key = room.partition(":")
-        view = self.floor(key) if kind == "floor" else self.order(key)
+        view = self.floor(key, cache) if kind == "floor" else self.order(key, cache)
         if view is None:
             return None
         frame = {"epoch": self.epoch, "seq": self._seq[room], "view": view}
@@ -202,10 +208,15 @@ class LiveFactory:
             frame["kpis"] = self._line_kpis.get(key)
         return frame
 
-    def flush(self) -> None:
-        """Emit one frame to every watched room whose view changed since the last flush."""
+    def flush(self, floors: bool = True) -> None:
+        """Emit one frame to every watched room whose view changed since the last flush.
+
+        Order rooms go out every time; floor rooms only when ``floors`` (their slower beat).
+        """
         with self._lock:
-            lines, self._dirty_lines = self._dirty_lines, set()
+            lines = set()
+            if floors:
+                lines, self._dirty_lines = self._dirty_lines, set()
             units, self._dirty_units = self._dirty_units, set()
             rooms = [auth.floor_room(line) for line in lines]
             for code in units:
@@ -215,7 +226,8 @@ class LiveFactory:
             rooms = [room for room in rooms if self._watchers[room] > 0]
             for room in rooms:
                 self._seq[room] += 1
-            frames = [(room, self.frame(room)) for room in rooms]
+            cache: dict = {}  # each line's members, computed once for all the frames of this flush
+            frames = [(room, self.frame(room, cache)) for room in rooms]
         for room, frame in frames:
             if frame is not None:
                 self.socketio.emit(room.partition(":")[0], frame, to=room)

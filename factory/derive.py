@@ -73,6 +73,18 @@ def line_members(state: FactoryState, line: Line) -> dict[str, Members]:
     return members
 
 
+MembersCache = dict  # line id -> line_members(...) result, shared by the views built in one go
+
+
+def members_of(state: FactoryState, line: Line, cache: MembersCache | None = None) -> dict[str, Members]:
+    """Return line_members, computed once per ``cache`` (several views built from one state)."""
+    if cache is None:
+        return line_members(state, line)
+    if line.id not in cache:
+        cache[line.id] = line_members(state, line)
+    return cache[line.id]
+
+
 def in_shift(line: LineState) -> bool:
     """Tell whether the line is scheduled now (a stream without calendar events always is)."""
     if line.shift_started is None:
@@ -87,6 +99,15 @@ def planned_stop(line: LineState) -> str | None:
     return None
 
 
+def breakdown(station: StationState) -> tuple[datetime, str | None] | None:
+    """Return (down since, reason) if a machine of the station is down, else None."""
+    down = [m for m in station.machines.values()
+            if m.last_down is not None and (m.last_up is None or m.last_down > m.last_up)]
+    if not down:
+        return None
+    return min(m.last_down for m in down), max(down, key=lambda m: m.last_down).reason
+
+
 def station_status(line: LineState, station: StationState, members: Members) -> tuple[str, datetime | None, str | None]:
     """Return (state, since, reason) of a station, most urgent state first.
 
@@ -94,11 +115,9 @@ def station_status(line: LineState, station: StationState, members: Members) -> 
     units on stations wait for the line to reopen) > changeover > running (a unit in work) >
     blocked (only finished units that cannot move on) > starved (open, nothing to work on).
     """
-    down = [m for m in station.machines.values()
-            if m.last_down is not None and (m.last_up is None or m.last_down > m.last_up)]
-    if down:
-        latest = max(down, key=lambda m: m.last_down)
-        return "down", min(m.last_down for m in down), latest.reason
+    down = breakdown(station)
+    if down is not None:
+        return "down", down[0], down[1]
     stop = planned_stop(line)
     if stop is not None:
         return "idle", line.stop_started, stop

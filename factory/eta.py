@@ -14,7 +14,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from factory.derive import in_shift, line_members, planned_stop, position, station_status
+from factory.derive import breakdown, in_shift, planned_stop, position
 from factory.layout import Line
 from factory.state import FactoryState, UnitState, Visit
 
@@ -49,10 +49,10 @@ def _spacing_s(recent: list[UnitState]) -> float | None:
 def _reason(state: FactoryState, line: Line, from_index: int) -> str | None:
     """Say what holds the unit up: a breakdown on its way, a planned stop, or no shift."""
     line_state = state.lines[line.id]
-    members = line_members(state, line)
     for station in line.stations[from_index:]:
-        status, since, reason = station_status(line_state, line_state.stations[station.id], members[station.id])
-        if status == "down":
+        down = breakdown(line_state.stations[station.id])
+        if down is not None:
+            since, reason = down
             return f"{station.name} down since {since:%H:%M} UTC" + (f" ({reason})" if reason else "")
     stop = planned_stop(line_state)
     if stop is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from factory.derive import Position, in_shift, line_members, planned_stop, position, station_status
+from factory.derive import MembersCache, Position, in_shift, members_of, planned_stop, position, station_status
 from factory.eta import estimate
 from factory.layout import Line, Plant
 from factory.state import FactoryState, UnitState
@@ -24,11 +24,11 @@ def _range(times: tuple[datetime, datetime, datetime]) -> dict[str, str]:
     return dict(zip(("earliest", "expected", "latest"), map(_iso, times)))
 
 
-def floor_view(state: FactoryState, plant: Plant, line_id: str) -> dict[str, Any]:
+def floor_view(state: FactoryState, plant: Plant, line_id: str, cache: MembersCache | None = None) -> dict[str, Any]:
     """Return what a floor screen of ``line_id`` shows: stations in flow order, their units and states."""
     line = plant.line(line_id)
     line_state = state.lines[line_id]
-    members = line_members(state, line)
+    members = members_of(state, line, cache)
     stations = []
     for s in line.stations:
         status, since, reason = station_status(line_state, line_state.stations[s.id], members[s.id])
@@ -72,15 +72,17 @@ def order_status(unit: UnitState, where: Position) -> str:
     return "in_production" if unit.visits else "ordered"
 
 
-def units_ahead(state: FactoryState, line: Line, unit: UnitState, where: Position) -> int:
+def units_ahead(state: FactoryState, line: Line, unit: UnitState, where: Position,
+                cache: MembersCache | None = None) -> int:
     """Return how many units wait before this one in the same queue (0 when it is being worked on)."""
     if where.kind != "queued" or where.station_id is None:
         return 0
-    queue = line_members(state, line)[where.station_id].queue
+    queue = members_of(state, line, cache)[where.station_id].queue
     return next((i for i, (_, code) in enumerate(queue) if code == unit.unit_code), 0)
 
 
-def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] | None:
+def order_view(state: FactoryState, plant: Plant, token: str,
+               cache: MembersCache | None = None) -> dict[str, Any] | None:
     """Return the public tracker's view of the order behind ``token``, or None if unknown."""
     unit_code = state.unit_by_token.get(token)
     if unit_code is None:
@@ -111,7 +113,7 @@ def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] 
             "exited": _iso(visit.exited if visit else None),
         })
     names = {s.id: s.name for s in line.stations}
-    ahead = units_ahead(state, line, unit, where)
+    ahead = units_ahead(state, line, unit, where, cache)
     eta = estimate(state, line, unit, ahead)
     return {
         "order_id": unit.order_id,
