@@ -172,22 +172,27 @@ def main() -> None:
             cpu = proc_cpu_s(server.pid) - cpu_before
             time.sleep(1)
             measuring.clear()
+            lat = sorted(x * 1000 for x in latencies)
+            pct = lambda q: lat[int(q * (len(lat) - 1))] if lat else float("nan")  # noqa: E731
+            threads = re.search(r"Threads:\s+(\d+)", Path(f"/proc/{server.pid}/status").read_text()).group(1)
+            print(f"{len(clients):,} tracker viewers connected in {connect_s:.1f} s; "
+                  f"{sent_events:,} events in {wall:.1f} s ({sent_events / wall:,.0f}/s)", flush=True)
+            print(f"event -> tracker update: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms over {len(lat):,} "
+                  f"frames (expected {sent_events:,})", flush=True)
+            print(f"server CPU while publishing: {cpu / wall:.2f} cores; memory per viewer: "
+                  f"{(rss_after - rss_before) / max(1, len(clients)):,.0f} kB; server threads: {threads}", flush=True)
+            try:  # with every viewer still connected
+                load_ms = page_load_ms(f"{url}/track/{tokens[0]}")
+                print(f"tracker page load until live (Chromium, loopback): median {load_ms:,.0f} ms", flush=True)
+            except Exception as exc:  # a saturated server may not answer in time: say so
+                print(f"tracker page load: did not complete ({type(exc).__name__})", flush=True)
             for client in clients:
                 asyncio.run_coroutine_threadsafe(client.disconnect(), loop)
-            load_ms = page_load_ms(f"{url}/track/{tokens[0]}")
         finally:
-            server.terminate()
+            server.kill()
             server.wait(10)
             redis_proc.terminate()
             redis_proc.wait()
-    lat = sorted(x * 1000 for x in latencies)
-    pct = lambda q: lat[int(q * (len(lat) - 1))] if lat else float("nan")  # noqa: E731
-    print(f"{len(clients):,} tracker viewers connected in {connect_s:.1f} s; "
-          f"{sent_events:,} events in {wall:.1f} s ({sent_events / wall:,.0f}/s)")
-    print(f"event -> tracker update: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms over {len(lat):,} frames")
-    print(f"server CPU while publishing: {cpu / wall:.2f} cores; memory per viewer: "
-          f"{(rss_after - rss_before) / max(1, len(clients)):,.0f} kB")
-    print(f"tracker page load until live (Chromium, loopback): median {load_ms:,.0f} ms")
 
 
 if __name__ == "__main__":

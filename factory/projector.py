@@ -79,25 +79,16 @@ def _(event: ev.OrderPlaced, state: FactoryState) -> None:
     state.unit_by_token[event.tracking_token] = event.unit_code
 
 
-@_apply.register
-def _(event: ev.StationEntered, state: FactoryState) -> None:
+_VISIT_FIELD = {ev.StationEntered: "entered", ev.StationWorkDone: "work_done", ev.StationExited: "exited"}
+
+
+@_apply.register(ev.StationEntered)
+@_apply.register(ev.StationWorkDone)
+@_apply.register(ev.StationExited)
+def _(event, state: FactoryState) -> None:
     visit = _visit(state, event)
     if visit is not None:
-        visit.entered = event.time
-
-
-@_apply.register
-def _(event: ev.StationWorkDone, state: FactoryState) -> None:
-    visit = _visit(state, event)
-    if visit is not None:
-        visit.work_done = event.time
-
-
-@_apply.register
-def _(event: ev.StationExited, state: FactoryState) -> None:
-    visit = _visit(state, event)
-    if visit is not None:
-        visit.exited = event.time
+        setattr(visit, _VISIT_FIELD[type(event)], event.time)
 
 
 @_apply.register
