@@ -63,6 +63,11 @@
       if (v.eta.ship) { lines.push(fill(texts.ship, { expected: when(v.eta.ship.expected) })); }
       if (v.eta.reason) { lines.push("⚠ " + v.eta.reason); }
     }
+    if (v.shipping) {
+      var delivery = new Date(v.shipping.estimated_delivery + "T12:00:00")
+        .toLocaleDateString(locale, { weekday: "short", day: "numeric", month: "short" });
+      lines.push(fill(texts.shipped_with, { carrier: v.shipping.carrier, date: delivery }));
+    }
     return lines.map(function (text) { return { type: "Div", namespace: "dash_html_components", props: { children: text } }; });
   }
 

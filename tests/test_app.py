@@ -344,3 +344,10 @@ def test_bad_feedback_is_refused(factory, data, status):
 def test_the_tracker_speaks_the_viewers_language(factory, accept, search, expected):
     text = _layout(factory, f"/track/{TOKEN_A}", search, headers={"Accept-Language": accept})
     assert expected in text
+
+
+def test_both_languages_word_every_text_the_tracker_uses():
+    from dashboard.i18n import TEXTS
+
+    assert set(TEXTS["en"]) == set(TEXTS["zh"])
+    assert {"shipped_with", "finish", "finish_one", "ship", "ahead", "ahead_one", "live", "reconnecting"} <= set(TEXTS["en"])
