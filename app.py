@@ -20,7 +20,7 @@ import flask
 from flask_socketio import SocketIO
 
 from config import Settings, settings_from_args
-from dashboard import auth, hardening
+from dashboard import hardening
 from dashboard import login as login_routes
 from dashboard.accounts import Accounts
 from dashboard.login import ACCOUNTS_EXTENSION

@@ -167,13 +167,6 @@ class LiveFactory:
             apply(state, event)
         return order_view(state, self.plant, token)
 
-    def knows_token(self, token: str) -> bool:
-        """Tell whether ``token`` belongs to an order, live or stored."""
-        with self._lock:
-            if token in self.state.unit_by_token:
-                return True
-        return self.history is not None and self.history.unit_for_token(token) is not None
-
     def load(self, events) -> int:
         """Fold events from elsewhere (history replayed at start) into the state; return how many."""
         count = 0

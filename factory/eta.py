@@ -11,7 +11,7 @@ the reason says why (a station down on the unit's way, a planned stop, no shift)
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from factory.derive import breakdown, in_shift, planned_stop, position

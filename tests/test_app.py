@@ -268,7 +268,7 @@ def test_ingestion_takes_good_events_and_explains_the_rest(events):
     assert stats["counts"] == {"accepted": 3, "duplicate": 1, "rejected:bad_json": 1}
 
 
-def test_ingestion_refuses_what_it_cannot_take(events):
+def test_ingestion_refuses_what_it_cannot_take():
     factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
     client = factory.dash_app.server.test_client()
     assert _ingest(client, "{}", key="wrong").status_code == 401

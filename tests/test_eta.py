@@ -10,7 +10,7 @@ from streams import events as ev
 from support import T0, EventFactory
 
 
-def _finished_units(events, plant, n, minutes_from_kitting):
+def _finished_units(events, n, minutes_from_kitting):
     """n units that each took the given minutes from entering kitting to completion, and shipped 30 min later."""
     out = []
     for i in range(n):
@@ -28,7 +28,7 @@ def test_a_unit_at_kitting_gets_the_spread_of_recent_units(plant):
     events = EventFactory()
     spans = [40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60]  # minutes, kitting entry -> completion
     state = empty_state(plant)
-    for e in _finished_units(events, plant, len(spans), spans) + [events.placed(200, "U1"),
+    for e in _finished_units(events, len(spans), spans) + [events.placed(200, "U1"),
                                                                    events.entered(201, "U1", "kitting")]:
         apply(state, e)
     eta = estimate(state, plant.line("ac1"), state.units["U1"], 0)
@@ -43,7 +43,7 @@ def test_a_unit_at_kitting_gets_the_spread_of_recent_units(plant):
 def test_a_breakdown_on_the_way_is_the_reason(plant):
     events = EventFactory()
     state = empty_state(plant)
-    for e in _finished_units(events, plant, 6, [50] * 6) + [
+    for e in _finished_units(events, 6, [50] * 6) + [
         events.placed(200, "U1"), events.entered(201, "U1", "kitting"),
         ev.MachineDown(**events._env(202), line_id="ac1", station_id="leak_test", machine=1, reason_code="SENS",
                        reason="Sensor fault")]:
@@ -66,7 +66,7 @@ def test_without_history_standard_times_are_used(plant):
 def test_the_estimate_is_never_in_the_past(plant):
     events = EventFactory()
     state = empty_state(plant)
-    for e in _finished_units(events, plant, 6, [50] * 6) + [events.placed(200, "U1"),
+    for e in _finished_units(events, 6, [50] * 6) + [events.placed(200, "U1"),
                                                              events.entered(201, "U1", "kitting"),
                                                              events.placed(400, "U2")]:  # clock moves to 400
         apply(state, e)

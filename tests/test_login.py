@@ -29,7 +29,7 @@ def test_accounts_file_keeps_hashes_only_and_is_private(tmp_path):
     assert Accounts(tmp_path / "accounts.json").verify("admin", password) == "admin"
 
 
-def test_short_passwords_and_unknown_roles_are_refused(tmp_path):
+def test_short_passwords_and_unknown_roles_are_refused():
     accounts = Accounts(None)
     with pytest.raises(ValueError):
         accounts.add_user("x", "manager", "short")

@@ -71,7 +71,7 @@ def test_floor_view_counts_wip_as_released_and_unfinished(plant, events):
     assert (view["wip"], view["backlog"]) == (2, 1)
 
 
-def test_events_for_unknown_lines_change_nothing(plant, events):
+def test_events_for_unknown_lines_change_nothing(plant):
     stray = EventFactory(line_id="zz9")
     state = fold(plant, [stray.entered(1, "ghost", "kitting"), stray.completed(2, "ghost")])
     assert state.units == {}
