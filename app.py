@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> TransparentFactory:
     server.register_blueprint(login_routes.login)
     server.register_blueprint(api)
     server.config["TF_API_KEYS"] = settings.api_keys
+    server.config.update(TF_KIOSK_ROTATE_S=settings.kiosk_rotate_s, TF_STALE_AFTER_S=settings.stale_after_s)
     server.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024  # a bigger ingestion batch gets a 413
     ingestor = Ingestor(bus, bus.dead_letter)
     server.extensions[INGEST_EXTENSION] = ingestor

@@ -33,6 +33,8 @@ class Settings:
     api_keys: tuple[str, ...] = ()  # bearer keys for /api/kpis; none configured: one is made per run
     frame_interval_s: float = 0.25  # coalescing period of pushed frames
     tracking_links: int = 3  # how many tracking URLs to print at start
+    kiosk_rotate_s: float = 60.0  # a kiosk wall screen moves on to the next line this often; 0: never
+    stale_after_s: float = 15.0  # a wall-screen panel greys out when its data is older than this
 
     @property
     def base_url(self) -> str:
@@ -104,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="take events from real lines over MQTT (mqtt://host:port), validated like POST /api/events")
     parser.add_argument("--mqtt-topic", default=env.get("MQTT_TOPIC", "factory/+/events"),
                         help="topic filter, one topic per line (default %(default)s)")
+    parser.add_argument("--kiosk-rotate", type=float, default=env.get("KIOSK_ROTATE_S", 60.0, float),
+                        dest="kiosk_rotate_s", metavar="SECONDS",
+                        help="kiosk wall screens show each line this long, then the next (0: stay; default %(default)s)")
+    parser.add_argument("--stale-after", type=_positive_float, default=env.get("STALE_AFTER_S", 15.0, _positive_float),
+                        dest="stale_after_s", metavar="SECONDS",
+                        help="wall-screen panels grey out when their data is older than this (default %(default)s)")
     parser.add_argument("--no-emulator", action="store_false", dest="emulator",
                         help="do not run the built-in line emulator")
     return parser
@@ -126,6 +134,8 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         redis_url=args.redis_url,
         mqtt_url=args.mqtt_url,
         mqtt_topic=args.mqtt_topic,
+        kiosk_rotate_s=max(0.0, args.kiosk_rotate_s),
+        stale_after_s=args.stale_after_s,
     )
 
 

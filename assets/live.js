@@ -85,12 +85,75 @@
     return outputs.map(function (o) { return values[o.id.station]; });
   }
 
+  // --- floor screen -----------------------------------------------------------------------
+  var floorClock = null;  // receipt time and server clocks of the last floor frame, for the ages
+  var lastAndon = null, lastChartAt = null, rotating = false;
+  var PANEL_NAMES = ["andon", "kpis", "map", "hourly"];
+
+  function plantTime(iso, settings) {  // wall screens show the plant's clock, wherever the browser is
+    var shifted = new Date(new Date(iso).getTime() + settings.utc_offset_h * 3600e3);
+    return shifted.toISOString().slice(11, 16);
+  }
+
+  function ageText(seconds) {
+    if (seconds === null || seconds === undefined || isNaN(seconds)) { return "—"; }
+    seconds = Math.max(0, Math.round(seconds));
+    return seconds < 90 ? seconds + " s" : Math.round(seconds / 60) + " min";
+  }
+
+  function lastedText(seconds) {  // same as dashboard/components/andon.py:lasted_text
+    var minutes = Math.max(0, Math.floor(seconds / 60));
+    return minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + String(minutes % 60).padStart(2, "0");
+  }
+
+  function el(type, props) {
+    return { type: type, namespace: "dash_html_components", props: props };
+  }
+
+  // Same rows as dashboard/components/andon.py:andon_rows.
+  function andonRows(view, settings) {
+    if (!view.alarms.length) { return [el("Li", { children: settings.no_alarms, className: "andon-none" })]; }
+    var asOf = new Date(view.as_of);
+    return view.alarms.map(function (a) {
+      var what = a.station_name + ": " + settings.kinds[a.kind] + (a.reason ? " (" + a.reason + ")" : "");
+      var tail = a.ack ? el("Span", { children: "✓ " + a.ack.by, className: "andon-acked" })
+        : settings.can_ack ? el("Button", { children: "Acknowledge", className: "andon-ack", n_clicks: 0,
+                                            id: { type: "andon-ack", alarm: a.id } })
+        : el("Span", { children: "unacknowledged", className: "andon-unacked" });
+      return el("Li", { className: "andon-alarm kind-" + a.kind + (a.ack ? " acked" : ""), key: a.id, children: [
+        el("Span", { children: what, className: "andon-what" }),
+        el("Span", { children: lastedText((asOf - new Date(a.since)) / 1000), className: "andon-lasted" }), tail] });
+    });
+  }
+
+  // The server's traces (dashboard/components/hourly_chart.py) in its layout, with the type
+  // as large as the page's own, which kiosk mode scales with the screen.
+  function hourlyFigure(traces, layout) {
+    var graph = document.getElementById("floor-hourly");
+    var size = graph ? parseFloat(window.getComputedStyle(graph).fontSize) : 16;
+    var legend = Object.assign({}, layout.legend, { font: { size: size } });
+    var margin = { l: 3 * size, r: size, t: 0.5 * size, b: 2.2 * size };
+    return { data: traces, layout: Object.assign({}, layout, {
+      font: Object.assign({}, layout.font, { size: size }), legend: legend, margin: margin }) };
+  }
+
+  // Kiosk rotation: the next line, in the page's own navigation (like dcc.Link), so a failed
+  // request leaves the screen as it was instead of a browser error page.
+  function rotate(settings) {
+    rotating = true;
+    var next = settings.lines[(settings.lines.indexOf(settings.line) + 1) % settings.lines.length];
+    window.history.pushState({}, "", "/floor?line=" + encodeURIComponent(next) + "&kiosk=1&rotate=" + settings.rotate_s);
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    window.scrollTo(0, 0);
+    setTimeout(function () { rotating = false; }, 2000);
+  }
+
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tf: {
-      applyFloorFrame: function (frame, settings) {
+      applyFloorFrame: function (frame, settings, figure) {
+        if (!frame || isStale("floor:" + frame.view.line.id, frame)) { return NO_UPDATE(); }
         var labels = settings.labels;
-        if (!frame || isStale("floor", frame)) { return NO_UPDATE(); }
         var outs = window.dash_clientside.callback_context.outputs_list;
         var units = {}, queues = {}, classes = {}, statuses = {}, stationOf = {};
         frame.view.stations.forEach(function (s) {
@@ -100,18 +163,61 @@
           });
           queues[s.id] = String(s.queue);
           // Same as dashboard/components/station_tile.py: tile_class and status_text.
-          var lasted = s.since ? (new Date(frame.view.as_of) - new Date(s.since)) / 1000 : 0;
-          var alert = s.status === "down" || ((s.status === "starved" || s.status === "blocked")
-                                              && lasted >= settings.alert_after_s);
-          classes[s.id] = "station-tile state-" + s.status + (alert ? " alert" : "");
+          classes[s.id] = "station-tile state-" + s.status + (s.alert ? " alert" : "");
           statuses[s.id] = labels[s.status] + (s.status === "down" && s.down_reason ? ": " + s.down_reason : "");
         });
         lastStationOf = stationOf;
+        floorClock = { receivedAt: Date.now(), sentAt: frame.sent_at, fedAt: frame.fed_at, quiet: frame.quiet,
+                       kpiAt: frame.kpis ? frame.kpis.computed_at : null };
         var kpis = frame.kpis || {};
         var kpiValues = outs[5].map(function (o) { return kpiText(o.id.kpi, kpis[o.id.kpi]); });
-        var period = frame.kpis ? "Since " + localTime(frame.kpis.from) : "";
+        var period = frame.kpis ? "Since " + plantTime(frame.kpis.from, settings) : "";
+        var hourly = kpis.hourly || [];
+        var now = hourly.length ? hourly[hourly.length - 1] : null;
+        var thisHour = now ? now.actual + " / " + Math.round(now.plan) : "—";
+        var rows = andonRows(frame.view, settings);
+        var rowsKey = frame.view.line.id + JSON.stringify(rows);
+        var andon = rowsKey === lastAndon ? NO_UPDATE() : rows;
+        lastAndon = rowsKey;
+        var chart = NO_UPDATE();
+        if (frame.kpis && (!figure.data.length || frame.view.line.id + frame.kpis.computed_at !== lastChartAt)) {
+          lastChartAt = frame.view.line.id + frame.kpis.computed_at;
+          chart = hourlyFigure(frame.kpis.chart, figure.layout);
+        }
         return [byStation(outs[0], units), byStation(outs[1], queues), byStation(outs[2], classes),
-                byStation(outs[3], statuses), String(frame.view.wip), kpiValues, period];
+                byStation(outs[3], statuses), String(frame.view.wip), kpiValues, period, thisHour, andon, chart];
+      },
+
+      tickFloor: function (n, connected, settings) {
+        var outs = window.dash_clientside.callback_context.outputs_list;
+        var now = Date.now(), c = floorClock, stale = settings.stale_after_s;
+        var ages = {}, staleness = {}, banner = "", status = [settings.live, "freshness live"];
+        if (c) {
+          var sinceFrame = (now - c.receivedAt) / 1000;
+          var streamAge = c.fedAt ? (c.sentAt - c.fedAt) / 1000 + sinceFrame : null;
+          var kpiAge = c.kpiAt ? (c.sentAt - c.kpiAt) / 1000 + sinceFrame : null;
+          var streamStale = sinceFrame > stale || (!c.quiet && (streamAge === null || streamAge > stale));
+          var liveText = c.quiet && streamAge > stale ? "planned stop · last event " + ageText(streamAge) + " ago"
+                                                      : "updated " + ageText(streamAge === null ? sinceFrame : streamAge) + " ago";
+          ages = { andon: liveText, map: liveText, kpis: kpiAge === null ? "" : "computed " + ageText(kpiAge) + " ago" };
+          ages.hourly = ages.kpis;
+          staleness = { andon: streamStale, map: streamStale, kpis: kpiAge === null || kpiAge > settings.kpi_interval_s + stale };
+          staleness.hourly = staleness.kpis;
+          if (streamStale && connected) {
+            banner = "No data from the line for " + ageText(Math.max(sinceFrame, streamAge || 0)) +
+                     " — greyed-out panels are not live.";
+            status = ["Stream stopped", "freshness offline"];
+          }
+        }
+        if (!connected) {
+          banner = "Connection lost — reconnecting…" + (c ? " Showing data from " + ageText((now - c.receivedAt) / 1000) + " ago." : "");
+          status = [settings.reconnecting, "freshness offline"];
+          PANEL_NAMES.forEach(function (p) { staleness[p] = true; });
+        }
+        if (connected && settings.rotate_s > 0 && n * 1 >= settings.rotate_s && !rotating) { rotate(settings); }
+        return [outs[0].map(function (o) { return ages[o.id.panel] || ""; }),
+                outs[1].map(function (o) { return "panel " + o.id.panel + (staleness[o.id.panel] ? " stale" : ""); }),
+                banner, banner ? "connection-banner" : "connection-banner hidden", status[0], status[1]];
       },
 
       applyOrderFrame: function (frame, texts) {

@@ -30,6 +30,7 @@ AREAS = {
     "kpis": {"manager", "executive", "admin"},
     "exec": {"executive", "admin"},
     "orders": {"manager", "admin"},
+    "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen
 }
 PROTECTED_PATHS = {"/floor": "floor", "/exec": "exec", "/orders": "orders"}
 

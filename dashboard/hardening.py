@@ -18,20 +18,27 @@ MAX_CALLBACK_BODY = 256 * 1024  # bytes; the largest legitimate callback body he
 def install(dash_app: dash.Dash) -> None:
     """Add the headers and the callback-body check to ``dash_app``'s server."""
     server = dash_app.server
-    csp = "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
-        "style-src 'self' 'unsafe-inline'",  # React sets style attributes
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-    ])
+    policy: list[str] = []
+
+    def csp() -> str:
+        # Built at the first response: Dash registers some inline scripts (the page title's
+        # clientside callback) only when it sets itself up on the first request.
+        if not policy:
+            policy.append("; ".join([
+                "default-src 'self'",
+                f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
+                "style-src 'self' 'unsafe-inline'",  # React sets style attributes
+                "img-src 'self' data:",
+                "connect-src 'self'",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+            ]))
+        return policy[0]
 
     @server.after_request
     def _headers(response: flask.Response) -> flask.Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Content-Security-Policy", csp())
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -52,6 +59,8 @@ def install(dash_app: dash.Dash) -> None:
         # Clientside callbacks are listed too, but have no server function to call.
         if not isinstance(output, str) or "callback" not in dash_app.callback_map.get(output, {}):
             return _reject(400, "unknown callback output")
+        if output.startswith("..") != isinstance(body.get("outputs"), list):  # Dash would fail on the return
+            return _reject(400, "callback outputs do not match the callback")
         if not isinstance(inputs, list) or not all(isinstance(i, (dict, list)) for i in inputs):
             return _reject(400, "callback inputs must be a list of objects")
         if "_pages_content" in output and not _router_inputs_ok(inputs):

@@ -10,6 +10,16 @@ STATION_TILE = "station-tile"
 FLOOR_KPI = "floor-kpi"  # pattern id type: {"type": FLOOR_KPI, "kpi": <KPI name>}
 FLOOR_KPI_PERIOD = "floor-kpi-period"
 STATION_STATUS = "station-status"
+FLOOR_SETTINGS = "floor-settings"
+FLOOR_TICK = "floor-tick"  # a browser-only timer: data ages, stale greying, kiosk rotation
+FLOOR_BANNER = "floor-banner"  # the connection banner
+FLOOR_ANDON = "floor-andon"
+FLOOR_HOURLY = "floor-hourly"
+FLOOR_THIS_HOUR = "floor-this-hour"
+ANDON_ACK = "andon-ack"  # pattern id type: {"type": ANDON_ACK, "alarm": <alarm id>}
+ANDON_ACK_RESULT = "andon-ack-result"
+PANEL = "panel"  # pattern id type: {"type": PANEL, "panel": <name>}; its class greys it out when stale
+PANEL_AGE = "panel-age"  # pattern id type: {"type": PANEL_AGE, "panel": <name>}
 
 TRACK_SOCKET = "track-socket"
 TRACK_STATUS = "track-status"
@@ -43,6 +53,21 @@ def station_tile(station_id) -> dict:
 def station_status(station_id) -> dict:
     """Return the id of the state label of a station tile."""
     return {"type": STATION_STATUS, "station": station_id}
+
+
+def andon_ack(alarm_id) -> dict:
+    """Return the id of the acknowledge button of one alarm."""
+    return {"type": ANDON_ACK, "alarm": alarm_id}
+
+
+def panel(name) -> dict:
+    """Return the id of a floor panel (andon, kpis, map, hourly)."""
+    return {"type": PANEL, "panel": name}
+
+
+def panel_age(name) -> dict:
+    """Return the id of the "updated … ago" line of a floor panel."""
+    return {"type": PANEL_AGE, "panel": name}
 
 
 def track_step(station_id) -> dict:

@@ -9,6 +9,8 @@ import html
 import time
 from collections import defaultdict, deque
 
+from urllib.parse import urlencode
+
 import flask
 
 from dashboard import auth
@@ -81,8 +83,10 @@ def kiosk(token: str):
     flask.session.clear()
     flask.session.update(role="wall", user=f"kiosk:{entry['label']}", kiosk=token)
     flask.session.permanent = True
-    line = f"?line={entry['line']}&kiosk=1" if entry["line"] else "?kiosk=1"
-    return flask.redirect(f"/floor{line}", 303)
+    # A screen given a line stays on it; one without shows every line in turn.
+    rotate_s = 0 if entry["line"] else flask.current_app.config.get("TF_KIOSK_ROTATE_S", 0)
+    query = {"line": entry["line"], "kiosk": 1, "rotate": f"{rotate_s:g}" if rotate_s else None}
+    return flask.redirect("/floor?" + urlencode({k: v for k, v in query.items() if v}), 303)
 
 
 def install_guard(server: flask.Flask) -> None:

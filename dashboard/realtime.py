@@ -14,15 +14,17 @@ import secrets
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import flask
 from flask_socketio import SocketIO, join_room
 
 from dashboard import auth
+from dashboard.components.hourly_chart import chart_traces
 from factory import history_kpis
-from factory.derive import in_shift, line_members
+from factory.alarms import parse_alarm_id
+from factory.derive import in_shift, line_members, planned_stop
 from factory.history import History
 from factory.layout import Plant
 from factory.projector import apply
@@ -35,7 +37,9 @@ from streams.codec import format_time
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "transparent_factory.live"
 FLOOR_KPIS = ("oee", "availability", "performance", "quality", "throughput_per_hour", "first_pass_yield",
-              "takt_time_s", "actual_cycle_time_s", "units_completed")
+              "takt_time_s", "actual_cycle_time_s", "units_completed", "hourly")
+HEARTBEAT_S = 2.0  # a watched floor gets a frame at least this often, so its screen can tell "quiet" from "stale"
+ACKS_KEPT = timedelta(days=7)  # acknowledgements loaded at start: longer than any alarm lasts
 OFF_SHIFT_WINDOW = timedelta(hours=8)  # what the floor's KPI tiles cover when no shift is under way
 
 
@@ -66,6 +70,13 @@ class LiveFactory:
         self._watchers: Counter[str] = Counter()  # room -> connected sockets
         self._room_of_sid: dict[str, str] = {}
         self._seq: Counter[str] = Counter()
+        self._sent_at: dict[str, float] = {}  # floor room -> monotonic time of its last frame
+        self._fed_at: float | None = None  # wall time the last event was applied (the stream's pulse)
+        self._acks: dict[str, dict[str, str]] = {}
+        if history is not None:
+            since = datetime.now(timezone.utc) - ACKS_KEPT
+            self._acks = {alarm: {"by": user, "at": format_time(at)}
+                          for alarm, (user, at) in history.alarm_acks(since).items()}
         self._stop = threading.Event()
 
     # --- reading the stream -------------------------------------------------------------
@@ -84,6 +95,7 @@ class LiveFactory:
                 if unit_code is not None:
                     self._dirty_units.add(unit_code)
                 self._offset = offset
+            self._fed_at = time.time()
         return len(entries)
 
     def run(self) -> None:
@@ -126,7 +138,8 @@ class LiveFactory:
             return None
         start = start if start is not None and start < end else end - OFF_SHIFT_WINDOW
         doc = history_kpis.kpis(self.history, self.plant, start, end, line_id)["lines"][line_id]
-        return {"from": format_time(start), "to": format_time(end), **{k: doc[k] for k in FLOOR_KPIS}}
+        return {"from": format_time(start), "to": format_time(end), "computed_at": _ms(time.time()),
+                "chart": chart_traces(doc["hourly"], self.plant.tz), **{k: doc[k] for k in FLOOR_KPIS}}
 
     def refresh_kpis(self) -> None:
         """Recompute the KPI tiles of every line someone watches; they go out with the next frame."""
@@ -137,6 +150,28 @@ class LiveFactory:
             with self._lock:
                 self._line_kpis[line_id] = kpis
                 self._dirty_lines.add(line_id)
+
+    def acknowledge(self, alarm: object, user: str) -> str:
+        """Acknowledge an active alarm for ``user``; return "ok", "already" or "unknown".
+
+        Only an alarm a line raises right now can be acknowledged: a client cannot fill the
+        store with made-up ids, and an alarm that cleared needs no acknowledgement.
+        """
+        parsed = parse_alarm_id(alarm)
+        if parsed is None or not self.plant.has_line(parsed[0]):
+            return "unknown"
+        with self._lock:
+            if alarm not in {a["id"] for a in self.floor(parsed[0])["alarms"]}:
+                return "unknown"
+            if alarm in self._acks:
+                return "already"
+            now = datetime.now(timezone.utc)
+            self._acks[alarm] = {"by": user, "at": format_time(now)}
+            self._dirty_lines.add(parsed[0])
+        if self.history is not None:
+            self.history.add_alarm_ack(alarm, parsed[0], user, now)
+        log.info("alarm %s acknowledged by %s", alarm, user)
+        return "ok"
 
     def order(self, token: str, cache: dict | None = None) -> dict[str, Any] | None:
         """Return the current public view of the order behind ``token`` (from history if not live), or None."""
@@ -198,7 +233,14 @@ class LiveFactory:
             return None
         frame = {"epoch": self.epoch, "seq": self._seq[room], "view": view}
         if kind == "floor":
+            for alarm in view["alarms"]:
+                alarm["ack"] = self._acks.get(alarm["id"])
             frame["kpis"] = self._line_kpis.get(key)
+            # Freshness: the browser adds the time since it received the frame to sent - fed.
+            frame["sent_at"] = _ms(time.time())
+            frame["fed_at"] = _ms(self._fed_at) if self._fed_at is not None else None
+            # Nothing happens on a plant where no line works: silence then is not staleness.
+            frame["quiet"] = all(planned_stop(ls) is not None or not in_shift(ls) for ls in self.state.lines.values())
         return frame
 
     def flush(self, floors: bool = True) -> None:
@@ -210,6 +252,9 @@ class LiveFactory:
             lines = set()
             if floors:
                 lines, self._dirty_lines = self._dirty_lines, set()
+                due = time.monotonic() - HEARTBEAT_S
+                lines |= {line.id for line in self.plant.lines
+                          if self._sent_at.get(auth.floor_room(line.id), 0.0) <= due}
             units, self._dirty_units = self._dirty_units, set()
             rooms = [auth.floor_room(line) for line in lines]
             for code in units:
@@ -219,6 +264,8 @@ class LiveFactory:
             rooms = [room for room in rooms if self._watchers[room] > 0]
             for room in rooms:
                 self._seq[room] += 1
+                if room.startswith("floor:"):
+                    self._sent_at[room] = time.monotonic()
             cache: dict = {}  # each line's members, computed once for all the frames of this flush
             frames = [(room, self.frame(room, cache)) for room in rooms]
         for room, frame in frames:
@@ -266,6 +313,10 @@ class LiveFactory:
         @self.socketio.on("disconnect")
         def _disconnect(*_reason):
             self.on_disconnect(flask.request.sid)
+
+
+def _ms(wall_s: float) -> int:
+    return round(wall_s * 1000)
 
 
 def current_live() -> LiveFactory:

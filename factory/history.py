@@ -49,6 +49,9 @@ class History:
         self._db.execute("CREATE TABLE IF NOT EXISTS orders (tracking_token VARCHAR PRIMARY KEY, unit_code VARCHAR)")
         self._db.execute("CREATE TABLE IF NOT EXISTS feedback (unit_code VARCHAR NOT NULL, received TIMESTAMP NOT NULL, "
                          "rating INTEGER, comment VARCHAR)")
+        # Who acknowledged which andon alarm and when (wall-clock time), so a restart keeps it.
+        self._db.execute("CREATE TABLE IF NOT EXISTS alarm_acks (alarm_id VARCHAR PRIMARY KEY, line_id VARCHAR NOT NULL, "
+                         "by_user VARCHAR NOT NULL, acknowledged TIMESTAMP NOT NULL)")
 
     def close(self) -> None:
         """Flush and close the database file."""
@@ -134,6 +137,20 @@ class History:
         """Store a customer's feedback on their order."""
         with self._lock:
             self._db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)", [unit_code, _utc_naive(received), rating, comment])
+
+    def add_alarm_ack(self, alarm_id: str, line_id: str, user: str, at: datetime) -> bool:
+        """Store an alarm's acknowledgement; return False if it was acknowledged already."""
+        with self._lock:
+            inserted = self._db.execute("INSERT OR IGNORE INTO alarm_acks VALUES (?, ?, ?, ?) RETURNING alarm_id",
+                                        [alarm_id, line_id, user, _utc_naive(at)]).fetchall()
+        return bool(inserted)
+
+    def alarm_acks(self, since: datetime) -> dict[str, tuple[str, datetime]]:
+        """Return the acknowledgements given since ``since``: alarm id -> (user, when)."""
+        with self._lock:
+            rows = self._db.execute("SELECT alarm_id, by_user, acknowledged FROM alarm_acks WHERE acknowledged >= ?",
+                                    [_utc_naive(since)]).fetchall()
+        return {alarm: (user, at.replace(tzinfo=timezone.utc)) for alarm, user, at in rows}
 
     def frame(self, sql: str, params: list | None = None, **tables: pd.DataFrame) -> pd.DataFrame:
         """Run a read query (with ``tables`` registered under their names) and return a pandas frame."""

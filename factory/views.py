@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from factory.alarms import active_alarms
 from factory.derive import MembersCache, Position, in_shift, members_of, planned_stop, position, station_status
 from factory.eta import estimate
 from factory.layout import Line, Plant
@@ -43,11 +44,16 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str, cache: MembersCa
         })
     backlog = len(members[line.stations[0].id].queue)
     now = state.last_event_time
+    alarms = active_alarms(line.id, stations, _iso(now))
+    alerting = {a["station"] for a in alarms}
+    for s in stations:
+        s["alert"] = s["id"] in alerting
     midnight = None if now is None else now.astimezone(plant.tz).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "line": {"id": line.id, "name": line.name},
         "as_of": _iso(state.last_event_time),
         "stations": stations,
+        "alarms": alarms,
         "wip": len(line_state.active) - backlog,  # released onto the line, not finished
         "backlog": backlog,
         "completed": line_state.completed,

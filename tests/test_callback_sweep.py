@@ -37,6 +37,8 @@ def app_and_deps():
 def _body(dep, values):
     inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["property"])} for i in dep["inputs"]]
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[-1]} for o in dep["output"].strip(".").split("...")]
+    if not dep["output"].startswith(".."):
+        outputs = outputs[0]  # a single output travels as one object, as Dash's renderer sends it
     return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
             "state": [{"id": s["id"], "property": s["property"]} for s in dep.get("state", [])],
             "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]]}

@@ -17,22 +17,17 @@ def unit_chip(unit_code: str) -> html.Span:
     )
 
 
-# Grey is normal (ISA-101): only states that need someone's attention get a colour (style.css).
-# Starved or blocked for a moment is how a line breathes; it becomes an alert after this long.
-ALERT_AFTER_S = 300
+# Grey is normal (ISA-101): only states that need someone's attention (factory.alarms) get a
+# colour (style.css).
 STATUS_LABEL = {
     "running": "running", "blocked": "blocked", "starved": "starved", "down": "DOWN",
     "changeover": "changeover", "idle": "planned stop",
 }
 
 
-def tile_class(status: str) -> str:
-    """Return the tile's class for a station state; a breakdown is an alert at once.
-
-    assets/live.js builds the same, and also marks starved or blocked as an alert once it has
-    lasted ALERT_AFTER_S (it knows the frame's clock).
-    """
-    return f"station-tile state-{status}" + (" alert" if status == "down" else "")
+def tile_class(station: dict[str, Any]) -> str:
+    """Return the tile's class: its state, and ``alert`` while the station raises an alarm (assets/live.js does the same)."""
+    return f"station-tile state-{station['status']}" + (" alert" if station["alert"] else "")
 
 
 def status_text(station: dict[str, Any]) -> str:
@@ -45,7 +40,7 @@ def station_tile(station: dict[str, Any], position: int) -> html.Div:
     """Return the tile of one station of a floor view."""
     return html.Div(
         id=ids.station_tile(station["id"]),
-        className=tile_class(station["status"]),
+        className=tile_class(station),
         children=[
             html.Div([html.Span(f"{position}", className="station-pos"), station["name"]],
                      className="station-name"),
