@@ -12,6 +12,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from dashboard.accounts import Accounts
 from dashboard.login import ACCOUNTS_EXTENSION
 from dashboard.api import INGEST_EXTENSION, api
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
+from factory import rollups
 from factory.history import History, record
 from factory.layout import LayoutError, Plant, load_plant
 from line_emulator.model import PlantModel
@@ -103,6 +105,21 @@ def create_app(settings: Settings) -> TransparentFactory:
     return TransparentFactory(settings, plant, bus, history, dash_app, socketio, live, ingestor)
 
 
+def warm_rollups(factory: TransparentFactory, days: int = 90) -> None:
+    """Store the day sums the executive page needs, logging progress; errors are logged, not raised."""
+    now = factory.history.last_time()
+    if now is None:
+        return
+    started = time.monotonic()
+    try:
+        done = rollups.warm(factory.history, factory.plant, days, now)
+    except Exception:
+        log.exception("summing past days failed; the executive page will sum them on demand")
+        return
+    if done:
+        log.info("summed %d line-days of history for the executive view in %.1f s", done, time.monotonic() - started)
+
+
 def _secret_key(data_dir: Path | None) -> bytes:
     """Return the session-signing key, kept in the data folder so sign-ins survive a restart."""
     if data_dir is None:
@@ -161,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     recorder = threading.Thread(target=record, args=(factory.bus, factory.history, stop), name="history")
     recorder.start()
     factory.socketio.start_background_task(factory.ingestor.run, stop)
+    # Sum finished days ahead of the first executive visit (a month of three lines: ~15 s, once).
+    threading.Thread(target=warm_rollups, args=(factory,), name="rollups", daemon=True).start()
     bridge = None
     if settings.mqtt_url:
         bridge = MqttBridge(settings.mqtt_url, settings.mqtt_topic, factory.ingestor)

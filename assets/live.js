@@ -236,6 +236,10 @@
         return [byStation(outs[0], classes), byStation(outs[1], times), head, etaLines(v, texts)];
       },
 
+      quickFilter: function (text, options) {  // the orders grid's search box
+        return Object.assign({}, options, { quickFilterText: text || "" });
+      },
+
       showConnection: function (connected, _frame, texts) {
         if (!connected) { return [texts.reconnecting, "freshness offline"]; }
         return [texts.live, "freshness live"];

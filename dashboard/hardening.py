@@ -46,6 +46,11 @@ def install(dash_app: dash.Dash) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    @server.errorhandler(dash.exceptions.CallbackException)
+    def _callback_mismatch(exc):
+        # Raised while Dash matches the request's outputs to the callback: the client's fault.
+        return _reject(400, f"callback request does not match the callback: {exc}")
+
     @server.before_request
     def _callback_body():
         if flask.request.path != "/_dash-update-component" or flask.request.method != "POST":

@@ -21,6 +21,23 @@ ANDON_ACK_RESULT = "andon-ack-result"
 PANEL = "panel"  # pattern id type: {"type": PANEL, "panel": <name>}; its class greys it out when stale
 PANEL_AGE = "panel-age"  # pattern id type: {"type": PANEL_AGE, "panel": <name>}
 
+EXEC_RANGE = "exec-range"
+EXEC_LINE = "exec-line"
+EXEC_STATION = "exec-station"
+EXEC_CRUMBS = "exec-crumbs"
+EXEC_CRUMB_PLANT = "exec-crumb-plant"
+EXEC_CRUMB_LINE = "exec-crumb-line"
+EXEC_HEADLINE = "exec-headline"
+EXEC_ERROR = "exec-error"
+EXEC_CSV = "exec-csv"
+EXEC_DOWNLOAD = "exec-download"
+EXEC_CHART = "exec-chart"  # pattern id type: {"type": EXEC_CHART, "chart": <chart name>}
+
+ORDERS_GRID = "orders-grid"
+ORDERS_SEARCH = "orders-search"
+ORDERS_COUNT = "orders-count"
+ORDERS_REFRESH = "orders-refresh"
+
 TRACK_SOCKET = "track-socket"
 TRACK_STATUS = "track-status"
 TRACK_HEADLINE = "track-headline"
@@ -68,6 +85,11 @@ def panel(name) -> dict:
 def panel_age(name) -> dict:
     """Return the id of the "updated … ago" line of a floor panel."""
     return {"type": PANEL_AGE, "panel": name}
+
+
+def exec_chart(name) -> dict:
+    """Return the id of one chart of the executive page."""
+    return {"type": EXEC_CHART, "chart": name}
 
 
 def track_step(station_id) -> dict:

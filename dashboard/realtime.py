@@ -29,7 +29,7 @@ from factory.history import History
 from factory.layout import Plant
 from factory.projector import apply
 from factory.state import empty_state
-from factory.views import floor_view, order_view
+from factory.views import floor_view, order_view, orders_rows
 from dashboard.ratelimit import MissLimiter
 from streams.bus import Bus
 from streams.codec import format_time
@@ -150,6 +150,11 @@ class LiveFactory:
             with self._lock:
                 self._line_kpis[line_id] = kpis
                 self._dirty_lines.add(line_id)
+
+    def orders(self) -> list[dict[str, Any]]:
+        """Return the managers' rows of every known order (factory.views.orders_rows)."""
+        with self._lock:
+            return orders_rows(self.state, self.plant, {})
 
     def acknowledge(self, alarm: object, user: str) -> str:
         """Acknowledge an active alarm for ``user``; return "ok", "already" or "unknown".

@@ -7,12 +7,12 @@ flow (a later station wins, and at one station entry < work done < exit < sent t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from factory.layout import Line
 from factory.state import FactoryState, LineState, StationState, UnitState
 
-_EPOCH = datetime.min
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)  # sorts first among aware times
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Queries answer as typed events (for the projection and the KPI functions) or pan
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -49,6 +49,10 @@ class History:
         self._db.execute("CREATE TABLE IF NOT EXISTS orders (tracking_token VARCHAR PRIMARY KEY, unit_code VARCHAR)")
         self._db.execute("CREATE TABLE IF NOT EXISTS feedback (unit_code VARCHAR NOT NULL, received TIMESTAMP NOT NULL, "
                          "rating INTEGER, comment VARCHAR)")
+        # KPI sums of whole plant-local days, kept once a day is over (factory/rollups.py).
+        self._db.execute("CREATE TABLE IF NOT EXISTS line_day_sums (line_id VARCHAR NOT NULL, day DATE NOT NULL, "
+                         "utc_start TIMESTAMP NOT NULL, utc_end TIMESTAMP NOT NULL, sums VARCHAR NOT NULL, "
+                         "PRIMARY KEY (line_id, day))")
         # Who acknowledged which andon alarm and when (wall-clock time), so a restart keeps it.
         self._db.execute("CREATE TABLE IF NOT EXISTS alarm_acks (alarm_id VARCHAR PRIMARY KEY, line_id VARCHAR NOT NULL, "
                          "by_user VARCHAR NOT NULL, acknowledged TIMESTAMP NOT NULL)")
@@ -70,6 +74,9 @@ class History:
             self._db.execute("INSERT OR IGNORE INTO events SELECT * FROM incoming")
             self._db.execute("INSERT OR IGNORE INTO orders SELECT tracking_token, unit_code FROM incoming "
                              "WHERE type = 'placed'")
+            # An event arriving late for a day already summed makes that day's sums wrong: drop them.
+            self._db.execute("DELETE FROM line_day_sums r WHERE EXISTS (SELECT 1 FROM incoming i WHERE "
+                             "i.line_id = r.line_id AND i.time >= r.utc_start AND i.time < r.utc_end)")
             self._db.unregister("incoming")
             return self._count() - before
 
@@ -137,6 +144,19 @@ class History:
         """Store a customer's feedback on their order."""
         with self._lock:
             self._db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)", [unit_code, _utc_naive(received), rating, comment])
+
+    def day_sums(self, line_id: str, first: date, last: date) -> dict[date, str]:
+        """Return the stored day sums (JSON) of a line for days in [first, last]."""
+        with self._lock:
+            rows = self._db.execute("SELECT day, sums FROM line_day_sums WHERE line_id = ? AND day BETWEEN ? AND ?",
+                                    [line_id, first, last]).fetchall()
+        return dict(rows)
+
+    def put_day_sums(self, line_id: str, day: date, start: datetime, end: datetime, sums: str) -> None:
+        """Store the sums of one whole day of a line."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO line_day_sums VALUES (?, ?, ?, ?, ?)",
+                             [line_id, day, _utc_naive(start), _utc_naive(end), sums])
 
     def add_alarm_ack(self, alarm_id: str, line_id: str, user: str, at: datetime) -> bool:
         """Store an alarm's acknowledgement; return False if it was acknowledged already."""
