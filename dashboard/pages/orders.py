@@ -17,6 +17,8 @@ dash.register_page(__name__, path="/orders", title="Orders · Transparent Factor
 
 COLUMNS = [
     {"field": "order_id", "headerName": "Order", "pinned": "left", "width": 150},
+    {"field": "tracker", "headerName": "Tracker", "cellRenderer": "markdown", "sortable": False, "filter": False,
+     "pinned": "left", "width": 100},
     {"field": "unit_code", "headerName": "Unit", "width": 170},
     {"field": "line", "headerName": "Line"},
     {"field": "status", "headerName": "Status", "width": 130},
@@ -26,7 +28,6 @@ COLUMNS = [
     {"field": "completed", "headerName": "Completed "},
     {"field": "shipped", "headerName": "Shipped "},
     {"field": "options", "headerName": "Options", "width": 320},
-    {"field": "tracker", "headerName": "Tracker", "cellRenderer": "markdown", "sortable": False, "width": 110},
 ]
 
 

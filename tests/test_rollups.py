@@ -1,0 +1,71 @@
+"""Day rollups: a range's KPIs from summed days equal the KPIs of the range queried directly."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from factory import history_kpis, rollups
+from factory.exec_view import ScopeError, exec_view
+from factory.history import History
+from factory.kpis import kpis_from_sums
+from factory.layout import load_plant
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast
+from support import ROOT, EventFactory
+
+PLANT = load_plant(ROOT / "factory.yaml")
+MIDNIGHT = datetime(2026, 3, 1, 16, tzinfo=timezone.utc)  # 2026-03-02 00:00 at the plant (UTC+8)
+NOW = MIDNIGHT + timedelta(days=3, hours=3)
+
+
+@pytest.fixture(scope="module")
+def history():
+    events = []
+    run_fast(PlantModel(PLANT, events.append, MIDNIGHT, seed=3), (NOW - MIDNIGHT).total_seconds())
+    stored = History()
+    stored.append(events)
+    yield stored
+    stored.close()
+
+
+def test_summed_days_give_the_same_kpis_as_the_range(history):
+    line = PLANT.line("ac1")
+    days = rollups.daily_sums(history, PLANT, line, date(2026, 3, 2), date(2026, 3, 3), NOW)
+    direct = history_kpis.kpis(history, PLANT, MIDNIGHT, MIDNIGHT + timedelta(days=2), "ac1")["lines"]["ac1"]
+    assert kpis_from_sums(rollups.add(days.values())) == direct
+
+
+def test_finished_days_are_stored_once_and_the_day_under_way_never(history):
+    line = PLANT.line("wm1")
+    rollups.daily_sums(history, PLANT, line, date(2026, 3, 2), date(2026, 3, 5), NOW)
+    assert sorted(history.day_sums("wm1", date(2026, 3, 1), date(2026, 3, 9))) == [
+        date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]  # the 5th is under way at NOW
+    stored = rollups.from_json(history.day_sums("wm1", date(2026, 3, 2), date(2026, 3, 2))[date(2026, 3, 2)])
+    assert rollups.as_doc(stored) == rollups.as_doc(
+        history_kpis.line_sums_from_history(history, PLANT, line, *rollups.day_bounds(PLANT, date(2026, 3, 2))))
+
+
+def test_a_late_event_drops_the_sums_of_its_day():
+    stored = History()
+    start, end = rollups.day_bounds(PLANT, date(2026, 3, 2))
+    stored.put_day_sums("ac1", date(2026, 3, 2), start, end, "{}")
+    stored.put_day_sums("ac1", date(2026, 3, 3), end, end + timedelta(days=1), "{}")
+    late = dataclasses.replace(EventFactory().placed(0, "U-LATE"), time=start + timedelta(hours=5))
+    stored.append([late])
+    assert list(stored.day_sums("ac1", date(2026, 3, 1), date(2026, 3, 9))) == [date(2026, 3, 3)]
+
+
+def test_the_exec_view_adds_lines_and_skips_days_before_history(history):
+    view = exec_view(history, PLANT, date(2026, 2, 20), date(2026, 3, 3), NOW)
+    assert view["days"] == ["2026-03-02", "2026-03-03"]  # nothing happened before the 2nd: no zeros
+    assert view["headline"]["units_completed"] == sum(v["units_completed"] for v in view["lines"].values()) == sum(
+        view["completed_per_day"])
+    assert len(view["lead_time_h"]) == view["headline"]["units_completed"]
+    line_view = exec_view(history, PLANT, date(2026, 3, 2), date(2026, 3, 3), NOW, "ac1", "assembly")
+    assert line_view["headline"]["oee"] == line_view["stations"]["assembly"]["oee"]
+    for bad in ((date(2026, 3, 3), date(2026, 3, 2), None, None), (date(2025, 1, 1), date(2026, 3, 3), None, None),
+                (date(2026, 3, 2), date(2026, 3, 3), "nope", None), (date(2026, 3, 2), date(2026, 3, 3), None, "assembly")):
+        with pytest.raises(ScopeError):
+            exec_view(history, PLANT, bad[0], bad[1], NOW, bad[2], bad[3])
