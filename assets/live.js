@@ -89,6 +89,16 @@
   var floorClock = null;  // receipt time and server clocks of the last floor frame, for the ages
   var lastAndon = null, lastChartAt = null, rotating = false;
   var PANEL_NAMES = ["andon", "kpis", "map", "hourly"];
+  // What each output of the floor page shows now: unchanged outputs are not sent to React at
+  // all (most tiles do not change from one frame to the next).
+  var shown = {}, shownFor = null;
+
+  function unlessShown(key, value) {
+    var text = JSON.stringify(value);
+    if (shown[key] === text) { return window.dash_clientside.no_update; }
+    shown[key] = text;
+    return value;
+  }
 
   function plantTime(iso, settings) {  // wall screens show the plant's clock, wherever the browser is
     var shifted = new Date(new Date(iso).getTime() + settings.utc_offset_h * 3600e3);
@@ -167,6 +177,11 @@
           statuses[s.id] = labels[s.status] + (s.status === "down" && s.down_reason ? ": " + s.down_reason : "");
         });
         lastStationOf = stationOf;
+        if (settings !== shownFor) { shown = {}; shownFor = settings; }  // a freshly drawn page
+        ["units", "queues", "classes", "statuses"].forEach(function (kind, i) {
+          var values = [units, queues, classes, statuses][i];
+          Object.keys(values).forEach(function (id) { values[id] = unlessShown(kind + id, values[id]); });
+        });
         floorClock = { receivedAt: Date.now(), sentAt: frame.sent_at, fedAt: frame.fed_at, quiet: frame.quiet,
                        kpiAt: frame.kpis ? frame.kpis.computed_at : null };
         var kpis = frame.kpis || {};
@@ -185,7 +200,9 @@
           chart = hourlyFigure(frame.kpis.chart, figure.layout);
         }
         return [byStation(outs[0], units), byStation(outs[1], queues), byStation(outs[2], classes),
-                byStation(outs[3], statuses), String(frame.view.wip), kpiValues, period, thisHour, andon, chart];
+                byStation(outs[3], statuses), unlessShown("wip", String(frame.view.wip)),
+                kpiValues.map(function (v, i) { return unlessShown("kpi" + i, v); }), unlessShown("period", period),
+                unlessShown("hour", thisHour), andon, chart];
       },
 
       tickFloor: function (n, connected, settings) {

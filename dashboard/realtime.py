@@ -99,15 +99,13 @@ class LiveFactory:
         return len(entries)
 
     def run(self) -> None:
-        """Pump until stop(): read, fold, refresh watched lines' KPIs now and then, and flush frames."""
-        next_flush = next_kpis = time.monotonic()
+        """Pump until stop(): read, fold and flush frames; KPI tiles refresh beside it, in their own task."""
+        self.socketio.start_background_task(self._refresh_kpis_forever)
+        next_flush = time.monotonic()
         while not self._stop.is_set():
             try:
                 while self.catch_up(block_s=self.order_interval_s) == 5000:
                     pass  # a backlog: drain it before drawing
-                if time.monotonic() >= next_kpis:
-                    self.refresh_kpis()
-                    next_kpis = time.monotonic() + self.kpi_interval_s
                 floors_due = time.monotonic() >= next_flush
                 self.flush(floors=floors_due)
                 if floors_due:
@@ -115,6 +113,16 @@ class LiveFactory:
             except Exception:  # keep screens alive; the error is logged with its traceback
                 log.exception("realtime pump iteration failed")
                 self.socketio.sleep(self.frame_interval_s)
+
+    def _refresh_kpis_forever(self) -> None:
+        # A KPI query over history can take a good part of a second; run in the pump, it
+        # would hold every screen's frames back that long.
+        while not self._stop.is_set():
+            try:
+                self.refresh_kpis()
+            except Exception:
+                log.exception("refreshing the floor KPI tiles failed")
+            self._stop.wait(self.kpi_interval_s)
 
     def stop(self) -> None:
         """Ask run() to return after its current iteration."""

@@ -1,0 +1,180 @@
+"""Event -> wall-screen latency and main-thread time per applied frame, at a background event rate.
+
+    python bench/wall_latency.py [--rate 2000] [--baseline-rate 200] [--seconds 60]
+
+A private redis-server carries the stream. The app runs as its own process (``--redis-url
+--no-emulator``). Background load: a simulated day of the default plant (generated first, as
+fast as possible) is replayed into the stream at exactly ``--rate`` events/s, in batches every
+50 ms, each event re-stamped with the wall clock. This process also moves one probe unit along line ac1 (one station every
+0.5 s) and records when each move was published; headless Chromium shows the ac1 floor
+screen, and a MutationObserver notes when the probe's chip appears at its new station.
+Latency = chip seen (browser clock) - move published (same machine clock), so it includes the
+stream, the projection, the 250 ms frame coalescing, Socket.IO, Dash and React.
+Main-thread time per frame = Chromium's TaskDuration over the window (DevTools Performance
+metrics) / floor frames received over the WebSocket. The same run at ``--baseline-rate`` comes
+first, for a ratio on this noisy machine.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+
+from bus_throughput import start_redis  # noqa: E402
+from dashboard.accounts import Accounts  # noqa: E402
+from factory.layout import load_plant  # noqa: E402
+from line_emulator.model import PlantModel  # noqa: E402
+from line_emulator.runner import run_fast  # noqa: E402
+from streams import events as ev  # noqa: E402
+from streams.redis_streams import RedisStreamsBus  # noqa: E402
+from support import RunningApp  # noqa: E402
+from wall_soak import CHROMIUM_ARGS  # noqa: E402
+
+DEBUG = True
+WATCH = """() => {
+  window.__probe = [];
+  const noted = new Set();
+  new MutationObserver(() => {
+    document.querySelectorAll('.unit-chip[title^="PROBE-"]').forEach((chip) => {
+      const where = chip.title + '@' + chip.closest('.station-tile').dataset.station;
+      if (!noted.has(where)) { noted.add(where); window.__probe.push([where, Date.now()]); }
+    });
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def plant_day() -> list[ev.Event]:
+    """Return a simulated day of the default plant's events."""
+    events: list[ev.Event] = []
+    run_fast(PlantModel(load_plant(ROOT / "factory.yaml"), events.append, datetime.now(timezone.utc), seed=3), 86400)
+    return events
+
+
+def load(bus: RedisStreamsBus, events: list[ev.Event], rate: float, stop: threading.Event) -> None:
+    """Publish ``events`` at ``rate`` per second (batches every 50 ms), stamped with the wall clock."""
+    per_batch, i, next_at = max(1, round(rate / 20)), 0, time.monotonic()
+    while not stop.is_set() and i < len(events):
+        now = datetime.now(timezone.utc)
+        bus.publish_many([dataclasses.replace(e, time=now) for e in events[i:i + per_batch]])
+        i += per_batch
+        next_at += 0.05
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.Event]) -> dict:
+    proc, url = start_redis(str(folder))
+    emulator = app = None
+    try:
+        Accounts(folder / "accounts.json")
+        app = RunningApp("--redis-url", url, "--no-emulator", "--api-key", "bench-key-0123456789abcdef",
+                         data_dir=folder, tracking_links=False)
+        stop = threading.Event()
+        emulator = threading.Thread(target=load, args=(RedisStreamsBus(url), background, rate, stop), daemon=True)
+        emulator.start()
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        frames = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(
+            time.monotonic()) if '"floor"' in str(f)[:40] else None))
+        page.goto(app.kiosk_url)  # signs in as a wall screen
+        page.goto(app.base_url + "/floor?line=ac1")
+        page.wait_for_selector(".freshness.live", timeout=15_000)
+        page.evaluate(WATCH)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        time.sleep(5)  # the emulator fills the line
+
+        bus = RedisStreamsBus(url)
+        stations = [s.id for s in load_plant(ROOT / "factory.yaml").line("ac1").stations]
+        published: dict[str, float] = {}
+        r = redis.Redis.from_url(url)
+        length_before = r.xlen(bus.stream)
+        metrics_before = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        frames_before, started, n = len(frames), time.monotonic(), 0
+        while time.monotonic() - started < seconds:
+            unit = f"PROBE-{n // len(stations):05d}"
+            station = stations[n % len(stations)]
+            t = datetime.now(timezone.utc)
+            if n % len(stations) == 0:
+                bus.publish(ev.OrderPlaced(id=f"probe-p-{n}", source="/bench/probe", time=t, order_id=f"SO-{unit}",
+                                           unit_code=unit, tracking_token=f"probe-token-{n:08d}-abcdef", line_id="ac1",
+                                           product="air_conditioner", options={"model": "AS12"}))
+            bus.publish(ev.StationEntered(id=f"probe-{n}", source="/bench/probe", time=t, unit_code=unit,
+                                          line_id="ac1", station_id=station, visit=1))
+            published[f"{unit}@{station}"] = time.time() * 1000
+            n += 1
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        time.sleep(1.5)
+        metrics_after = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        frame_count = len(frames) - frames_before
+        seen = dict(page.evaluate("() => window.__probe"))
+        latencies = [seen[key] - t for key, t in published.items() if key in seen]
+        if DEBUG:
+            print({k: (round(seen[k] - t) if k in seen else None) for k, t in published.items()})
+        events_per_s = (r.xlen(bus.stream) - length_before) / (elapsed + 1.5)
+        page.close()
+        per_frame = {k: (metrics_after[k] - metrics_before[k]) / max(frame_count, 1) * 1000
+                     for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")}
+        return {"rate_target": rate, "seconds": round(elapsed, 1), "probes": len(published), "seen": len(latencies),
+                "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95),
+                "p99_ms": percentile(latencies, 99), "max_ms": max(latencies),
+                "frames_per_s": frame_count / elapsed, "main_thread_ms_per_frame": per_frame, "events_per_s": events_per_s}
+    finally:
+        if emulator is not None:
+            stop.set()
+            emulator.join(10)
+        if app is not None:
+            app.stop()
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=2000)
+    parser.add_argument("--baseline-rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    results, background = [], plant_day()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for rate in (args.baseline_rate, args.rate):
+            with tempfile.TemporaryDirectory() as folder:
+                result = run(browser, rate, args.seconds, Path(folder), background)
+            results.append(result)
+            mt = result["main_thread_ms_per_frame"]
+            print(f"{result['events_per_s']:7.0f} events/s: latency p50 {result['p50_ms']:.0f} ms, p95 "
+                  f"{result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms "
+                  f"({result['seen']}/{result['probes']} moves seen); {result['frames_per_s']:.1f} frames/s; main thread "
+                  f"{mt['TaskDuration']:.1f} ms/frame (script {mt['ScriptDuration']:.1f}, layout "
+                  f"{mt['LayoutDuration']:.1f}, style {mt['RecalcStyleDuration']:.1f})", flush=True)
+        browser.close()
+    base, load = results
+    print(f"ratio at {args.rate:g} vs {args.baseline_rate:g} events/s: p99 x{load['p99_ms'] / base['p99_ms']:.2f}, "
+          f"main thread per frame x{load['main_thread_ms_per_frame']['TaskDuration'] / base['main_thread_ms_per_frame']['TaskDuration']:.2f}")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
