@@ -27,6 +27,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
+UNDO_ENTRIES = "() => (window.dash_stores || []).reduce((n, s) => n + ((s.getState().history || {}).past || []).length, 0)"
+
+
 def heap_after_gc(cdp) -> dict[str, float]:
     """Collect garbage in the page, then return its used heap (MB) and DOM node count."""
     cdp.send("HeapProfiler.collectGarbage")
@@ -50,10 +53,11 @@ def soak(browser, minutes: float, speed: float, data_dir: Path, sample_s: float 
                 break
             time.sleep(min(sample_s, minutes * 60 - elapsed))
             sample = {"minute": round((time.monotonic() - started) / 60, 2), **heap_after_gc(cdp),
-                      "live": page.locator(".freshness.live").count() == 1}
+                      "live": page.locator(".freshness.live").count() == 1,
+                      "undo_entries": page.evaluate(UNDO_ENTRIES)}
             samples.append(sample)
             log(f"{sample['minute']:6.1f} min  heap {sample['heap_mb']:6.2f} MB  nodes {sample['nodes']:6d}  "
-                f"live={sample['live']}")
+                f"undo entries {sample['undo_entries']:4d}  live={sample['live']}")
         page.close()
     finally:
         app.stop()
