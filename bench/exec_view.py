@@ -11,7 +11,6 @@ no per-day trend), which is what the page would cost without rollups for one num
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -26,16 +25,7 @@ from factory.exec_view import exec_view  # noqa: E402
 from factory.history import History  # noqa: E402
 from factory.layout import load_plant  # noqa: E402
 from factory.rollups import day_bounds, plant_day  # noqa: E402
-from history_queries import T0, build  # noqa: E402
-
-
-def timed(fn, repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs) * 1000
+from history_queries import build, timed  # noqa: E402
 
 
 def main() -> None:
@@ -56,10 +46,10 @@ def main() -> None:
         started = time.perf_counter()
         view = exec_view(history, plant, first, last, now)
         cold_ms = (time.perf_counter() - started) * 1000
-        warm_ms = timed(lambda: exec_view(history, plant, first, last, now), args.repeat)
-        station_ms = timed(lambda: exec_view(history, plant, first, last, now, "ac1", "assembly"), args.repeat)
+        warm_ms, _ = timed(lambda: exec_view(history, plant, first, last, now), args.repeat)
+        station_ms, _ = timed(lambda: exec_view(history, plant, first, last, now, "ac1", "assembly"), args.repeat)
         start, end = day_bounds(plant, first)[0], now
-        direct_ms = timed(lambda: history_kpis.kpis(history, plant, start, end), max(1, args.repeat // 2))
+        direct_ms, _ = timed(lambda: history_kpis.kpis(history, plant, start, end), max(1, args.repeat // 2))
         print(f"exec view, plant, {len(view['days'])} days: cold {cold_ms:,.0f} ms (every day summed once), "
               f"warm {warm_ms:,.0f} ms; one station {station_ms:,.0f} ms")
         print(f"baseline, one KPI document for the range without trends: {direct_ms:,.0f} ms "

@@ -3,7 +3,7 @@
     python bench/wall_latency.py [--rate 2000] [--baseline-rate 200] [--seconds 60]
 
 A private redis-server carries the stream. The app runs as its own process (``--redis-url
---no-emulator``). Background load: a simulated day of the default plant (generated first, as
+--no-emulator``). Background load: simulated days of the default plant (generated first, as
 fast as possible) is replayed into the stream at exactly ``--rate`` events/s, in batches every
 50 ms, each event re-stamped with the wall clock. This process also moves one probe unit along line ac1 (one station every
 0.5 s) and records when each move was published; headless Chromium shows the ac1 floor
@@ -42,7 +42,7 @@ from streams.redis_streams import RedisStreamsBus  # noqa: E402
 from support import RunningApp  # noqa: E402
 from wall_soak import CHROMIUM_ARGS  # noqa: E402
 
-DEBUG = True
+DEBUG = False  # print each probe move and its latency
 WATCH = """() => {
   window.__probe = [];
   const noted = new Set();
@@ -60,10 +60,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def plant_day() -> list[ev.Event]:
-    """Return a simulated day of the default plant's events."""
+def plant_events(count: int) -> list[ev.Event]:
+    """Return at least ``count`` events of the default plant (whole simulated days, ~110k each)."""
     events: list[ev.Event] = []
-    run_fast(PlantModel(load_plant(ROOT / "factory.yaml"), events.append, datetime.now(timezone.utc), seed=3), 86400)
+    model = PlantModel(load_plant(ROOT / "factory.yaml"), events.append, datetime.now(timezone.utc), seed=3)
+    days = 0
+    while len(events) < count:
+        days += 1
+        run_fast(model, days * 86400)
     return events
 
 
@@ -80,14 +84,14 @@ def load(bus: RedisStreamsBus, events: list[ev.Event], rate: float, stop: thread
 
 def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.Event]) -> dict:
     proc, url = start_redis(str(folder))
-    emulator = app = None
+    loader = app = None
     try:
         Accounts(folder / "accounts.json")
         app = RunningApp("--redis-url", url, "--no-emulator", "--api-key", "bench-key-0123456789abcdef",
                          data_dir=folder, tracking_links=False)
         stop = threading.Event()
-        emulator = threading.Thread(target=load, args=(RedisStreamsBus(url), background, rate, stop), daemon=True)
-        emulator.start()
+        loader = threading.Thread(target=load, args=(RedisStreamsBus(url), background, rate, stop), daemon=True)
+        loader.start()
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         frames = []
         page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(
@@ -98,7 +102,7 @@ def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.
         page.evaluate(WATCH)
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
-        time.sleep(5)  # the emulator fills the line
+        time.sleep(5)  # the replayed plant fills the line
 
         bus = RedisStreamsBus(url)
         stations = [s.id for s in load_plant(ROOT / "factory.yaml").line("ac1").stations]
@@ -137,9 +141,9 @@ def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.
                 "p99_ms": percentile(latencies, 99), "max_ms": max(latencies),
                 "frames_per_s": frame_count / elapsed, "main_thread_ms_per_frame": per_frame, "events_per_s": events_per_s}
     finally:
-        if emulator is not None:
+        if loader is not None:
             stop.set()
-            emulator.join(10)
+            loader.join(10)
         if app is not None:
             app.stop()
         proc.terminate()
@@ -155,7 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    results, background = [], plant_day()
+    results, background = [], plant_events(round(args.rate * (args.seconds + 15)))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for rate in (args.baseline_rate, args.rate):
