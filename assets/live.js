@@ -240,9 +240,10 @@
             status = ["Stream stopped", "freshness offline"];
           }
         }
-        if (!connected) {
-          banner = "Connection lost — reconnecting…" + (c ? " Showing data from " + ageText((now - c.receivedAt) / 1000) + " ago." : "");
-          status = [settings.reconnecting, "freshness offline"];
+        if (!connected) {  // before the first connection there is nothing lost yet
+          banner = !c ? "Connecting to the server…"
+            : "Connection lost — reconnecting… Showing data from " + ageText((now - c.receivedAt) / 1000) + " ago.";
+          status = [c ? settings.reconnecting : "Connecting…", "freshness offline"];
           PANEL_NAMES.forEach(function (p) { staleness[p] = true; });
         }
         if (connected && settings.rotate_s > 0 && n * 1 >= settings.rotate_s && !rotating) { rotate(settings); }

@@ -114,6 +114,7 @@ def test_stale_data_greys_out_and_a_manager_acknowledges_an_alarm(browser, fed):
     feed.post(feed.shift(), feed.placed("U1"), feed.entered("U1", "kitting"), feed.down("assembly"))
     wall = browser.new_page(viewport={"width": 1920, "height": 1080})
     wall.goto(app.kiosk_url)
+    wall.wait_for_selector(".freshness.live", timeout=15_000)
     alarm = wall.locator(".andon-alarm.kind-down")
     alarm.wait_for(timeout=10_000)
     assert "Assembly: DOWN (motor fault)" in alarm.inner_text() and "unacknowledged" in alarm.inner_text().lower()
