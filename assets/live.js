@@ -247,9 +247,13 @@
           PANEL_NAMES.forEach(function (p) { staleness[p] = true; });
         }
         if (connected && settings.rotate_s > 0 && n * 1 >= settings.rotate_s && !rotating) { rotate(settings); }
+        if (settings !== shownFor) { shown = {}; shownFor = settings; }  // a freshly drawn page
         return [outs[0].map(function (o) { return ages[o.id.panel] || ""; }),
-                outs[1].map(function (o) { return "panel " + o.id.panel + (staleness[o.id.panel] ? " stale" : ""); }),
-                banner, banner ? "connection-banner" : "connection-banner hidden", status[0], status[1]];
+                outs[1].map(function (o) {
+                  return unlessShown("panel" + o.id.panel, "panel " + o.id.panel + (staleness[o.id.panel] ? " stale" : ""));
+                }),
+                unlessShown("banner", banner), unlessShown("bannerClass", banner ? "connection-banner" : "connection-banner hidden"),
+                unlessShown("status", status[0]), unlessShown("statusClass", status[1])];
       },
 
       applyOrderFrame: function (frame, texts) {
