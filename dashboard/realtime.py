@@ -120,9 +120,16 @@ class LiveFactory:
         while not self._stop.is_set():
             try:
                 self.refresh_kpis()
+                self._forget_old_acks()
             except Exception:
                 log.exception("refreshing the floor KPI tiles failed")
             self._stop.wait(self.kpi_interval_s)
+
+    def _forget_old_acks(self) -> None:
+        # A screen running for months must not keep every acknowledgement ever given in memory.
+        cutoff = format_time(datetime.now(timezone.utc) - ACKS_KEPT)
+        with self._lock:
+            self._acks = {alarm: ack for alarm, ack in self._acks.items() if ack["at"] >= cutoff}
 
     def stop(self) -> None:
         """Ask run() to return after its current iteration."""
