@@ -51,7 +51,8 @@ def layout(**_query):
     return html.Main(className="page exec", children=[
         html.Header(className="exec-header", children=[
             html.H1("Plant performance"),
-            html.Nav([html.A("Orders", href="/orders"), html.A("Sign out", href="/logout")], className="exec-nav"),
+            html.Nav([*([html.A("Orders", href="/orders")] if auth.may(auth.current_role(), "orders") else []),
+                      html.A("Sign out", href="/logout")], className="exec-nav"),
         ]),
         html.Div(className="exec-controls", children=[
             dcc.DatePickerRange(id=ids.EXEC_RANGE, start_date=first.isoformat(), end_date=last.isoformat(),
