@@ -9,7 +9,7 @@ fast as possible) is replayed into the stream at exactly ``--rate`` events/s, in
 0.5 s) and records when each move was published; headless Chromium shows the ac1 floor
 screen, and a MutationObserver notes when the probe's chip appears at its new station.
 Latency = chip seen (browser clock) - move published (same machine clock), so it includes the
-stream, the projection, the 250 ms frame coalescing, Socket.IO, Dash and React.
+stream, the projection, the frame coalescing (--frame-interval), Socket.IO, Dash and React.
 Main-thread time per frame = Chromium's TaskDuration over the window (DevTools Performance
 metrics) / floor frames received over the WebSocket. The same run at ``--baseline-rate`` comes
 first, for a ratio on this noisy machine.
@@ -82,12 +82,13 @@ def load(bus: RedisStreamsBus, events: list[ev.Event], rate: float, stop: thread
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
-def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.Event]) -> dict:
+def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.Event],
+        app_args: tuple[str, ...] = ()) -> dict:
     proc, url = start_redis(str(folder))
     loader = app = None
     try:
         Accounts(folder / "accounts.json")
-        app = RunningApp("--redis-url", url, "--no-emulator", "--api-key", "bench-key-0123456789abcdef",
+        app = RunningApp("--redis-url", url, "--no-emulator", "--api-key", "bench-key-0123456789abcdef", *app_args,
                          data_dir=folder, tracking_links=False)
         stop = threading.Event()
         loader = threading.Thread(target=load, args=(RedisStreamsBus(url), background, rate, stop), daemon=True)
@@ -155,8 +156,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000)
     parser.add_argument("--baseline-rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--frame-interval", type=float, default=None, help="the app's --frame-interval (default: its own)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    app_args = ("--frame-interval", str(args.frame_interval)) if args.frame_interval else ()
     from playwright.sync_api import sync_playwright
 
     results, background = [], plant_events(round(args.rate * (args.seconds + 15)))
@@ -164,7 +167,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for rate in (args.baseline_rate, args.rate):
             with tempfile.TemporaryDirectory() as folder:
-                result = run(browser, rate, args.seconds, Path(folder), background)
+                result = run(browser, rate, args.seconds, Path(folder), background, app_args)
             results.append(result)
             mt = result["main_thread_ms_per_frame"]
             print(f"{result['events_per_s']:7.0f} events/s: latency p50 {result['p50_ms']:.0f} ms, p95 "

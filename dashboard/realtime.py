@@ -46,7 +46,7 @@ OFF_SHIFT_WINDOW = timedelta(hours=8)  # what the floor's KPI tiles cover when n
 class LiveFactory:
     """Holds this process's view of the plant and pushes its changes to watching sockets."""
 
-    def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.25,
+    def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.15,
                  history: History | None = None, kpi_interval_s: float = 10.0,
                  order_interval_s: float = 0.02) -> None:
         self.plant = plant
