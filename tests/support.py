@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 
+# Mid-morning at the plant (UTC+8): an app started here warms up a busy hour, whatever the time
+# of the test run (at night the order pattern places a few dozen orders an hour).
+DAY_SHIFT = "2026-03-02T02:00:00Z"
+
+
 def free_port() -> int:
     """Return a TCP port on loopback that nobody listens on right now."""
     with socket.socket() as s:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from support import RunningApp
+from support import DAY_SHIFT, RunningApp
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out, which a closed network refuses.
@@ -27,6 +27,6 @@ def browser():
 
 @pytest.fixture
 def live_app(tmp_path):
-    app = RunningApp("--speed", "120", "--seed", "42", data_dir=tmp_path)
+    app = RunningApp("--speed", "120", "--seed", "42", "--start", DAY_SHIFT, data_dir=tmp_path)
     yield app
     app.stop()

@@ -14,7 +14,7 @@ import requests
 from dashboard.accounts import Accounts
 from streams import codec
 from streams import events as ev
-from support import ROOT, RunningApp
+from support import DAY_SHIFT, ROOT, RunningApp
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 KEY = "wall-screen-test-key-0123456789"
@@ -85,7 +85,7 @@ def _fits(page) -> bool:
 
 
 def test_kiosk_fits_both_screen_sizes_and_rotates_between_lines(browser, tmp_path):
-    app = RunningApp("--speed", "60", "--seed", "42", "--kiosk-rotate", "8", data_dir=tmp_path)
+    app = RunningApp("--speed", "60", "--seed", "42", "--start", DAY_SHIFT, "--kiosk-rotate", "8", data_dir=tmp_path)
     try:
         assert "rotate=8" in requests.get(app.kiosk_url, allow_redirects=False, timeout=5).headers["Location"]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
