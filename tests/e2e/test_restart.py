@@ -12,7 +12,7 @@ from support import DAY_SHIFT, RunningApp
 pytestmark = pytest.mark.e2e
 # The second run starts the next day, as a later restart would (the same start would replay the
 # same simulated run, with the same event ids).
-NEXT_DAY_SHIFT = "2026-03-03T02:00:00Z"
+NEXT_DAY_SHIFT = "2026-03-03T03:20:00Z"
 
 
 def test_orders_of_an_earlier_run_are_still_tracked_after_a_restart(tmp_path):
