@@ -87,7 +87,7 @@
 
   // --- floor screen -----------------------------------------------------------------------
   var floorClock = null;  // receipt time and server clocks of the last floor frame, for the ages
-  var lastAndon = null, lastChartAt = null, rotating = false;
+  var rotating = false;
   var PANEL_NAMES = ["andon", "kpis", "map", "hourly"];
   // What each output of the floor page shows now: unchanged outputs are not sent to React at
   // all (most tiles do not change from one frame to the next).
@@ -204,19 +204,12 @@
         var hourly = kpis.hourly || [];
         var now = hourly.length ? hourly[hourly.length - 1] : null;
         var thisHour = now ? now.actual + " / " + Math.round(now.plan) : "—";
-        var rows = andonRows(frame.view, settings);
-        var rowsKey = frame.view.line.id + JSON.stringify(rows);
-        var andon = rowsKey === lastAndon ? NO_UPDATE() : rows;
-        lastAndon = rowsKey;
-        var chart = NO_UPDATE();
-        if (frame.kpis && (!figure.data.length || frame.view.line.id + frame.kpis.computed_at !== lastChartAt)) {
-          lastChartAt = frame.view.line.id + frame.kpis.computed_at;
-          chart = hourlyFigure(frame.kpis.chart, figure.layout);
-        }
+        var newKpis = frame.kpis && unlessShown("kpisAt", frame.kpis.computed_at) !== NO_UPDATE();
+        var chart = newKpis ? hourlyFigure(frame.kpis.chart, figure.layout) : NO_UPDATE();
         return [byStation(outs[0], units), byStation(outs[1], queues), byStation(outs[2], classes),
                 byStation(outs[3], statuses), unlessShown("wip", String(frame.view.wip)),
                 kpiValues.map(function (v, i) { return unlessShown("kpi" + i, v); }), unlessShown("period", period),
-                unlessShown("hour", thisHour), andon, chart];
+                unlessShown("hour", thisHour), unlessShown("andon", andonRows(frame.view, settings)), chart];
       },
 
       tickFloor: function (n, connected, settings) {

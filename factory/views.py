@@ -157,17 +157,18 @@ def order_view(state: FactoryState, plant: Plant, token: str,
 def orders_rows(state: FactoryState, plant: Plant, cache: MembersCache | None = None) -> list[dict[str, Any]]:
     """Return one row per known order for the managers' grid, newest first; ETAs for unfinished units only."""
     rows = []
+    station_names = {line.id: {s.id: s.name for s in line.stations} for line in plant.lines}
     for unit in state.units.values():
         if unit.order_id is None:
             continue  # facts about a unit whose order has not arrived yet
         line = plant.line(unit.line_id)
+        names = station_names[line.id]
         where = position(unit, line)
         status = order_status(unit, where)
         eta = None
         if not unit.finished:
             estimate_ = estimate(state, line, unit, units_ahead(state, line, unit, where, cache))
             eta = _iso(estimate_["finish"][1]) if estimate_ else None
-        names = {s.id: s.name for s in line.stations}
         rows.append({
             "order_id": unit.order_id, "unit_code": unit.unit_code, "line": line.name,
             "product": plant.products[unit.product].name if unit.product in plant.products else unit.product,

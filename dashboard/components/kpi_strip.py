@@ -12,9 +12,11 @@ OTHERS = (("throughput_per_hour", "Units / hour"), ("first_pass_yield", "First p
           ("units_completed", "Completed"), ("takt_time_s", "Takt"), ("actual_cycle_time_s", "Actual cycle"))
 
 
-def _value(label: str, value_id, class_name: str, value: str = "…") -> html.Div:
-    return html.Div([html.Div(label, className="kpi-label"), html.Div(value, id=value_id, className="kpi-value")],
-                    className=class_name)
+def kpi_tile(label: str, value: str = "…", value_id=None, class_name: str = "kpi") -> html.Div:
+    """Return one KPI tile: a small label over a large value (``value_id`` when it is updated live)."""
+    value_div = html.Div(value, className="kpi-value") if value_id is None else html.Div(
+        value, id=value_id, className="kpi-value")
+    return html.Div([html.Div(label, className="kpi-label"), value_div], className=class_name)
 
 
 def kpi_strip(wip: int) -> html.Section:
@@ -23,13 +25,13 @@ def kpi_strip(wip: int) -> html.Section:
         id=ids.panel("kpis"),
         className="panel kpis",
         children=[
-            html.Div([_value(HEADLINE[1], ids.floor_kpi(HEADLINE[0]), "kpi-main"),
-                      html.Div([_value(label, ids.floor_kpi(name), "kpi-factor") for name, label in FACTORS],
-                               className="kpi-factors")],
+            html.Div([kpi_tile(HEADLINE[1], value_id=ids.floor_kpi(HEADLINE[0]), class_name="kpi-main"),
+                      html.Div([kpi_tile(label, value_id=ids.floor_kpi(name), class_name="kpi-factor")
+                                for name, label in FACTORS], className="kpi-factors")],
                      className="kpi-oee"),
-            _value("This hour / plan", ids.FLOOR_THIS_HOUR, "kpi"),
-            *[_value(label, ids.floor_kpi(name), "kpi") for name, label in OTHERS],
-            _value("WIP", ids.FLOOR_WIP, "kpi", str(wip)),
+            kpi_tile("This hour / plan", value_id=ids.FLOOR_THIS_HOUR),
+            *[kpi_tile(label, value_id=ids.floor_kpi(name)) for name, label in OTHERS],
+            kpi_tile("WIP", str(wip), ids.FLOOR_WIP),
             html.Div([html.Div(id=ids.FLOOR_KPI_PERIOD), html.Div(id=ids.panel_age("kpis"), className="panel-age")],
                      className="kpi-period"),
         ],

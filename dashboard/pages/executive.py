@@ -11,6 +11,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dashboard import auth, ids
 from dashboard.components.exec_figures import charts, to_csv
+from dashboard.components.kpi_strip import kpi_tile
 from dashboard.components.not_found import sign_in_needed
 from dashboard.realtime import current_live
 from factory.exec_view import ScopeError, default_range, exec_view
@@ -77,9 +78,8 @@ def layout(**_query):
 
 
 def _tiles(headline: dict) -> list:
-    return [html.Div([html.Div(label, className="kpi-label"),
-                      html.Div("—" if headline.get(key) is None else UNITS[unit](headline[key]), className="kpi-value")],
-                     className="kpi") for key, label, unit in TILES]
+    return [kpi_tile(label, "—" if headline.get(key) is None else UNITS[unit](headline[key]))
+            for key, label, unit in TILES]
 
 
 def _view(start_date, end_date, line, station):
