@@ -3,6 +3,7 @@
 create_app() wires the pieces (bus, state pump, pages, sockets) and returns them without
 starting threads, so tests can build an app in-process; main() adds the line emulator and serves.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dash
@@ -24,8 +25,8 @@ from config import Settings, settings_from_args
 from dashboard import hardening
 from dashboard import login as login_routes
 from dashboard.accounts import Accounts
-from dashboard.login import ACCOUNTS_EXTENSION
 from dashboard.api import INGEST_EXTENSION, api
+from dashboard.login import ACCOUNTS_EXTENSION
 from dashboard.realtime import EXTENSION_KEY, LiveFactory
 from factory import rollups
 from factory.history import History, record
@@ -34,8 +35,8 @@ from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast, run_paced
 from streams.bus import Bus
 from streams.ingest import Ingestor
-from streams.mqtt_bridge import MqttBridge
 from streams.memory import MemoryBus
+from streams.mqtt_bridge import MqttBridge
 from streams.redis_streams import RedisStreamsBus
 
 HERE = Path(__file__).resolve().parent
@@ -80,8 +81,9 @@ def create_app(settings: Settings) -> TransparentFactory:
     accounts = Accounts(settings.data_dir / "accounts.json" if settings.data_dir is not None else None)
     server.extensions[ACCOUNTS_EXTENSION] = accounts
     server.secret_key = _secret_key(settings.data_dir)
-    server.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-                         PERMANENT_SESSION_LIFETIME=timedelta(days=30))
+    server.config.update(
+        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True, PERMANENT_SESSION_LIFETIME=timedelta(days=30)
+    )
     login_routes.install_guard(server)
     server.register_blueprint(login_routes.login)
     server.register_blueprint(api)
@@ -97,7 +99,7 @@ def create_app(settings: Settings) -> TransparentFactory:
         # nowhere should say so to the browser and to crawlers too (and guessing is limited).
         path = flask.request.path
         if path.startswith("/track/"):
-            status, _view = live.find_order(path[len("/track/"):], flask.request.remote_addr or "?")
+            status, _view = live.find_order(path[len("/track/") :], flask.request.remote_addr or "?")
             if status != 200:
                 return flask.make_response(dash_app.index(), status)
         return None
@@ -136,12 +138,18 @@ def _secret_key(data_dir: Path | None) -> bytes:
 def start_emulator(factory: TransparentFactory, stop: threading.Event) -> PlantModel:
     """Warm the plant up as fast as possible, then keep it running paced in the background."""
     settings = factory.settings
-    warmup_s = settings.warmup_s if settings.warmup_s is not None else float(
-        factory.plant.simulation.get("warmup_s", 3600))
-    now = settings.start or datetime.now(timezone.utc)
+    warmup_s = (
+        settings.warmup_s if settings.warmup_s is not None else float(factory.plant.simulation.get("warmup_s", 3600))
+    )
+    now = settings.start or datetime.now(UTC)
     # Order numbers continue after those in history, so unit codes stay unique across restarts.
-    model = PlantModel(factory.plant, factory.bus.publish, origin=now - timedelta(seconds=warmup_s),
-                       seed=settings.seed, first_orders=factory.history.next_order_numbers())
+    model = PlantModel(
+        factory.plant,
+        factory.bus.publish,
+        origin=now - timedelta(seconds=warmup_s),
+        seed=settings.seed,
+        first_orders=factory.history.next_order_numbers(),
+    )
     run_fast(model, warmup_s)
     factory.socketio.start_background_task(run_paced, model, settings.speed, stop)
     return model
@@ -190,15 +198,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wall screen:    {settings.base_url}/kiosk/{accounts.default_kiosk()}", flush=True)
     print(f"Sign in:        {settings.base_url}/login", flush=True)
     if admin_password is not None:
-        print(f"Admin login:    admin / {admin_password}   (shown once; manage users with "
-              f"python -m dashboard.accounts)", flush=True)
+        print(
+            f"Admin login:    admin / {admin_password}   (shown once; manage users with python -m dashboard.accounts)",
+            flush=True,
+        )
     for token in factory.live.orders_to_watch(settings.tracking_links):
         print(f"Tracking link:  {settings.base_url}/track/{token}", flush=True)
     if generated_key is not None:
         print(f"API key (this run only; set TF_API_KEYS to keep one): {generated_key}", flush=True)
     try:
-        factory.socketio.run(factory.dash_app.server, host=settings.host, port=settings.port,
-                             allow_unsafe_werkzeug=True, log_output=False)
+        factory.socketio.run(
+            factory.dash_app.server,
+            host=settings.host,
+            port=settings.port,
+            allow_unsafe_werkzeug=True,
+            log_output=False,
+        )
     except OSError as exc:
         print(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
         return 2

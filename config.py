@@ -3,14 +3,15 @@
 No other module reads ``os.environ``: everything configurable arrives through :class:`Settings`.
 Flags win over environment variables (``TF_<NAME>``), which win over the defaults.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parent
 
@@ -63,7 +64,7 @@ def parse_timestamp(text: str) -> datetime:
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,48 +76,104 @@ def build_parser() -> argparse.ArgumentParser:
         "in one process with no external service.",
     )
     env = _EnvDefaults(os.environ)
-    parser.add_argument("--host", default=env.get("HOST", "127.0.0.1"),
-                        help="interface to listen on (default %(default)s; 0.0.0.0 for every interface)")
-    parser.add_argument("--port", type=_port, default=env.get("PORT", 8050, _port),
-                        help="HTTP port (default %(default)s)")
-    parser.add_argument("--speed", type=_positive_float, default=env.get("SPEED", 10.0, _positive_float),
-                        help="simulated seconds per real second (default %(default)s: a unit crosses "
-                        "a line in a few minutes)")
-    parser.add_argument("--seed", type=int, default=env.get("SEED", None, int),
-                        help="random seed of the emulator, for a reproducible plant (default: random)")
-    parser.add_argument("--config", type=Path, default=env.get("CONFIG", ROOT / "factory.yaml", Path),
-                        help="factory file describing sites, lines, stations and products "
-                        "(default factory.yaml)")
-    parser.add_argument("--start", type=parse_timestamp, default=env.get("START", None, parse_timestamp),
-                        help="simulation clock when the app starts, ISO 8601 (default: now)")
-    parser.add_argument("--warmup", type=float, default=env.get("WARMUP_S", None, float), dest="warmup_s",
-                        metavar="SECONDS",
-                        help="simulated seconds run before serving, so lines start full "
-                        "(default: the factory file's simulation.warmup_s)")
-    parser.add_argument("--data-dir", type=Path, default=env.get("DATA_DIR", ROOT / "data", Path),
-                        help="where the event history (history.duckdb) is kept (default ./data)")
-    parser.add_argument("--api-key", action="append", dest="api_keys",
-                        default=[k for k in env.get("API_KEYS", "").split(",") if k],
-                        help="key accepted by /api/kpis as 'Authorization: Bearer KEY' (repeatable; "
-                        "TF_API_KEYS takes a comma-separated list). Without one, a key is made and printed at start")
-    parser.add_argument("--redis-url", default=env.get("REDIS_URL", None),
-                        help="use this Redis (redis://host:port/db) for the event stream instead of the in-process "
-                        "bus, so an emulator and several app processes can share it")
-    parser.add_argument("--mqtt-url", default=env.get("MQTT_URL", None),
-                        help="take events from real lines over MQTT (mqtt://host:port), validated like POST /api/events")
-    parser.add_argument("--mqtt-topic", default=env.get("MQTT_TOPIC", "factory/+/events"),
-                        help="topic filter, one topic per line (default %(default)s)")
-    parser.add_argument("--kiosk-rotate", type=float, default=env.get("KIOSK_ROTATE_S", 60.0, float),
-                        dest="kiosk_rotate_s", metavar="SECONDS",
-                        help="kiosk wall screens show each line this long, then the next (0: stay; default %(default)s)")
-    parser.add_argument("--stale-after", type=_positive_float, default=env.get("STALE_AFTER_S", 15.0, _positive_float),
-                        dest="stale_after_s", metavar="SECONDS",
-                        help="wall-screen panels grey out when their data is older than this (default %(default)s)")
-    parser.add_argument("--frame-interval", type=_positive_float, default=env.get("FRAME_INTERVAL_S", 0.15, _positive_float),
-                        dest="frame_interval_s", metavar="SECONDS",
-                        help="a wall screen gets at most one frame per line this often (default %(default)s)")
-    parser.add_argument("--no-emulator", action="store_false", dest="emulator",
-                        help="do not run the built-in line emulator")
+    parser.add_argument(
+        "--host",
+        default=env.get("HOST", "127.0.0.1"),
+        help="interface to listen on (default %(default)s; 0.0.0.0 for every interface)",
+    )
+    parser.add_argument(
+        "--port", type=_port, default=env.get("PORT", 8050, _port), help="HTTP port (default %(default)s)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=env.get("SPEED", 10.0, _positive_float),
+        help="simulated seconds per real second (default %(default)s: a unit crosses a line in a few minutes)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=env.get("SEED", None, int),
+        help="random seed of the emulator, for a reproducible plant (default: random)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=env.get("CONFIG", ROOT / "factory.yaml", Path),
+        help="factory file describing sites, lines, stations and products (default factory.yaml)",
+    )
+    parser.add_argument(
+        "--start",
+        type=parse_timestamp,
+        default=env.get("START", None, parse_timestamp),
+        help="simulation clock when the app starts, ISO 8601 (default: now)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=env.get("WARMUP_S", None, float),
+        dest="warmup_s",
+        metavar="SECONDS",
+        help="simulated seconds run before serving, so lines start full "
+        "(default: the factory file's simulation.warmup_s)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=env.get("DATA_DIR", ROOT / "data", Path),
+        help="where the event history (history.duckdb) is kept (default ./data)",
+    )
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        default=[k for k in env.get("API_KEYS", "").split(",") if k],
+        help="key accepted by /api/kpis as 'Authorization: Bearer KEY' (repeatable; "
+        "TF_API_KEYS takes a comma-separated list). Without one, a key is made and printed at start",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=env.get("REDIS_URL", None),
+        help="use this Redis (redis://host:port/db) for the event stream instead of the in-process "
+        "bus, so an emulator and several app processes can share it",
+    )
+    parser.add_argument(
+        "--mqtt-url",
+        default=env.get("MQTT_URL", None),
+        help="take events from real lines over MQTT (mqtt://host:port), validated like POST /api/events",
+    )
+    parser.add_argument(
+        "--mqtt-topic",
+        default=env.get("MQTT_TOPIC", "factory/+/events"),
+        help="topic filter, one topic per line (default %(default)s)",
+    )
+    parser.add_argument(
+        "--kiosk-rotate",
+        type=float,
+        default=env.get("KIOSK_ROTATE_S", 60.0, float),
+        dest="kiosk_rotate_s",
+        metavar="SECONDS",
+        help="kiosk wall screens show each line this long, then the next (0: stay; default %(default)s)",
+    )
+    parser.add_argument(
+        "--stale-after",
+        type=_positive_float,
+        default=env.get("STALE_AFTER_S", 15.0, _positive_float),
+        dest="stale_after_s",
+        metavar="SECONDS",
+        help="wall-screen panels grey out when their data is older than this (default %(default)s)",
+    )
+    parser.add_argument(
+        "--frame-interval",
+        type=_positive_float,
+        default=env.get("FRAME_INTERVAL_S", 0.15, _positive_float),
+        dest="frame_interval_s",
+        metavar="SECONDS",
+        help="a wall screen gets at most one frame per line this often (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-emulator", action="store_false", dest="emulator", help="do not run the built-in line emulator"
+    )
     return parser
 
 

@@ -7,6 +7,7 @@ for the pipelined Redis publish; a plain Python list for the in-memory bus. Late
 thread paced at 2,000 events/s, a consumer in blocking reads, each event's publish-to-receive
 time. Memory: Redis used_memory per retained event after 100,000 events.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
@@ -26,18 +27,26 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from streams.codec import to_json  # noqa: E402
-from streams.events import StationEntered  # noqa: E402
-from streams.memory import MemoryBus  # noqa: E402
-from streams.redis_streams import RedisStreamsBus  # noqa: E402
+from streams.codec import to_json
+from streams.events import StationEntered
+from streams.memory import MemoryBus
+from streams.redis_streams import RedisStreamsBus
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def make_events(n: int) -> list[StationEntered]:
-    return [StationEntered(id=f"b-{i}", source="/bench/ac1", time=T0 + timedelta(milliseconds=i),
-                           unit_code=f"AC2601-AC1-{i % 99999:05d}", line_id="ac1", station_id="brazing")
-            for i in range(n)]
+    return [
+        StationEntered(
+            id=f"b-{i}",
+            source="/bench/ac1",
+            time=T0 + timedelta(milliseconds=i),
+            unit_code=f"AC2601-AC1-{i % 99999:05d}",
+            line_id="ac1",
+            station_id="brazing",
+        )
+        for i in range(n)
+    ]
 
 
 def drain(bus, limit=5000) -> int:
@@ -54,8 +63,10 @@ def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--save", "", "--appendonly", "yes",
-                             "--dir", folder], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [shutil.which("redis-server"), "--port", str(port), "--save", "", "--appendonly", "yes", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     for _ in range(200):
         try:
@@ -86,18 +97,30 @@ def main() -> None:
         try:
             for run in range(args.repeat):
                 bus = MemoryBus()
-                results["mem_pub"].append(rate(len(events), lambda: [bus.publish_many(events[i:i + 1000])
-                                                                     for i in range(0, len(events), 1000)]))
+                results["mem_pub"].append(
+                    rate(
+                        len(events),
+                        lambda: [bus.publish_many(events[i : i + 1000]) for i in range(0, len(events), 1000)],
+                    )
+                )
                 results["mem_read"].append(rate(len(events), lambda: drain(bus)))
                 plain: list = []
                 results["list"].append(rate(len(events), lambda: (plain.extend(events), sum(1 for _ in plain))))
 
                 rbus = RedisStreamsBus(url, stream=f"bench:{run}")
-                results["redis_pipe"].append(rate(len(events), lambda: [rbus.publish_many(events[i:i + 500])
-                                                                        for i in range(0, len(events), 500)]))
+                results["redis_pipe"].append(
+                    rate(
+                        len(events),
+                        lambda: [rbus.publish_many(events[i : i + 500]) for i in range(0, len(events), 500)],
+                    )
+                )
                 results["redis_read"].append(rate(len(events), lambda: drain(rbus)))
-                results["redis_json"].append(rate(len(events), lambda: [rbus.publish_json(encoded[i:i + 500])
-                                                                        for i in range(0, len(events), 500)]))
+                results["redis_json"].append(
+                    rate(
+                        len(events),
+                        lambda: [rbus.publish_json(encoded[i : i + 500]) for i in range(0, len(events), 500)],
+                    )
+                )
                 sample = events[:20_000]
                 seq = RedisStreamsBus(url, stream=f"bench:seq:{run}")
                 results["redis_seq"].append(rate(len(sample), lambda: [seq.publish(e) for e in sample]))
@@ -113,8 +136,11 @@ def main() -> None:
             def consume():
                 after = "$"
                 reader = RedisStreamsBus(url, stream="bench:latency")
-                after = reader._redis.xinfo_stream("bench:latency")["last-generated-id"].decode() \
-                    if reader._redis.exists("bench:latency") else "0-0"
+                after = (
+                    reader._redis.xinfo_stream("bench:latency")["last-generated-id"].decode()
+                    if reader._redis.exists("bench:latency")
+                    else "0-0"
+                )
                 while not stop.is_set():
                     for offset, event in reader.read(after, block_s=0.2):
                         received.append(time.perf_counter() - sent[event.id])
@@ -140,7 +166,7 @@ def main() -> None:
             base = client.info("memory")["used_memory"]
             mem_bus = RedisStreamsBus(url, stream="bench:memory")
             for i in range(0, 100_000, 500):
-                mem_bus.publish_many(events[i:i + 500])
+                mem_bus.publish_many(events[i : i + 500])
             per_event = (client.info("memory")["used_memory"] - base) / 100_000
         finally:
             proc.terminate()
@@ -149,14 +175,20 @@ def main() -> None:
     latencies_ms = sorted(x * 1000 for x in received)
     p = lambda q: latencies_ms[int(q * (len(latencies_ms) - 1))]  # noqa: E731
     print(f"{args.events:,} events per run, medians of {args.repeat}")
-    print(f"memory bus: publish {med(results['mem_pub']):,.0f}/s, read {med(results['mem_read']):,.0f}/s "
-          f"(plain list baseline {med(results['list']):,.0f}/s)")
-    print(f"redis: batched publish of encoded events {med(results['redis_json']):,.0f}/s; "
-          f"encode + publish {med(results['redis_pipe']):,.0f}/s; sequential XADD (baseline) "
-          f"{med(results['redis_seq']):,.0f}/s ({med(results['redis_json']) / med(results['redis_seq']):.1f}x); "
-          f"read + decode {med(results['redis_read']):,.0f}/s")
-    print(f"redis latency XADD -> consumer at 2,000 events/s: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms "
-          f"({len(latencies_ms):,} events)")
+    print(
+        f"memory bus: publish {med(results['mem_pub']):,.0f}/s, read {med(results['mem_read']):,.0f}/s "
+        f"(plain list baseline {med(results['list']):,.0f}/s)"
+    )
+    print(
+        f"redis: batched publish of encoded events {med(results['redis_json']):,.0f}/s; "
+        f"encode + publish {med(results['redis_pipe']):,.0f}/s; sequential XADD (baseline) "
+        f"{med(results['redis_seq']):,.0f}/s ({med(results['redis_json']) / med(results['redis_seq']):.1f}x); "
+        f"read + decode {med(results['redis_read']):,.0f}/s"
+    )
+    print(
+        f"redis latency XADD -> consumer at 2,000 events/s: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms "
+        f"({len(latencies_ms):,} events)"
+    )
     print(f"redis memory per retained event: {per_event:,.0f} bytes")
 
 

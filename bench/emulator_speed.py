@@ -7,6 +7,7 @@ runs, in CPU seconds of this process (one core).
 
     python bench/emulator_speed.py [--hours 8] [--repeat 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import simpy
@@ -23,10 +24,10 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from factory.layout import load_plant  # noqa: E402
-from line_emulator.model import PlantModel  # noqa: E402
-from line_emulator.runner import run_fast  # noqa: E402
-from streams.codec import to_json  # noqa: E402
+from factory.layout import load_plant
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast
+from streams.codec import to_json
 
 
 def plant_run(hours: float, seed: int, encode: bool = True) -> tuple[float, int]:
@@ -40,7 +41,7 @@ def plant_run(hours: float, seed: int, encode: bool = True) -> tuple[float, int]
             to_json(event)
         count += 1
 
-    model = PlantModel(plant, emit, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=seed)
+    model = PlantModel(plant, emit, datetime(2026, 1, 5, tzinfo=UTC), seed=seed)
     started = time.process_time()
     run_fast(model, hours * 3600)
     return time.process_time() - started, count
@@ -82,13 +83,19 @@ def main() -> None:
         rates.append(events / cpu)
         raw_x.append(sim_s / plant_run(args.hours, seed=i, encode=False)[0])
         bare_x.append(sim_s / bare_simpy_run(args.hours, seed=i))
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"SimPy {simpy.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"SimPy {simpy.__version__}"
+    )
     print(f"default plant (3 lines, every event JSON-encoded): {events} events per run")
-    print(f"  median {statistics.median(plant_x):,.0f}x real time, {statistics.median(rates):,.0f} events/s "
-          f"(runs: {', '.join(f'{x:,.0f}' for x in plant_x)})")
-    print(f"same plant without encoding: median {statistics.median(raw_x):,.0f}x real time "
-          f"(encoding costs {1 - statistics.median(plant_x) / statistics.median(raw_x):.0%} of the run)")
+    print(
+        f"  median {statistics.median(plant_x):,.0f}x real time, {statistics.median(rates):,.0f} events/s "
+        f"(runs: {', '.join(f'{x:,.0f}' for x in plant_x)})"
+    )
+    print(
+        f"same plant without encoding: median {statistics.median(raw_x):,.0f}x real time "
+        f"(encoding costs {1 - statistics.median(plant_x) / statistics.median(raw_x):.0%} of the run)"
+    )
     print(f"bare SimPy 10-station line (60 s stations): median {statistics.median(bare_x):,.0f}x real time")
 
 

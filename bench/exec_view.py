@@ -8,6 +8,7 @@ for the whole plant and for one line's station (median of ``--repeat``). Baselin
 run: the plain KPI document for the same 30 days straight from history (factory.history_kpis,
 no per-day trend), which is what the page would cost without rollups for one number per line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,12 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from factory import history_kpis  # noqa: E402
-from factory.exec_view import exec_view  # noqa: E402
-from factory.history import History  # noqa: E402
-from factory.layout import load_plant  # noqa: E402
-from factory.rollups import day_bounds, plant_day  # noqa: E402
-from history_queries import build, timed  # noqa: E402
+from history_queries import build, timed
+
+from factory import history_kpis
+from factory.exec_view import exec_view
+from factory.history import History
+from factory.layout import load_plant
+from factory.rollups import day_bounds, plant_day
 
 
 def main() -> None:
@@ -50,10 +52,14 @@ def main() -> None:
         station_ms, _ = timed(lambda: exec_view(history, plant, first, last, now, "ac1", "assembly"), args.repeat)
         start, end = day_bounds(plant, first)[0], now
         direct_ms, _ = timed(lambda: history_kpis.kpis(history, plant, start, end), max(1, args.repeat // 2))
-        print(f"exec view, plant, {len(view['days'])} days: cold {cold_ms:,.0f} ms (every day summed once), "
-              f"warm {warm_ms:,.0f} ms; one station {station_ms:,.0f} ms")
-        print(f"baseline, one KPI document for the range without trends: {direct_ms:,.0f} ms "
-              f"(warm view / baseline = {warm_ms / direct_ms:.2f})")
+        print(
+            f"exec view, plant, {len(view['days'])} days: cold {cold_ms:,.0f} ms (every day summed once), "
+            f"warm {warm_ms:,.0f} ms; one station {station_ms:,.0f} ms"
+        )
+        print(
+            f"baseline, one KPI document for the range without trends: {direct_ms:,.0f} ms "
+            f"(warm view / baseline = {warm_ms / direct_ms:.2f})"
+        )
         history.close()
 
 

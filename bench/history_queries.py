@@ -10,6 +10,7 @@ Builds a history file in a temporary folder: one simulated day of the default pl
 - the whole KPI document of one line over 30 days (what the executive page asks for);
 and the same station-level and per-order aggregations in pandas on a frame of the same rows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,13 +28,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from factory import history_kpis  # noqa: E402
-from factory.history import History  # noqa: E402
-from factory.layout import load_plant  # noqa: E402
-from line_emulator.model import PlantModel  # noqa: E402
-from line_emulator.runner import run_fast  # noqa: E402
+from factory import history_kpis
+from factory.history import History
+from factory.layout import load_plant
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 STATION_SQL = """
 SELECT station_id, count(*) FILTER (WHERE type = 'station_work_done') AS processed,
@@ -65,14 +66,17 @@ def build(path: Path, days: int) -> int:
     db = duckdb.connect(str(path))
     # Day k: the same day shifted k days, every id and unit code suffixed so nothing collides.
     db.execute("CREATE TABLE copy AS SELECT * FROM events")
-    db.execute("""
+    db.execute(
+        """
         INSERT INTO events
         SELECT source, id || '-' || k, type, time + to_days(CAST(k AS INTEGER)), line_id, station_id,
                unit_code || '-' || k, visit, machine, passed, work_s, ideal_s, down_s, duration_s, reason_code,
                defect_code, CASE WHEN tracking_token IS NULL THEN NULL ELSE tracking_token || '-' || k END, doc
         FROM copy, range(1, ?) r(k)
         ORDER BY k, time
-    """, [days])
+    """,
+        [days],
+    )
     db.execute("DROP TABLE copy")
     count = db.execute("SELECT count(*) FROM events").fetchall()[0][0]
     db.close()
@@ -113,17 +117,27 @@ def main() -> None:
 
         def pandas_stations():
             f = frame[(frame.line_id == "ac1") & (frame.time >= params["start"]) & (frame.time < params["end"])]
-            work = f[f.type == "station_work_done"].groupby("station_id", observed=True).agg(
-                processed=("ideal_s", "size"), ideal_s=("ideal_s", "sum"), work_s=("work_s", "sum"))
-            checks = f[f.type == "quality_checked"].groupby("station_id", observed=True).agg(
-                checks=("passed", "size"), passed=("passed", "sum"))
+            work = (
+                f[f.type == "station_work_done"]
+                .groupby("station_id", observed=True)
+                .agg(processed=("ideal_s", "size"), ideal_s=("ideal_s", "sum"), work_s=("work_s", "sum"))
+            )
+            checks = (
+                f[f.type == "quality_checked"]
+                .groupby("station_id", observed=True)
+                .agg(checks=("passed", "size"), passed=("passed", "sum"))
+            )
             return work.join(checks, how="outer")
 
         def pandas_orders():
             f = frame[frame.type.isin(["placed", "station_entered", "completed"])]
             first = f.groupby(["unit_code", "type"], observed=True)["time"].min().unstack()
-            return pd.DataFrame({"lead_s": (first["completed"] - first["placed"]).dt.total_seconds(),
-                                 "flow_s": (first["completed"] - first["station_entered"]).dt.total_seconds()})
+            return pd.DataFrame(
+                {
+                    "lead_s": (first["completed"] - first["placed"]).dt.total_seconds(),
+                    "flow_s": (first["completed"] - first["station_entered"]).dt.total_seconds(),
+                }
+            )
 
         pd_station_ms, pd_stations = timed(pandas_stations, args.repeat)
         pd_order_ms, pd_orders = timed(pandas_orders, args.repeat)
@@ -131,12 +145,18 @@ def main() -> None:
         assert len(pd_orders) == len(orders)
         history.close()
 
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
-          f"pandas {pd.__version__}")
-    print(f"station level, one line, 30 days:  DuckDB {station_ms:7.1f} ms   pandas {pd_station_ms:7.1f} ms   "
-          f"ratio {pd_station_ms / station_ms:.1f}x")
-    print(f"per order, {len(orders):,} orders:      DuckDB {order_ms:7.1f} ms   pandas {pd_order_ms:7.1f} ms   "
-          f"ratio {pd_order_ms / order_ms:.1f}x")
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"pandas {pd.__version__}"
+    )
+    print(
+        f"station level, one line, 30 days:  DuckDB {station_ms:7.1f} ms   pandas {pd_station_ms:7.1f} ms   "
+        f"ratio {pd_station_ms / station_ms:.1f}x"
+    )
+    print(
+        f"per order, {len(orders):,} orders:      DuckDB {order_ms:7.1f} ms   pandas {pd_order_ms:7.1f} ms   "
+        f"ratio {pd_order_ms / order_ms:.1f}x"
+    )
     print(f"whole KPI document, one line, 30 days: {kpi_ms:.0f} ms")
 
 

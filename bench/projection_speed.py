@@ -6,25 +6,26 @@ Events come from the emulator (default plant, seeded), decoded once beforehand. 
 run, medians of --repeat: apply() alone; decode + apply (what a consumer of JSON pays); and the
 time to build one floor view and one order view from the resulting state. CPU time, one core.
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from factory.layout import load_plant  # noqa: E402
-from factory.projector import apply  # noqa: E402
-from factory.state import empty_state  # noqa: E402
-from factory.views import floor_view, order_view  # noqa: E402
-from line_emulator.model import PlantModel  # noqa: E402
-from line_emulator.runner import run_fast  # noqa: E402
-from streams.codec import from_json, to_json  # noqa: E402
+from factory.layout import load_plant
+from factory.projector import apply
+from factory.state import empty_state
+from factory.views import floor_view, order_view
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast
+from streams.codec import from_json, to_json
 
 
 def main() -> None:
@@ -34,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     plant = load_plant(ROOT / "factory.yaml")
     events = []
-    run_fast(PlantModel(plant, events.append, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=1), args.hours * 3600)
+    run_fast(PlantModel(plant, events.append, datetime(2026, 1, 5, tzinfo=UTC), seed=1), args.hours * 3600)
     lines = [to_json(e) for e in events]
 
     apply_rates, decode_rates, floor_us, order_us = [], [], [], []
@@ -63,9 +64,13 @@ def main() -> None:
 
     med = statistics.median
     print(f"{len(events):,} events ({args.hours:g} simulated hours of the default plant)")
-    print(f"apply():          median {med(apply_rates):,.0f} events/s (runs: {', '.join(f'{r:,.0f}' for r in apply_rates)})")
-    print(f"decode + apply(): median {med(decode_rates):,.0f} events/s "
-          f"(apply alone is {med(apply_rates) / med(decode_rates):.1f}x faster)")
+    print(
+        f"apply():          median {med(apply_rates):,.0f} events/s (runs: {', '.join(f'{r:,.0f}' for r in apply_rates)})"
+    )
+    print(
+        f"decode + apply(): median {med(decode_rates):,.0f} events/s "
+        f"(apply alone is {med(apply_rates) / med(decode_rates):.1f}x faster)"
+    )
     print(f"floor view of one line: median {med(floor_us):,.0f} us; order view: median {med(order_us):,.0f} us")
 
 

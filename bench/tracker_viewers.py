@@ -11,6 +11,7 @@ included). Server CPU from /proc (user + system) over the publishing window; mem
 viewer from the server's RSS before and after connecting. Page load: headless Chromium
 opening one tracker link until it shows "Live", median of 5.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import socketio
@@ -33,11 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bus_throughput import start_redis  # noqa: E402
-from streams import events as ev  # noqa: E402
-from streams.redis_streams import RedisStreamsBus  # noqa: E402
+from bus_throughput import start_redis
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+from streams import events as ev
+from streams.redis_streams import RedisStreamsBus
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 STATIONS = ["kitting", "sheet_metal", "brazing", "assembly", "wiring", "vacuum_charge", "leak_test", "run_test"]
 
 
@@ -66,7 +68,7 @@ async def connect_all(url: str, tokens: list[str], on_frame) -> list[socketio.As
         clients.append(client)
 
     for start in range(0, len(tokens), 100):
-        await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens[start:start + 100], start)))
+        await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens[start : start + 100], start)))
     return clients
 
 
@@ -74,9 +76,16 @@ def page_load_ms(url: str) -> float:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         loads = []
         for _ in range(5):
             page = browser.new_page(viewport={"width": 390, "height": 844})
@@ -107,13 +116,35 @@ def main() -> None:
 
         units = [f"BENCH-{i:05d}" for i in range(args.viewers)]
         tokens = [f"benchtoken{i:012d}abcdefgh" for i in range(args.viewers)]
-        bus.publish_many(ev.OrderPlaced(**env(T0), order_id=f"O{i}", unit_code=u, tracking_token=tok, line_id="ac1",
-                                        product="air_conditioner", options={"model": "AS09"})
-                         for i, (u, tok) in enumerate(zip(units, tokens)))
+        bus.publish_many(
+            ev.OrderPlaced(
+                **env(T0),
+                order_id=f"O{i}",
+                unit_code=u,
+                tracking_token=tok,
+                line_id="ac1",
+                product="air_conditioner",
+                options={"model": "AS09"},
+            )
+            for i, (u, tok) in enumerate(zip(units, tokens))
+        )
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--redis-url", redis_url, "--no-emulator",
-             "--data-dir", str(Path(folder) / "data")], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                str(ROOT / "app.py"),
+                "--port",
+                str(port),
+                "--redis-url",
+                redis_url,
+                "--no-emulator",
+                "--data-dir",
+                str(Path(folder) / "data"),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             import requests
@@ -157,8 +188,11 @@ def main() -> None:
                 for _ in range(per_tick):
                     i = sent_events % args.viewers
                     station = STATIONS[(sent_events // args.viewers) % len(STATIONS)]
-                    batch.append(ev.StationEntered(**env(T0 + timedelta(seconds=step)), unit_code=units[i],
-                                                   line_id="ac1", station_id=station))
+                    batch.append(
+                        ev.StationEntered(
+                            **env(T0 + timedelta(seconds=step)), unit_code=units[i], line_id="ac1", station_id=station
+                        )
+                    )
                     indexes.append(i)
                     sent_events += 1
                     step += 1
@@ -175,12 +209,21 @@ def main() -> None:
             lat = sorted(x * 1000 for x in latencies)
             pct = lambda q: lat[int(q * (len(lat) - 1))] if lat else float("nan")  # noqa: E731
             threads = re.search(r"Threads:\s+(\d+)", Path(f"/proc/{server.pid}/status").read_text()).group(1)
-            print(f"{len(clients):,} tracker viewers connected in {connect_s:.1f} s; "
-                  f"{sent_events:,} events in {wall:.1f} s ({sent_events / wall:,.0f}/s)", flush=True)
-            print(f"event -> tracker update: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms over {len(lat):,} "
-                  f"frames (expected {sent_events:,})", flush=True)
-            print(f"server CPU while publishing: {cpu / wall:.2f} cores; memory per viewer: "
-                  f"{(rss_after - rss_before) / max(1, len(clients)):,.0f} kB; server threads: {threads}", flush=True)
+            print(
+                f"{len(clients):,} tracker viewers connected in {connect_s:.1f} s; "
+                f"{sent_events:,} events in {wall:.1f} s ({sent_events / wall:,.0f}/s)",
+                flush=True,
+            )
+            print(
+                f"event -> tracker update: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms over {len(lat):,} "
+                f"frames (expected {sent_events:,})",
+                flush=True,
+            )
+            print(
+                f"server CPU while publishing: {cpu / wall:.2f} cores; memory per viewer: "
+                f"{(rss_after - rss_before) / max(1, len(clients)):,.0f} kB; server threads: {threads}",
+                flush=True,
+            )
             try:  # with every viewer still connected
                 load_ms = page_load_ms(f"{url}/track/{tokens[0]}")
                 print(f"tracker page load until live (Chromium, loopback): median {load_ms:,.0f} ms", flush=True)

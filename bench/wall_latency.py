@@ -14,6 +14,7 @@ Main-thread time per frame = Chromium's TaskDuration over the window (DevTools P
 metrics) / floor frames received over the WebSocket. The same run at ``--baseline-rate`` comes
 first, for a ratio on this noisy machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -32,15 +33,16 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from bus_throughput import start_redis  # noqa: E402
-from dashboard.accounts import Accounts  # noqa: E402
-from factory.layout import load_plant  # noqa: E402
-from line_emulator.model import PlantModel  # noqa: E402
-from line_emulator.runner import run_fast  # noqa: E402
-from streams import events as ev  # noqa: E402
-from streams.redis_streams import RedisStreamsBus  # noqa: E402
-from support import RunningApp  # noqa: E402
-from wall_soak import CHROMIUM_ARGS  # noqa: E402
+from bus_throughput import start_redis
+from wall_soak import CHROMIUM_ARGS
+
+from dashboard.accounts import Accounts
+from factory.layout import load_plant
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast
+from streams import events as ev
+from streams.redis_streams import RedisStreamsBus
+from support import RunningApp
 
 DEBUG = False  # print each probe move and its latency
 WATCH = """() => {
@@ -63,7 +65,7 @@ def percentile(values: list[float], q: float) -> float:
 def plant_events(count: int) -> list[ev.Event]:
     """Return at least ``count`` events of the default plant (whole simulated days, ~110k each)."""
     events: list[ev.Event] = []
-    model = PlantModel(load_plant(ROOT / "factory.yaml"), events.append, datetime.now(timezone.utc), seed=3)
+    model = PlantModel(load_plant(ROOT / "factory.yaml"), events.append, datetime.now(UTC), seed=3)
     days = 0
     while len(events) < count:
         days += 1
@@ -75,28 +77,41 @@ def load(bus: RedisStreamsBus, events: list[ev.Event], rate: float, stop: thread
     """Publish ``events`` at ``rate`` per second (batches every 50 ms), stamped with the wall clock."""
     per_batch, i, next_at = max(1, round(rate / 20)), 0, time.monotonic()
     while not stop.is_set() and i < len(events):
-        now = datetime.now(timezone.utc)
-        bus.publish_many([dataclasses.replace(e, time=now) for e in events[i:i + per_batch]])
+        now = datetime.now(UTC)
+        bus.publish_many([dataclasses.replace(e, time=now) for e in events[i : i + per_batch]])
         i += per_batch
         next_at += 0.05
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
-def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.Event],
-        app_args: tuple[str, ...] = ()) -> dict:
+def run(
+    browser, rate: float, seconds: float, folder: Path, background: list[ev.Event], app_args: tuple[str, ...] = ()
+) -> dict:
     proc, url = start_redis(str(folder))
     loader = app = None
     try:
         Accounts(folder / "accounts.json")
-        app = RunningApp("--redis-url", url, "--no-emulator", "--api-key", "bench-key-0123456789abcdef", *app_args,
-                         data_dir=folder, tracking_links=False)
+        app = RunningApp(
+            "--redis-url",
+            url,
+            "--no-emulator",
+            "--api-key",
+            "bench-key-0123456789abcdef",
+            *app_args,
+            data_dir=folder,
+            tracking_links=False,
+        )
         stop = threading.Event()
         loader = threading.Thread(target=load, args=(RedisStreamsBus(url), background, rate, stop), daemon=True)
         loader.start()
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         frames = []
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(
-            time.monotonic()) if '"floor"' in str(f)[:40] else None))
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived", lambda f: frames.append(time.monotonic()) if '"floor"' in str(f)[:40] else None
+            ),
+        )
         page.goto(app.kiosk_url)  # signs in as a wall screen
         page.goto(app.base_url + "/floor?line=ac1")
         page.wait_for_selector(".freshness.live", timeout=15_000)
@@ -115,13 +130,32 @@ def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.
         while time.monotonic() - started < seconds:
             unit = f"PROBE-{n // len(stations):05d}"
             station = stations[n % len(stations)]
-            t = datetime.now(timezone.utc)
+            t = datetime.now(UTC)
             if n % len(stations) == 0:
-                bus.publish(ev.OrderPlaced(id=f"probe-p-{n}", source="/bench/probe", time=t, order_id=f"SO-{unit}",
-                                           unit_code=unit, tracking_token=f"probe-token-{n:08d}-abcdef", line_id="ac1",
-                                           product="air_conditioner", options={"model": "AS12"}))
-            bus.publish(ev.StationEntered(id=f"probe-{n}", source="/bench/probe", time=t, unit_code=unit,
-                                          line_id="ac1", station_id=station, visit=1))
+                bus.publish(
+                    ev.OrderPlaced(
+                        id=f"probe-p-{n}",
+                        source="/bench/probe",
+                        time=t,
+                        order_id=f"SO-{unit}",
+                        unit_code=unit,
+                        tracking_token=f"probe-token-{n:08d}-abcdef",
+                        line_id="ac1",
+                        product="air_conditioner",
+                        options={"model": "AS12"},
+                    )
+                )
+            bus.publish(
+                ev.StationEntered(
+                    id=f"probe-{n}",
+                    source="/bench/probe",
+                    time=t,
+                    unit_code=unit,
+                    line_id="ac1",
+                    station_id=station,
+                    visit=1,
+                )
+            )
             published[f"{unit}@{station}"] = time.time() * 1000
             n += 1
             time.sleep(0.5)
@@ -135,12 +169,23 @@ def run(browser, rate: float, seconds: float, folder: Path, background: list[ev.
             print({k: (round(seen[k] - t) if k in seen else None) for k, t in published.items()})
         events_per_s = (r.xlen(bus.stream) - length_before) / (elapsed + 1.5)
         page.close()
-        per_frame = {k: (metrics_after[k] - metrics_before[k]) / max(frame_count, 1) * 1000
-                     for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")}
-        return {"rate_target": rate, "seconds": round(elapsed, 1), "probes": len(published), "seen": len(latencies),
-                "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95),
-                "p99_ms": percentile(latencies, 99), "max_ms": max(latencies),
-                "frames_per_s": frame_count / elapsed, "main_thread_ms_per_frame": per_frame, "events_per_s": events_per_s}
+        per_frame = {
+            k: (metrics_after[k] - metrics_before[k]) / max(frame_count, 1) * 1000
+            for k in ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+        }
+        return {
+            "rate_target": rate,
+            "seconds": round(elapsed, 1),
+            "probes": len(published),
+            "seen": len(latencies),
+            "p50_ms": statistics.median(latencies),
+            "p95_ms": percentile(latencies, 95),
+            "p99_ms": percentile(latencies, 99),
+            "max_ms": max(latencies),
+            "frames_per_s": frame_count / elapsed,
+            "main_thread_ms_per_frame": per_frame,
+            "events_per_s": events_per_s,
+        }
     finally:
         if loader is not None:
             stop.set()
@@ -156,7 +201,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2000)
     parser.add_argument("--baseline-rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--frame-interval", type=float, default=None, help="the app's --frame-interval (default: its own)")
+    parser.add_argument(
+        "--frame-interval", type=float, default=None, help="the app's --frame-interval (default: its own)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     app_args = ("--frame-interval", str(args.frame_interval)) if args.frame_interval else ()
@@ -170,15 +217,20 @@ def main() -> None:
                 result = run(browser, rate, args.seconds, Path(folder), background, app_args)
             results.append(result)
             mt = result["main_thread_ms_per_frame"]
-            print(f"{result['events_per_s']:7.0f} events/s: latency p50 {result['p50_ms']:.0f} ms, p95 "
-                  f"{result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms "
-                  f"({result['seen']}/{result['probes']} moves seen); {result['frames_per_s']:.1f} frames/s; main thread "
-                  f"{mt['TaskDuration']:.1f} ms/frame (script {mt['ScriptDuration']:.1f}, layout "
-                  f"{mt['LayoutDuration']:.1f}, style {mt['RecalcStyleDuration']:.1f})", flush=True)
+            print(
+                f"{result['events_per_s']:7.0f} events/s: latency p50 {result['p50_ms']:.0f} ms, p95 "
+                f"{result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms "
+                f"({result['seen']}/{result['probes']} moves seen); {result['frames_per_s']:.1f} frames/s; main thread "
+                f"{mt['TaskDuration']:.1f} ms/frame (script {mt['ScriptDuration']:.1f}, layout "
+                f"{mt['LayoutDuration']:.1f}, style {mt['RecalcStyleDuration']:.1f})",
+                flush=True,
+            )
         browser.close()
     base, load = results
-    print(f"ratio at {args.rate:g} vs {args.baseline_rate:g} events/s: p99 x{load['p99_ms'] / base['p99_ms']:.2f}, "
-          f"main thread per frame x{load['main_thread_ms_per_frame']['TaskDuration'] / base['main_thread_ms_per_frame']['TaskDuration']:.2f}")
+    print(
+        f"ratio at {args.rate:g} vs {args.baseline_rate:g} events/s: p99 x{load['p99_ms'] / base['p99_ms']:.2f}, "
+        f"main thread per frame x{load['main_thread_ms_per_frame']['TaskDuration'] / base['main_thread_ms_per_frame']['TaskDuration']:.2f}"
+    )
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

@@ -8,6 +8,7 @@ Chromium at 1920x1080: the default wall screen, rotating between lines every 60 
 it forces a garbage collection through the DevTools protocol and records the tab's used JS heap
 and DOM node count. Reported: first-minute heap, last, maximum, and growth (last - first).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from support import RunningApp  # noqa: E402
+from support import RunningApp
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
-UNDO_ENTRIES = "() => (window.dash_stores || []).reduce((n, s) => n + ((s.getState().history || {}).past || []).length, 0)"
+UNDO_ENTRIES = (
+    "() => (window.dash_stores || []).reduce((n, s) => n + ((s.getState().history || {}).past || []).length, 0)"
+)
 
 
 def heap_after_gc(cdp) -> dict[str, float]:
@@ -52,19 +61,32 @@ def soak(browser, minutes: float, speed: float, data_dir: Path, sample_s: float 
             if elapsed >= minutes * 60:
                 break
             time.sleep(min(sample_s, minutes * 60 - elapsed))
-            sample = {"minute": round((time.monotonic() - started) / 60, 2), **heap_after_gc(cdp),
-                      "live": page.locator(".freshness.live").count() == 1,
-                      "undo_entries": page.evaluate(UNDO_ENTRIES)}
+            sample = {
+                "minute": round((time.monotonic() - started) / 60, 2),
+                **heap_after_gc(cdp),
+                "live": page.locator(".freshness.live").count() == 1,
+                "undo_entries": page.evaluate(UNDO_ENTRIES),
+            }
             samples.append(sample)
-            log(f"{sample['minute']:6.1f} min  heap {sample['heap_mb']:6.2f} MB  nodes {sample['nodes']:6d}  "
-                f"undo entries {sample['undo_entries']:4d}  live={sample['live']}")
+            log(
+                f"{sample['minute']:6.1f} min  heap {sample['heap_mb']:6.2f} MB  nodes {sample['nodes']:6d}  "
+                f"undo entries {sample['undo_entries']:4d}  live={sample['live']}"
+            )
         page.close()
     finally:
         app.stop()
     heaps = [s["heap_mb"] for s in samples]
-    return {"minutes": minutes, "speed": speed, "samples": samples,
-            "first_mb": heaps[0], "last_mb": heaps[-1], "max_mb": max(heaps), "median_mb": statistics.median(heaps),
-            "growth_mb": heaps[-1] - heaps[0], "max_growth_mb": max(heaps) - heaps[0]}
+    return {
+        "minutes": minutes,
+        "speed": speed,
+        "samples": samples,
+        "first_mb": heaps[0],
+        "last_mb": heaps[-1],
+        "max_mb": max(heaps),
+        "median_mb": statistics.median(heaps),
+        "growth_mb": heaps[-1] - heaps[0],
+        "max_growth_mb": max(heaps) - heaps[0],
+    }
 
 
 def main() -> None:
@@ -79,8 +101,10 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         result = soak(browser, args.minutes, args.speed, Path(folder))
         browser.close()
-    print(f"heap: first minute {result['first_mb']:.2f} MB, last {result['last_mb']:.2f} MB, "
-          f"max {result['max_mb']:.2f} MB, growth {result['growth_mb']:+.2f} MB (max {result['max_growth_mb']:+.2f})")
+    print(
+        f"heap: first minute {result['first_mb']:.2f} MB, last {result['last_mb']:.2f} MB, "
+        f"max {result['max_mb']:.2f} MB, growth {result['growth_mb']:+.2f} MB (max {result['max_growth_mb']:+.2f})"
+    )
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
 

@@ -9,6 +9,7 @@ the default wall screen's link again; each can be revoked. The file is replaced 
     python -m dashboard.accounts revoke-kiosk "Hall A wall"
     python -m dashboard.accounts list
 """
+
 from __future__ import annotations
 
 import argparse
@@ -105,8 +106,10 @@ class Accounts:
             return True
 
     def listing(self) -> dict[str, Any]:
-        return {"users": {n: u["role"] for n, u in self._doc["users"].items()},
-                "kiosks": {label: {"line": k["line"], "revoked": k["revoked"]} for label, k in self._doc["kiosks"].items()}}
+        return {
+            "users": {n: u["role"] for n, u in self._doc["users"].items()},
+            "kiosks": {label: {"line": k["line"], "revoked": k["revoked"]} for label, k in self._doc["kiosks"].items()},
+        }
 
 
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))  # keeps unknown names as slow as known ones

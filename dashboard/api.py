@@ -2,10 +2,11 @@
 
 Every answer is JSON; bad input gets a 4xx with a reason, never a 500.
 """
+
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import flask
 
@@ -42,8 +43,7 @@ def _public_order(token: str):
     """Return (view, None) or (None, error response) for a public, rate-limited token lookup."""
     status, view = current_live().find_order(token, flask.request.remote_addr or "?")
     if status == 429:
-        return None, _error(429, "too_many_misses", "too many unknown tracking tokens from this client; "
-                                                    "wait a minute")
+        return None, _error(429, "too_many_misses", "too many unknown tracking tokens from this client; wait a minute")
     if view is None:
         return None, _error(404, "not_found", "no order has this tracking token")
     return view, None
@@ -153,7 +153,7 @@ def feedback(token: str):
     if len(comment) > MAX_COMMENT:
         return _error(413, "too_long", f"comments are at most {MAX_COMMENT} characters")
     live = current_live()
-    live.history.add_feedback(view["unit_code"], datetime.now(timezone.utc), rating, comment)
+    live.history.add_feedback(view["unit_code"], datetime.now(UTC), rating, comment)
     if flask.request.form:
         return flask.redirect(f"/track/{token}?thanks=1", 303)
     return flask.jsonify({"stored": True}), 201

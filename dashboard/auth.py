@@ -9,11 +9,13 @@ A socket names the view it wants in its handshake ``auth`` payload; this module 
 room (if any) it may join. Tracker rooms are keyed by the order's token, so knowing the token is
 the customer's proof of access; anything malformed or unknown is refused the same way.
 """
+
 from __future__ import annotations
 
 import hmac
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 ACCOUNTS_EXTENSION = "transparent_factory.accounts"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -65,8 +67,9 @@ def order_room(token: str) -> str:
     return f"order:{token}"
 
 
-def room_for_socket(auth: Any, has_line: Callable[[str], bool], knows_token: Callable[[str], bool],
-                    role: str | None = None) -> str | None:
+def room_for_socket(
+    auth: Any, has_line: Callable[[str], bool], knows_token: Callable[[str], bool], role: str | None = None
+) -> str | None:
     """Return the room a connecting socket may join, or None to refuse the connection.
 
     A floor room needs a role allowed on the floor; a tracker room needs a known token.
@@ -88,5 +91,5 @@ def bearer_key_ok(authorization: str | None, keys: Iterable[str]) -> bool:
     """Tell whether an ``Authorization: Bearer KEY`` header names one of ``keys`` (constant-time compare)."""
     if not authorization or not authorization.startswith("Bearer "):
         return False
-    offered = authorization[len("Bearer "):].strip().encode()
+    offered = authorization[len("Bearer ") :].strip().encode()
     return any(hmac.compare_digest(offered, key.encode()) for key in keys)

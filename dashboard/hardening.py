@@ -7,6 +7,7 @@
 - Callback requests: Dash answers a malformed ``/_dash-update-component`` body with a 500; users
   expect a 4xx. The body is checked for shape, size and a known callback before Dash sees it.
 """
+
 from __future__ import annotations
 
 import dash
@@ -24,16 +25,20 @@ def install(dash_app: dash.Dash) -> None:
         # Built at the first response: Dash registers some inline scripts (the page title's
         # clientside callback) only when it sets itself up on the first request.
         if not policy:
-            policy.append("; ".join([
-                "default-src 'self'",
-                f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
-                "style-src 'self' 'unsafe-inline'",  # React sets style attributes
-                "img-src 'self' data:",
-                "connect-src 'self'",
-                "frame-ancestors 'none'",
-                "base-uri 'none'",
-                "form-action 'self'",
-            ]))
+            policy.append(
+                "; ".join(
+                    [
+                        "default-src 'self'",
+                        f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
+                        "style-src 'self' 'unsafe-inline'",  # React sets style attributes
+                        "img-src 'self' data:",
+                        "connect-src 'self'",
+                        "frame-ancestors 'none'",
+                        "base-uri 'none'",
+                        "form-action 'self'",
+                    ]
+                )
+            )
         return policy[0]
 
     @server.after_request
@@ -79,8 +84,9 @@ def _router_inputs_ok(inputs: list) -> bool:
         if not isinstance(item, dict):
             return False
         value = item.get("value")
-        if item.get("property") == "pathname" and not (isinstance(value, str) and value.startswith("/")
-                                                       and len(value) < 2048):
+        if item.get("property") == "pathname" and not (
+            isinstance(value, str) and value.startswith("/") and len(value) < 2048
+        ):
             return False
         if item.get("property") == "search" and not (value is None or (isinstance(value, str) and len(value) < 2048)):
             return False

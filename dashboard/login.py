@@ -3,12 +3,12 @@
 Plain server-rendered HTML forms (no script), so they work under the strict CSP and before
 any JavaScript loads. Failed attempts are throttled per client address.
 """
+
 from __future__ import annotations
 
 import html
 import time
 from collections import defaultdict, deque
-
 from urllib.parse import urlencode
 
 import flask
@@ -38,8 +38,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _page(message: str = "", next_path: str = "/", status: int = 200) -> flask.Response:
-    body = _PAGE.format(message=f'<p class="error">{html.escape(message)}</p>' if message else "",
-                        next=html.escape(next_path, quote=True))
+    body = _PAGE.format(
+        message=f'<p class="error">{html.escape(message)}</p>' if message else "",
+        next=html.escape(next_path, quote=True),
+    )
     return flask.Response(body, status=status, mimetype="text/html")
 
 

@@ -3,6 +3,7 @@
 Only misses count: a customer re-opening their own link is never slowed, a client that keeps
 guessing is answered 429 for the rest of the minute.
 """
+
 from __future__ import annotations
 
 import threading

@@ -7,6 +7,7 @@ an ``epoch`` that changes when the server restarts and a ``seq`` that grows with
 drops anything older than what it has and needs no replay after a reconnect, because the server
 sends a fresh snapshot to every socket that joins.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import flask
@@ -22,6 +23,7 @@ from flask_socketio import SocketIO, join_room
 
 from dashboard import auth
 from dashboard.components.hourly_chart import chart_traces
+from dashboard.ratelimit import MissLimiter
 from factory import history_kpis
 from factory.alarms import parse_alarm_id
 from factory.derive import in_shift, line_members, planned_stop
@@ -30,14 +32,23 @@ from factory.layout import Plant
 from factory.projector import apply
 from factory.state import empty_state
 from factory.views import floor_view, order_view, orders_rows
-from dashboard.ratelimit import MissLimiter
 from streams.bus import Bus
 from streams.codec import format_time
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "transparent_factory.live"
-FLOOR_KPIS = ("oee", "availability", "performance", "quality", "throughput_per_hour", "first_pass_yield",
-              "takt_time_s", "actual_cycle_time_s", "units_completed", "hourly")
+FLOOR_KPIS = (
+    "oee",
+    "availability",
+    "performance",
+    "quality",
+    "throughput_per_hour",
+    "first_pass_yield",
+    "takt_time_s",
+    "actual_cycle_time_s",
+    "units_completed",
+    "hourly",
+)
 HEARTBEAT_S = 2.0  # a watched floor gets a frame at least this often, so its screen can tell "quiet" from "stale"
 ACKS_KEPT = timedelta(days=7)  # acknowledgements loaded at start: longer than any alarm lasts
 OFF_SHIFT_WINDOW = timedelta(hours=8)  # what the floor's KPI tiles cover when no shift is under way
@@ -46,9 +57,16 @@ OFF_SHIFT_WINDOW = timedelta(hours=8)  # what the floor's KPI tiles cover when n
 class LiveFactory:
     """Holds this process's view of the plant and pushes its changes to watching sockets."""
 
-    def __init__(self, plant: Plant, bus: Bus, socketio: SocketIO, frame_interval_s: float = 0.15,
-                 history: History | None = None, kpi_interval_s: float = 10.0,
-                 order_interval_s: float = 0.02) -> None:
+    def __init__(
+        self,
+        plant: Plant,
+        bus: Bus,
+        socketio: SocketIO,
+        frame_interval_s: float = 0.15,
+        history: History | None = None,
+        kpi_interval_s: float = 10.0,
+        order_interval_s: float = 0.02,
+    ) -> None:
         self.plant = plant
         self.bus = bus
         self.history = history
@@ -74,9 +92,10 @@ class LiveFactory:
         self._fed_at: float | None = None  # wall time the last event was applied (the stream's pulse)
         self._acks: dict[str, dict[str, str]] = {}
         if history is not None:
-            since = datetime.now(timezone.utc) - ACKS_KEPT
-            self._acks = {alarm: {"by": user, "at": format_time(at)}
-                          for alarm, (user, at) in history.alarm_acks(since).items()}
+            since = datetime.now(UTC) - ACKS_KEPT
+            self._acks = {
+                alarm: {"by": user, "at": format_time(at)} for alarm, (user, at) in history.alarm_acks(since).items()
+            }
         self._stop = threading.Event()
 
     # --- reading the stream -------------------------------------------------------------
@@ -127,7 +146,7 @@ class LiveFactory:
 
     def _forget_old_acks(self) -> None:
         # A screen running for months must not keep every acknowledgement ever given in memory.
-        cutoff = format_time(datetime.now(timezone.utc) - ACKS_KEPT)
+        cutoff = format_time(datetime.now(UTC) - ACKS_KEPT)
         with self._lock:
             self._acks = {alarm: ack for alarm, ack in self._acks.items() if ack["at"] >= cutoff}
 
@@ -153,8 +172,13 @@ class LiveFactory:
             return None
         start = start if start is not None and start < end else end - OFF_SHIFT_WINDOW
         doc = history_kpis.kpis(self.history, self.plant, start, end, line_id)["lines"][line_id]
-        return {"from": format_time(start), "to": format_time(end), "computed_at": _ms(time.time()),
-                "chart": chart_traces(doc["hourly"], self.plant.tz), **{k: doc[k] for k in FLOOR_KPIS}}
+        return {
+            "from": format_time(start),
+            "to": format_time(end),
+            "computed_at": _ms(time.time()),
+            "chart": chart_traces(doc["hourly"], self.plant.tz),
+            **{k: doc[k] for k in FLOOR_KPIS},
+        }
 
     def refresh_kpis(self) -> None:
         """Recompute the KPI tiles of every line someone watches; they go out with the next frame."""
@@ -185,7 +209,7 @@ class LiveFactory:
                 return "unknown"
             if alarm in self._acks:
                 return "already"
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             self._acks[alarm] = {"by": user, "at": format_time(now)}
             self._dirty_lines.add(parsed[0])
         if self.history is not None:
@@ -273,8 +297,9 @@ class LiveFactory:
             if floors:
                 lines, self._dirty_lines = self._dirty_lines, set()
                 due = time.monotonic() - HEARTBEAT_S
-                lines |= {line.id for line in self.plant.lines
-                          if self._sent_at.get(auth.floor_room(line.id), 0.0) <= due}
+                lines |= {
+                    line.id for line in self.plant.lines if self._sent_at.get(auth.floor_room(line.id), 0.0) <= due
+                }
             units, self._dirty_units = self._dirty_units, set()
             rooms = [auth.floor_room(line) for line in lines]
             for code in units:

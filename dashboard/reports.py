@@ -1,4 +1,5 @@
 """The customer's test report of one unit, as CSV and PDF, built from its public order view only."""
+
 from __future__ import annotations
 
 import csv
@@ -12,9 +13,18 @@ def _rows(view: dict[str, Any]) -> list[list[str]]:
     rows = []
     for test in view["tests"]:
         for m in test["measurements"]:
-            rows.append([test["station"], test["time"], m["label"], f"{m['value']:g}", m["unit"],
-                         "" if m["lower"] is None else f"{m['lower']:g}", "" if m["upper"] is None else f"{m['upper']:g}",
-                         "pass" if m["passed"] else "fail"])
+            rows.append(
+                [
+                    test["station"],
+                    test["time"],
+                    m["label"],
+                    f"{m['value']:g}",
+                    m["unit"],
+                    "" if m["lower"] is None else f"{m['lower']:g}",
+                    "" if m["upper"] is None else f"{m['upper']:g}",
+                    "pass" if m["passed"] else "fail",
+                ]
+            )
     return rows
 
 
@@ -41,8 +51,7 @@ def report_pdf(view: dict[str, Any]) -> bytes:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "Test report", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
-    for label, value in (("Product", view["product"]), ("Unit code", view["unit_code"]),
-                         ("Order", view["order_id"])):
+    for label, value in (("Product", view["product"]), ("Unit code", view["unit_code"]), ("Order", view["order_id"])):
         pdf.cell(0, 7, _latin(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
     for option in view["options"]:
         pdf.cell(0, 6, _latin(f"{option['label']}: {option['value']}"), new_x="LMARGIN", new_y="NEXT")

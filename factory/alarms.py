@@ -5,6 +5,7 @@ becomes an alarm once it has lasted ``ALERT_AFTER_S``. An alarm's id names the s
 and the moment the condition began, so it is the same on every server, after a restart, and in
 the acknowledgements stored in history; a condition that ends and comes back is a new alarm.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -39,11 +40,17 @@ def active_alarms(line_id: str, stations: list[dict[str, Any]], as_of: str | Non
         if not is_alarm(s["status"], (now - since).total_seconds()):
             continue
         raised = since if s["status"] == "down" else since + timedelta(seconds=ALERT_AFTER_S)
-        alarms.append({
-            "id": alarm_id(line_id, s["id"], s["status"], s["since"]),
-            "station": s["id"], "station_name": s["name"], "kind": s["status"], "reason": s["down_reason"],
-            "since": s["since"], "raised": format_time(raised),
-        })
+        alarms.append(
+            {
+                "id": alarm_id(line_id, s["id"], s["status"], s["since"]),
+                "station": s["id"],
+                "station_name": s["name"],
+                "kind": s["status"],
+                "reason": s["down_reason"],
+                "since": s["since"],
+                "raised": format_time(raised),
+            }
+        )
     alarms.sort(key=lambda a: (a["kind"] != "down", a["raised"]))
     return alarms
 

@@ -4,15 +4,16 @@ Pure functions of the state, so any order of events that gives the same facts gi
 answers. A unit is where its latest movement fact puts it; facts at one instant are ranked by
 flow (a later station wins, and at one station entry < work done < exit < sent to rework).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from factory.layout import Line
 from factory.state import FactoryState, LineState, StationState, UnitState
 
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)  # sorts first among aware times
+_EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,11 @@ def planned_stop(line: LineState) -> str | None:
 
 def breakdown(station: StationState) -> tuple[datetime, str | None] | None:
     """Return (down since, reason) if a machine of the station is down, else None."""
-    down = [m for m in station.machines.values()
-            if m.last_down is not None and (m.last_up is None or m.last_down > m.last_up)]
+    down = [
+        m
+        for m in station.machines.values()
+        if m.last_down is not None and (m.last_up is None or m.last_down > m.last_up)
+    ]
     if not down:
         return None
     return min(m.last_down for m in down), max(down, key=lambda m: m.last_down).reason
@@ -124,7 +128,8 @@ def station_status(line: LineState, station: StationState, members: Members) -> 
     if not in_shift(line):
         return "idle", line.shift_ended, None
     if station.changeover_started is not None and (
-            station.changeover_finished is None or station.changeover_started > station.changeover_finished):
+        station.changeover_finished is None or station.changeover_started > station.changeover_finished
+    ):
         return "changeover", station.changeover_started, None
     if any(blocked is None for _, _, blocked in members.at):
         return "running", station.last_fact, None

@@ -8,6 +8,7 @@ ahead of it times the line's recent spacing between completions. With too few sa
 factory file's standard times are used instead, without a range. When the estimate may slip,
 the reason says why (a station down on the unit's way, a planned stop, no shift).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -107,8 +108,11 @@ def estimate(state: FactoryState, line: Line, unit: UnitState, units_ahead: int)
     ship_delays = [(u.shipped_at - u.completed_at).total_seconds() for u in recent if u.shipped_at]
     if len(ship_delays) >= MIN_SAMPLES:
         s_low, s_mid, s_high = _percentiles(ship_delays)
-        ship = (finish[0] + timedelta(seconds=s_low), finish[1] + timedelta(seconds=s_mid),
-                finish[2] + timedelta(seconds=s_high))
+        ship = (
+            finish[0] + timedelta(seconds=s_low),
+            finish[1] + timedelta(seconds=s_mid),
+            finish[2] + timedelta(seconds=s_high),
+        )
         ship = tuple(max(t, now) for t in ship)
     else:
         ship = None

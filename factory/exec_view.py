@@ -4,6 +4,7 @@ Built from day rollups (factory/rollups.py), so 30 days cost 30 stored rows per 
 day under way; ratios are always taken of summed quantities (docs/kpis.md), never averaged.
 Lead times come straight from history, as a distribution rather than one mean.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -17,12 +18,40 @@ from factory.layout import Plant
 from factory.rollups import add, daily_sums, day_bounds
 
 MAX_DAYS = 366
-HEADLINE = ("oee", "availability", "performance", "quality", "units_completed", "first_pass_yield",
-            "throughput_per_hour", "on_time_delivery", "lead_time_avg_s", "mtbf_s", "mttr_s")
-LINE_COMPARED = ("oee", "availability", "performance", "quality", "first_pass_yield", "throughput_per_hour",
-                 "units_completed", "on_time_delivery")
-STATION_COMPARED = ("oee", "availability", "performance", "quality", "utilisation", "units_processed",
-                    "failures", "mtbf_s", "mttr_s")
+HEADLINE = (
+    "oee",
+    "availability",
+    "performance",
+    "quality",
+    "units_completed",
+    "first_pass_yield",
+    "throughput_per_hour",
+    "on_time_delivery",
+    "lead_time_avg_s",
+    "mtbf_s",
+    "mttr_s",
+)
+LINE_COMPARED = (
+    "oee",
+    "availability",
+    "performance",
+    "quality",
+    "first_pass_yield",
+    "throughput_per_hour",
+    "units_completed",
+    "on_time_delivery",
+)
+STATION_COMPARED = (
+    "oee",
+    "availability",
+    "performance",
+    "quality",
+    "utilisation",
+    "units_processed",
+    "failures",
+    "mtbf_s",
+    "mttr_s",
+)
 
 _LEAD_SQL = """
 WITH finished AS (
@@ -54,12 +83,21 @@ def check_scope(plant: Plant, first: date, last: date, line_id: str | None, stat
         raise ScopeError(f"no station {station_id!r} on that line")
 
 
-def exec_view(history: History, plant: Plant, first: date, last: date, now: datetime,
-              line_id: str | None = None, station_id: str | None = None) -> dict[str, Any]:
+def exec_view(
+    history: History,
+    plant: Plant,
+    first: date,
+    last: date,
+    now: datetime,
+    line_id: str | None = None,
+    station_id: str | None = None,
+) -> dict[str, Any]:
     """Return what the executive page shows for days [first, last] (plant-local) as known at ``now``."""
     check_scope(plant, first, last, line_id, station_id)
-    per_line = {line.id: {d: sums for d, sums in daily_sums(history, plant, line, first, last, now).items()
-                          if worked(sums)} for line in plant.lines}
+    per_line = {
+        line.id: {d: sums for d, sums in daily_sums(history, plant, line, first, last, now).items() if worked(sums)}
+        for line in plant.lines
+    }
     scope = [line_id] if line_id else [line.id for line in plant.lines]
     days = sorted({d for line in scope for d in per_line[line]})
     day_docs = [kpis_from_sums(add(per_line[line][d] for line in scope if d in per_line[line])) for d in days]
@@ -78,7 +116,9 @@ def exec_view(history: History, plant: Plant, first: date, last: date, now: date
         "scope": {"first": first.isoformat(), "last": last.isoformat(), "line": line_id, "station": station_id},
         "headline": {k: trend_of(total).get(k) for k in HEADLINE},
         "days": [d.isoformat() for d in days],
-        "trend": {k: [trend_of(doc).get(k) for doc in day_docs] for k in ("oee", "availability", "performance", "quality")},
+        "trend": {
+            k: [trend_of(doc).get(k) for doc in day_docs] for k in ("oee", "availability", "performance", "quality")
+        },
         "completed_per_day": [doc["units_completed"] for doc in day_docs],
         "on_time_per_day": [doc["on_time_delivery"] for doc in day_docs],
         "completed_per_hour": by_hour,
@@ -87,8 +127,9 @@ def exec_view(history: History, plant: Plant, first: date, last: date, now: date
         "downtime_pareto_s": total["downtime_pareto_s"],
         "option_mix": total["option_mix"],
         "lines": {lid: {k: doc[k] for k in LINE_COMPARED} for lid, doc in line_totals.items()},
-        "stations": {} if line_id is None else {
-            s.id: {k: total["stations"][s.id][k] for k in STATION_COMPARED} for s in plant.line(line_id).stations},
+        "stations": {}
+        if line_id is None
+        else {s.id: {k: total["stations"][s.id][k] for k in STATION_COMPARED} for s in plant.line(line_id).stations},
     }
 
 
@@ -100,9 +141,11 @@ def worked(sums) -> bool:
 def lead_times(history: History, plant: Plant, first: date, last: date, now: datetime, scope: list[str]) -> list[float]:
     """Return the order-to-completion time (hours) of every unit completed in the range."""
     start, end = day_bounds(plant, first)[0], min(day_bounds(plant, last)[1], now)
-    frame = history.frame(_LEAD_SQL, {"start": _utc_naive(start), "end": _utc_naive(end),
-                                      "earliest": _utc_naive(start - LEAD_LOOKBACK)},
-                          scope=pd.DataFrame({"id": scope}))
+    frame = history.frame(
+        _LEAD_SQL,
+        {"start": _utc_naive(start), "end": _utc_naive(end), "earliest": _utc_naive(start - LEAD_LOOKBACK)},
+        scope=pd.DataFrame({"id": scope}),
+    )
     return [round(v, 3) for v in frame["lead_h"].tolist()]
 
 

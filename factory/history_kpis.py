@@ -5,10 +5,11 @@ events table; the few calendar and breakdown events go through the same interval
 live path (factory.kpis.time_sums); the same formulas (factory.kpis.kpis_from_sums) finish the
 job, so the dashboard, the KPI command and this module agree by construction.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -17,8 +18,14 @@ from factory.history import History, _utc_naive
 from factory.kpis import LineSums, collect, kpis_from_sums, time_sums
 from factory.layout import Line, Plant
 
-CALENDAR_TYPES = ("shift_started", "shift_ended", "planned_stop_started", "planned_stop_ended", "machine_down",
-                  "machine_up")
+CALENDAR_TYPES = (
+    "shift_started",
+    "shift_ended",
+    "planned_stop_started",
+    "planned_stop_ended",
+    "machine_down",
+    "machine_up",
+)
 LOOKBACK = timedelta(days=2)  # how far before ``start`` a shift, stop or breakdown in force is looked for
 
 _STATIONS_SQL = """
@@ -128,8 +135,9 @@ def line_sums_from_history(history: History, plant: Plant, line: Line, start: da
         st.processed, st.ideal_s, st.work_s, st.setup_s = int(row.processed), row.ideal_s, row.work_s, row.setup_s
         st.checks, st.passed = int(row.checks), int(row.passed)
     sums.defects = Counter({r.defect_code: int(r.n) for r in query(_DEFECTS_SQL).itertuples()})
-    machines = pd.DataFrame({"station_id": [s.id for s in line.stations],
-                             "machines": [s.machines for s in line.stations]})
+    machines = pd.DataFrame(
+        {"station_id": [s.id for s in line.stations], "machines": [s.machines for s in line.stations]}
+    )
     units = query(_UNITS_SQL, machines=machines).iloc[0]
     for name in ("produced", "completed", "first_pass_good", "reworked", "lead_n", "flow_n"):
         setattr(sums, name, int(units[name]))
@@ -139,7 +147,7 @@ def line_sums_from_history(history: History, plant: Plant, line: Line, start: da
     sums.ship_lead_s, sums.ship_lead_n = float(shipping.ship_lead_s), int(shipping.ship_lead_n)
     sums.shipped_promised, sums.shipped_on_time = int(shipping.shipped_promised), int(shipping.shipped_on_time)
     for row in query(_HOURLY_SQL).itertuples():
-        sums.completed_by_hour[row.hour.to_pydatetime().replace(tzinfo=timezone.utc)] = int(row.n)
+        sums.completed_by_hour[row.hour.to_pydatetime().replace(tzinfo=UTC)] = int(row.n)
     options = query(_OPTIONS_SQL)
     for row in options.itertuples():
         sums.option_mix.setdefault(row.option, Counter())[row.choice] = int(row.n)
@@ -152,6 +160,8 @@ def kpis(history: History, plant: Plant, start: datetime, end: datetime, line_id
     if end <= start:
         raise ValueError(f"empty time range: {start.isoformat()} .. {end.isoformat()}")
     lines = [plant.line(line_id)] if line_id else list(plant.lines)
-    return {"from": start.astimezone(timezone.utc).isoformat(), "to": end.astimezone(timezone.utc).isoformat(),
-            "lines": {line.id: kpis_from_sums(line_sums_from_history(history, plant, line, start, end))
-                      for line in lines}}
+    return {
+        "from": start.astimezone(UTC).isoformat(),
+        "to": end.astimezone(UTC).isoformat(),
+        "lines": {line.id: kpis_from_sums(line_sums_from_history(history, plant, line, start, end)) for line in lines},
+    }

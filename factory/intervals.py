@@ -1,8 +1,9 @@
 """Time intervals as sorted lists of disjoint (start, end) pairs: the arithmetic behind time KPIs."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 Interval = tuple[datetime, datetime]
 

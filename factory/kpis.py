@@ -4,16 +4,18 @@ Everything is aggregated by time and by quantity (sums of seconds and of units, 
 division), never by averaging percentages, so a line's figure and its stations' figures agree.
 ``python -m factory.kpis EVENTS.jsonl [--from T] [--to T] [--line L]`` prints them as JSON.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from factory.intervals import Interval, intersect, normalise, seconds, subtract
 from factory.layout import Line, Plant
@@ -87,7 +89,9 @@ def collect(events: Iterable[ev.Event], plant: Plant, end: datetime) -> dict[str
         elif isinstance(e, ev.StationEntered):
             log.entered.setdefault(e.unit_code, e.time)
         elif isinstance(e, (ev.UnitCompleted, ev.UnitScrapped)):
-            log.finished.setdefault(e.unit_code, (e.time, "completed" if isinstance(e, ev.UnitCompleted) else "scrapped"))
+            log.finished.setdefault(
+                e.unit_code, (e.time, "completed" if isinstance(e, ev.UnitCompleted) else "scrapped")
+            )
         elif isinstance(e, ev.UnitShipped):
             log.shipped.setdefault(e.unit_code, e.time)
     for log in logs.values():  # whatever is still open runs to the end of the range
@@ -154,8 +158,9 @@ def time_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: dat
     # A stream with no shift events at all comes from a plant without a calendar: always scheduled.
     scheduled = intersect(normalise(log.shifts), window) if log.shifts else window
     open_time = subtract(scheduled, normalise(log.stops))
-    sums = LineSums(range_s=(end - start).total_seconds(), pbt_s=seconds(open_time),
-                    planned_cycle_s=plant.planned_cycle_s(line.id))
+    sums = LineSums(
+        range_s=(end - start).total_seconds(), pbt_s=seconds(open_time), planned_cycle_s=plant.planned_cycle_s(line.id)
+    )
     hour = start.replace(minute=0, second=0, microsecond=0)
     while hour < end:
         sums.open_s_by_hour[hour] = seconds(intersect(open_time, [(hour, hour + timedelta(hours=1))]))
@@ -165,8 +170,10 @@ def time_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: dat
         started = [f for f in mine if start <= f.down[0] < end]
         sums.stations[station.id] = StationSums(
             pbt_s=station.machines * sums.pbt_s,
-            down_s=sum(seconds(intersect(normalise(f.down for f in mine if f.machine == k), open_time))
-                       for k in range(1, station.machines + 1)),
+            down_s=sum(
+                seconds(intersect(normalise(f.down for f in mine if f.machine == k), open_time))
+                for k in range(1, station.machines + 1)
+            ),
             failures=len(started),
             repair_s=sum(f.repair_s for f in started if f.repair_s is not None),
             repaired=sum(1 for f in started if f.repair_s is not None),
@@ -178,6 +185,7 @@ def time_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: dat
 
 def line_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: datetime) -> LineSums:
     """Return all of one line's sums over [start, end) from its log (the live path)."""
+
     def in_range(t: datetime) -> bool:
         return start <= t < end
 
@@ -205,8 +213,9 @@ def line_sums(plant: Plant, line: Line, log: _LineLog, start: datetime, end: dat
     sums.reworked = sum(1 for u in finished if u in log.reworked_units)
     sums.fully_productive_s = sum(log.ideal_bottleneck_s.get(u, 0.0) for u in finished)
     # WIP: a unit counts from its first station entry until it is completed or scrapped.
-    sums.wip_s = sum(seconds(intersect([(t, log.finished.get(u, (end, ""))[0])], [(start, end)]))
-                     for u, t in log.entered.items())
+    sums.wip_s = sum(
+        seconds(intersect([(t, log.finished.get(u, (end, ""))[0])], [(start, end)])) for u, t in log.entered.items()
+    )
     for u, kind in finished.items():
         if kind == "completed":
             sums.completed_by_hour[log.finished[u][0].replace(minute=0, second=0, microsecond=0)] += 1
@@ -248,11 +257,16 @@ def kpis_from_sums(sums: LineSums) -> dict[str, Any]:
         quality = st.passed / st.checks if st.checks else (1.0 if st.processed else 0.0)
         stations[sid] = {
             "oee": _ratio(st.ideal_s * quality, st.pbt_s),
-            "availability": _ratio(apt, st.pbt_s), "performance": _ratio(st.ideal_s, apt),
+            "availability": _ratio(apt, st.pbt_s),
+            "performance": _ratio(st.ideal_s, apt),
             "quality": _ratio(st.passed, st.checks) if st.checks else (1.0 if st.processed else None),
-            "planned_busy_time_s": round(st.pbt_s, 3), "unplanned_downtime_s": round(st.down_s, 3),
-            "units_processed": st.processed, "utilisation": _ratio(st.work_s + st.setup_s, apt),
-            "failures": st.failures, "mtbf_s": _per(apt, st.failures), "mttr_s": _per(st.repair_s, st.repaired),
+            "planned_busy_time_s": round(st.pbt_s, 3),
+            "unplanned_downtime_s": round(st.down_s, 3),
+            "units_processed": st.processed,
+            "utilisation": _ratio(st.work_s + st.setup_s, apt),
+            "failures": st.failures,
+            "mtbf_s": _per(apt, st.failures),
+            "mttr_s": _per(st.repair_s, st.repaired),
         }
     pbt_total = sum(st.pbt_s for st in sums.stations.values())
     apt_total = sum(st.pbt_s - st.down_s for st in sums.stations.values())
@@ -260,14 +274,16 @@ def kpis_from_sums(sums: LineSums) -> dict[str, Any]:
     availability = _ratio(apt_total, pbt_total)
     quality = _ratio(sums.first_pass_good, sums.produced)
     return {
-        "oee": _ratio(sums.fully_productive_s * (sums.first_pass_good / sums.produced if sums.produced else 0),
-                      sums.pbt_s),
+        "oee": _ratio(
+            sums.fully_productive_s * (sums.first_pass_good / sums.produced if sums.produced else 0), sums.pbt_s
+        ),
         "availability": availability,
         "performance": _ratio(sums.fully_productive_s, (availability or 0) * sums.pbt_s),
         "quality": quality,
         "planned_busy_time_s": round(sums.pbt_s, 3),
         "unplanned_downtime_s": round(sum(st.down_s for st in sums.stations.values()), 3),
-        "units_completed": sums.completed, "units_scrapped": sums.produced - sums.completed,
+        "units_completed": sums.completed,
+        "units_scrapped": sums.produced - sums.completed,
         "throughput_per_hour": _ratio(sums.completed * 3600, sums.pbt_s),
         "first_pass_yield": quality,
         "rework_ratio": _ratio(sums.reworked, sums.produced),
@@ -278,16 +294,22 @@ def kpis_from_sums(sums: LineSums) -> dict[str, Any]:
         "lead_time_to_ship_avg_s": _per(sums.ship_lead_s, sums.ship_lead_n),
         "on_time_delivery": _ratio(sums.shipped_on_time, sums.shipped_promised),
         "planned_cycle_s": round(sums.planned_cycle_s, 3),
-        "hourly": [{"hour": hour.isoformat(), "plan": round(open_s / sums.planned_cycle_s, 2),
-                    "actual": sums.completed_by_hour.get(hour, 0)}
-                   for hour, open_s in sorted(sums.open_s_by_hour.items())],
+        "hourly": [
+            {
+                "hour": hour.isoformat(),
+                "plan": round(open_s / sums.planned_cycle_s, 2),
+                "actual": sums.completed_by_hour.get(hour, 0),
+            }
+            for hour, open_s in sorted(sums.open_s_by_hour.items())
+        ],
         "orders_placed": sums.orders_placed,
         "takt_time_s": _per(sums.pbt_s, sums.orders_placed),
         "actual_cycle_time_s": _per(sums.pbt_s, sums.completed),
         "failures": failures,
         "mtbf_s": _per(apt_total, failures),
-        "mttr_s": _per(sum(st.repair_s for st in sums.stations.values()),
-                       sum(st.repaired for st in sums.stations.values())),
+        "mttr_s": _per(
+            sum(st.repair_s for st in sums.stations.values()), sum(st.repaired for st in sums.stations.values())
+        ),
         "bottleneck": max(stations, key=lambda s: stations[s]["utilisation"] or 0) if stations else None,
         "defect_pareto": _pareto(sums.defects),
         "downtime_pareto_s": _pareto(+sums.downtime_by_reason),
@@ -300,8 +322,13 @@ def _pareto(counts: Counter) -> list[dict[str, Any]]:
     return [{"key": k, "value": round(v, 3)} for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def compute(events: list[ev.Event], plant: Plant, start: datetime | None = None, end: datetime | None = None,
-            line_id: str | None = None) -> dict[str, Any]:
+def compute(
+    events: list[ev.Event],
+    plant: Plant,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    line_id: str | None = None,
+) -> dict[str, Any]:
     """Return the KPI document for [start, end) (default: the events' own span) and one or every line."""
     if not events and (start is None or end is None):
         raise ValueError("no events, and no --from/--to to measure over")
@@ -312,8 +339,11 @@ def compute(events: list[ev.Event], plant: Plant, start: datetime | None = None,
     # As known at ``end``: a repair or a completion after the range does not reach back into it.
     logs = collect((e for e in events if e.time < end), plant, end)
     lines = [plant.line(line_id)] if line_id else list(plant.lines)
-    return {"from": start.isoformat(), "to": end.isoformat(),
-            "lines": {line.id: kpis_from_sums(line_sums(plant, line, logs[line.id], start, end)) for line in lines}}
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "lines": {line.id: kpis_from_sums(line_sums(plant, line, logs[line.id], start, end)) for line in lines},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,11 +353,17 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m factory.kpis", description="Print KPIs of an event file as JSON.")
     parser.add_argument("events", type=Path, help="JSON lines file of events (python -m line_emulator --out ...)")
-    parser.add_argument("--from", dest="start", type=parse_timestamp, help="range start, ISO 8601 (default: first event)")
+    parser.add_argument(
+        "--from", dest="start", type=parse_timestamp, help="range start, ISO 8601 (default: first event)"
+    )
     parser.add_argument("--to", dest="end", type=parse_timestamp, help="range end, ISO 8601 (default: last event)")
     parser.add_argument("--line", help="only this line (default: every line)")
-    parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parent.parent / "factory.yaml",
-                        help="factory file the events come from (default factory.yaml)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "factory.yaml",
+        help="factory file the events come from (default factory.yaml)",
+    )
     args = parser.parse_args(argv)
     try:
         plant = load_plant(args.config)

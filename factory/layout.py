@@ -3,6 +3,7 @@
 Loading validates the file and names the offending entry, because a typo in a station id would
 otherwise surface much later as a unit that never moves.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ Hypothesis). Where things are (which unit is at which station, what a station is
 derived from these facts in :mod:`factory.derive`. The state is updated in place and returned:
 copying the plant per event would cost more than the rest of the pipeline together.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -96,15 +97,17 @@ def _(event: ev.QualityChecked, state: FactoryState) -> None:
     unit = _unit(state, event)
     if unit is not None:
         unit.checks[(event.station_id, event.visit)] = Check(
-            event.station_id, event.visit, event.time, event.passed, event.measurements, event.defect_code)
+            event.station_id, event.visit, event.time, event.passed, event.measurements, event.defect_code
+        )
 
 
 @_apply.register
 def _(event: ev.ReworkRouted, state: FactoryState) -> None:
     unit = _unit(state, event)
     if unit is not None:
-        unit.reworks[f"{event.source} {event.id}"] = Rework(event.time, event.station_id, event.reenter_at,
-                                                           event.defect_code)
+        unit.reworks[f"{event.source} {event.id}"] = Rework(
+            event.time, event.station_id, event.reenter_at, event.defect_code
+        )
 
 
 @_apply.register
@@ -148,7 +151,9 @@ def _machine(state: FactoryState, event) -> Machine | None:
 def _(event: ev.MachineDown, state: FactoryState) -> None:
     machine = _machine(state, event)
     # (time, reason) breaks a tie of two breakdowns at one instant the same way in any order
-    if machine is not None and (machine.last_down is None or (event.time, event.reason) > (machine.last_down, machine.reason)):
+    if machine is not None and (
+        machine.last_down is None or (event.time, event.reason) > (machine.last_down, machine.reason)
+    ):
         machine.last_down, machine.reason = event.time, event.reason
 
 
@@ -192,8 +197,9 @@ def _(event: ev.ShiftEnded, state: FactoryState) -> None:
 @_apply.register
 def _(event: ev.PlannedStopStarted, state: FactoryState) -> None:
     line = _line(state, event)
-    if line is not None and (line.stop_started is None
-                             or (event.time, event.reason) > (line.stop_started, line.stop_reason)):
+    if line is not None and (
+        line.stop_started is None or (event.time, event.reason) > (line.stop_started, line.stop_reason)
+    ):
         line.stop_started, line.stop_reason = event.time, event.reason
 
 

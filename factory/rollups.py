@@ -5,13 +5,15 @@ its KPIs follow with the same formulas. A finished day is summed once (``SETTLE`
 end, so late repairs and stragglers are in) and stored; the day under way is summed on every
 request. History drops a stored day when an event for it arrives late.
 """
+
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import fields
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from factory.history import History
 from factory.history_kpis import line_sums_from_history
@@ -23,7 +25,7 @@ SETTLE = timedelta(hours=2)
 
 def day_bounds(plant: Plant, day: date) -> tuple[datetime, datetime]:
     """Return [start, end) of a plant-local day as aware UTC datetimes."""
-    start = datetime.combine(day, time(), plant.tz).astimezone(timezone.utc)
+    start = datetime.combine(day, time(), plant.tz).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 
@@ -80,8 +82,9 @@ def add(parts: Iterable[LineSums]) -> LineSums:
     return total
 
 
-def daily_sums(history: History, plant: Plant, line: Line, first: date, last: date,
-               now: datetime) -> dict[date, LineSums]:
+def daily_sums(
+    history: History, plant: Plant, line: Line, first: date, last: date, now: datetime
+) -> dict[date, LineSums]:
     """Return a line's sums for each day in [first, last] up to ``now`` (stored days reused, finished ones stored)."""
     stored = history.day_sums(line.id, first, last)
     out: dict[date, LineSums] = {}
@@ -107,8 +110,11 @@ def warm(history: History, plant: Plant, days: int, now: datetime, progress=None
     missing = 0
     for line in plant.lines:
         have = history.day_sums(line.id, first, last)
-        todo = [first + timedelta(days=i) for i in range(days + 1)
-                if first + timedelta(days=i) not in have and day_bounds(plant, first + timedelta(days=i))[1] + SETTLE <= now]
+        todo = [
+            first + timedelta(days=i)
+            for i in range(days + 1)
+            if first + timedelta(days=i) not in have and day_bounds(plant, first + timedelta(days=i))[1] + SETTLE <= now
+        ]
         for day in todo:
             daily_sums(history, plant, line, day, day, now)
             missing += 1

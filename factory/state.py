@@ -5,6 +5,7 @@ unit's visit to a station) or a maximum of times (the last breakdown of a machin
 same events in any order, any number of times, gives equal state; :mod:`factory.derive` turns
 these facts into positions and station states.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

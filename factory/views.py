@@ -4,6 +4,7 @@ Each builder lists its keys one by one: a field reaches a viewer only if it is w
 The order view in particular is the customer's whitelist: that order's fields and nothing
 factory-wide (no other unit codes, no counts of other lines).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,15 +34,17 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str, cache: MembersCa
     stations = []
     for s in line.stations:
         status, since, reason = station_status(line_state, line_state.stations[s.id], members[s.id])
-        stations.append({
-            "id": s.id,
-            "name": s.name,
-            "units": [code for _, code, _ in members[s.id].at],
-            "queue": len(members[s.id].queue),
-            "status": status,
-            "since": _iso(since),
-            "down_reason": reason if status == "down" else None,
-        })
+        stations.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "units": [code for _, code, _ in members[s.id].at],
+                "queue": len(members[s.id].queue),
+                "status": status,
+                "since": _iso(since),
+                "down_reason": reason if status == "down" else None,
+            }
+        )
     backlog = len(members[line.stations[0].id].queue)
     now = state.last_event_time
     alarms = active_alarms(line.id, stations, _iso(now))
@@ -59,7 +62,8 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str, cache: MembersCa
         "completed": line_state.completed,
         # completions are counted per UTC hour; the site's offset is whole hours in practice
         "completed_today": sum(n for hour, n in line_state.completed_by_hour.items() if hour >= midnight)
-        if midnight is not None else 0,
+        if midnight is not None
+        else 0,
         "planned_stop": planned_stop(line_state),
         "in_shift": in_shift(line_state),
     }
@@ -78,8 +82,9 @@ def order_status(unit: UnitState, where: Position) -> str:
     return "in_production" if unit.visits else "ordered"
 
 
-def units_ahead(state: FactoryState, line: Line, unit: UnitState, where: Position,
-                cache: MembersCache | None = None) -> int:
+def units_ahead(
+    state: FactoryState, line: Line, unit: UnitState, where: Position, cache: MembersCache | None = None
+) -> int:
     """Return how many units wait before this one in the same queue (0 when it is being worked on)."""
     if where.kind != "queued" or where.station_id is None:
         return 0
@@ -87,8 +92,9 @@ def units_ahead(state: FactoryState, line: Line, unit: UnitState, where: Positio
     return next((i for i, (_, code) in enumerate(queue) if code == unit.unit_code), 0)
 
 
-def order_view(state: FactoryState, plant: Plant, token: str,
-               cache: MembersCache | None = None) -> dict[str, Any] | None:
+def order_view(
+    state: FactoryState, plant: Plant, token: str, cache: MembersCache | None = None
+) -> dict[str, Any] | None:
     """Return the public tracker's view of the order behind ``token``, or None if unknown."""
     unit_code = state.unit_by_token.get(token)
     if unit_code is None:
@@ -111,13 +117,15 @@ def order_view(state: FactoryState, plant: Plant, token: str,
             step_state = "done"
         else:
             step_state = "pending"
-        steps.append({
-            "id": station.id,
-            "name": station.name,
-            "state": step_state,
-            "entered": _iso(visit.entered if visit else None),
-            "exited": _iso(visit.exited if visit else None),
-        })
+        steps.append(
+            {
+                "id": station.id,
+                "name": station.name,
+                "state": step_state,
+                "entered": _iso(visit.entered if visit else None),
+                "exited": _iso(visit.exited if visit else None),
+            }
+        )
     names = {s.id: s.name for s in line.stations}
     ahead = units_ahead(state, line, unit, where, cache)
     eta = estimate(state, line, unit, ahead)
@@ -134,20 +142,43 @@ def order_view(state: FactoryState, plant: Plant, token: str,
         "current_station": names[where.station_id] if where.kind == "at" else None,
         "waiting_for": names.get(where.station_id) if where.kind in ("queued", "rework") and unit.visits else None,
         "units_ahead": ahead,
-        "eta": None if eta is None else {
-            "finish": _range(eta["finish"]), "ship": _range(eta["ship"]) if eta["ship"] else None,
-            "reason": eta["reason"], "basis": eta["basis"]},
+        "eta": None
+        if eta is None
+        else {
+            "finish": _range(eta["finish"]),
+            "ship": _range(eta["ship"]) if eta["ship"] else None,
+            "reason": eta["reason"],
+            "basis": eta["basis"],
+        },
         "reworks": len(unit.reworks),
         "steps": steps,
         "tests": [
-            {"station": names[c.station_id], "time": _iso(c.time), "passed": c.passed,
-             "measurements": [{"label": m.label, "unit": m.unit, "value": m.value, "lower": m.lower,
-                               "upper": m.upper, "passed": m.passed} for m in c.measurements]}
+            {
+                "station": names[c.station_id],
+                "time": _iso(c.time),
+                "passed": c.passed,
+                "measurements": [
+                    {
+                        "label": m.label,
+                        "unit": m.unit,
+                        "value": m.value,
+                        "lower": m.lower,
+                        "upper": m.upper,
+                        "passed": m.passed,
+                    }
+                    for m in c.measurements
+                ],
+            }
             for c in sorted(unit.checks.values(), key=lambda c: c.time)
         ],
-        "shipping": None if unit.shipped_at is None else {
-            "carrier": unit.carrier, "shipment_id": unit.shipment_id, "shipped_at": _iso(unit.shipped_at),
-            "estimated_delivery": unit.estimated_delivery},
+        "shipping": None
+        if unit.shipped_at is None
+        else {
+            "carrier": unit.carrier,
+            "shipment_id": unit.shipment_id,
+            "shipped_at": _iso(unit.shipped_at),
+            "estimated_delivery": unit.estimated_delivery,
+        },
         "placed_at": _iso(unit.placed_at),
         "completed_at": _iso(unit.completed_at),
         "as_of": _iso(state.last_event_time),
@@ -169,13 +200,21 @@ def orders_rows(state: FactoryState, plant: Plant, cache: MembersCache | None = 
         if not unit.finished:
             estimate_ = estimate(state, line, unit, units_ahead(state, line, unit, where, cache))
             eta = _iso(estimate_["finish"][1]) if estimate_ else None
-        rows.append({
-            "order_id": unit.order_id, "unit_code": unit.unit_code, "line": line.name,
-            "product": plant.products[unit.product].name if unit.product in plant.products else unit.product,
-            "options": ", ".join(f"{k}: {v}" for k, v in sorted(unit.options.items())),
-            "status": status, "where": names.get(where.station_id) if where.kind in ("at", "queued", "rework") else None,
-            "placed": _iso(unit.placed_at), "eta": eta, "completed": _iso(unit.completed_at),
-            "shipped": _iso(unit.shipped_at), "token": unit.tracking_token,
-        })
+        rows.append(
+            {
+                "order_id": unit.order_id,
+                "unit_code": unit.unit_code,
+                "line": line.name,
+                "product": plant.products[unit.product].name if unit.product in plant.products else unit.product,
+                "options": ", ".join(f"{k}: {v}" for k, v in sorted(unit.options.items())),
+                "status": status,
+                "where": names.get(where.station_id) if where.kind in ("at", "queued", "rework") else None,
+                "placed": _iso(unit.placed_at),
+                "eta": eta,
+                "completed": _iso(unit.completed_at),
+                "shipped": _iso(unit.shipped_at),
+                "token": unit.tracking_token,
+            }
+        )
     rows.sort(key=lambda r: r["placed"] or "", reverse=True)
     return rows

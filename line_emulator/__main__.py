@@ -4,6 +4,7 @@ Writes one CloudEvents JSON document per line. With ``--seed`` and ``--start`` t
 byte-identical on every run: tracking tokens then come from a seeded generator too, so such files
 are test data, never links to hand to customers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ import random
 import re
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from config import parse_timestamp
@@ -43,27 +44,41 @@ def seeded_tokens(seed: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m line_emulator",
-                                     description="Simulate the plant and write its event stream as JSON lines.")
-    parser.add_argument("--config", type=Path, default=ROOT / "factory.yaml", help="factory file (default factory.yaml)")
+    parser = argparse.ArgumentParser(
+        prog="python -m line_emulator", description="Simulate the plant and write its event stream as JSON lines."
+    )
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "factory.yaml", help="factory file (default factory.yaml)"
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed; same seed and start give identical output")
-    parser.add_argument("--duration", type=parse_duration, default=parse_duration("8h"),
-                        help="simulated time to run, e.g. 90s, 30m, 8h, 2d (default 8h)")
-    parser.add_argument("--start", type=parse_timestamp, default=None,
-                        help="simulation clock at the start, ISO 8601 (default: 2026-01-05T06:00Z with --seed, else now)")
+    parser.add_argument(
+        "--duration",
+        type=parse_duration,
+        default=parse_duration("8h"),
+        help="simulated time to run, e.g. 90s, 30m, 8h, 2d (default 8h)",
+    )
+    parser.add_argument(
+        "--start",
+        type=parse_timestamp,
+        default=None,
+        help="simulation clock at the start, ISO 8601 (default: 2026-01-05T06:00Z with --seed, else now)",
+    )
     parser.add_argument("--fast", action="store_true", help="run as fast as possible instead of paced")
     parser.add_argument("--speed", type=float, default=10.0, help="paced mode: simulated seconds per real second")
     parser.add_argument("--out", type=Path, default=None, help="output file (default: standard output)")
-    parser.add_argument("--redis-url", default=None,
-                        help="publish to this Redis stream (redis://host:port/db) instead of writing JSON lines; "
-                        "retries with backoff while Redis is unreachable")
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="publish to this Redis stream (redis://host:port/db) instead of writing JSON lines; "
+        "retries with backoff while Redis is unreachable",
+    )
     args = parser.parse_args(argv)
     try:
         plant = load_plant(args.config)
     except LayoutError as exc:
         parser.error(str(exc))
     if args.start is None:
-        args.start = datetime(2026, 1, 5, 6, tzinfo=timezone.utc) if args.seed is not None else datetime.now(timezone.utc)
+        args.start = datetime(2026, 1, 5, 6, tzinfo=UTC) if args.seed is not None else datetime.now(UTC)
     tokens = seeded_tokens(args.seed) if args.seed is not None else random_token
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.redis_url:

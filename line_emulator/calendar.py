@@ -4,11 +4,12 @@ A SimPy process walks the calendar's boundaries in the plant's local time and op
 every line's gate, emitting ShiftStarted/ShiftEnded and PlannedStopStarted/PlannedStopEnded so
 KPIs can tell planned from unplanned time. Units hold their station while the gate is closed.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import simpy
 
@@ -66,12 +67,17 @@ def boundaries(calendar: Calendar, start: datetime) -> Iterator[Boundary]:
         # At one instant: a shift ends before the next starts, a stop ends before another starts.
         rank = {"stop_end": 0, "shift_end": 1, "shift_start": 2, "stop_start": 3}
         for b in sorted(todays, key=lambda b: (b.at, rank[b.kind])):
-            yield Boundary(b.at.astimezone(timezone.utc), b.kind, b.name, b.detail, b.minutes)
+            yield Boundary(b.at.astimezone(UTC), b.kind, b.name, b.detail, b.minutes)
         day += timedelta(days=1)
 
 
-def run_calendar(env: simpy.Environment, calendar: Calendar, origin: datetime, gates: list[LineGate],
-                 announce: Callable[[Boundary], None]) -> Iterator[simpy.Event]:
+def run_calendar(
+    env: simpy.Environment,
+    calendar: Calendar,
+    origin: datetime,
+    gates: list[LineGate],
+    announce: Callable[[Boundary], None],
+) -> Iterator[simpy.Event]:
     """SimPy process: open and close ``gates`` at each boundary after ``origin``; announce each.
 
     What is in force at the origin (a shift under way, a break under way) is announced at once,

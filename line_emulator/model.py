@@ -8,12 +8,13 @@ between variants, quality gates send failed units through the repair bay back on
 to scrap, the shift calendar closes the line for breaks, and loaded units leave on trucks.
 Every state change is handed to ``emit``; the model never knows where events go.
 """
+
 from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Callable, Iterator
 
 import simpy
 
@@ -34,8 +35,19 @@ SETUP_CV = 0.2
 class LineModel:
     """One production line: order arrivals, one process per unit, breakdowns, its dock."""
 
-    def __init__(self, env: simpy.Environment, plant: Plant, params: SimParams, line: Line, rng: random.Random,
-                 emit: Emit, origin: datetime, new_token: TokenSource, gate: LineGate, first_order: int = 1) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        plant: Plant,
+        params: SimParams,
+        line: Line,
+        rng: random.Random,
+        emit: Emit,
+        origin: datetime,
+        new_token: TokenSource,
+        gate: LineGate,
+        first_order: int = 1,
+    ) -> None:
         self.env = env
         self.line = line
         self.product: Product = plant.products[line.product]
@@ -60,7 +72,9 @@ class LineModel:
             simpy.Resource(env, capacity=s.buffer) if s.buffer > 0 else None for s in line.stations[1:]
         ]
         self._set_up_for: list[str | None] = [None] * len(line.stations)  # last variant, for changeovers
-        self.dock = Dock(env, line.id, params.shipping, rng, self.now, plant.tz, self._ship) if params.shipping else None
+        self.dock = (
+            Dock(env, line.id, params.shipping, rng, self.now, plant.tz, self._ship) if params.shipping else None
+        )
         env.process(self._arrivals())
         for i, station in enumerate(line.stations):
             if self.stations[i].breakdown is not None:
@@ -69,9 +83,7 @@ class LineModel:
 
     def capacity_per_s(self) -> float:
         """Return the bottleneck's mean output rate (units per second) for the average option mix."""
-        return min(
-            s.machines / (s.cycle_s + self.product.mean_extra_work_s(s.id)) for s in self.line.stations
-        )
+        return min(s.machines / (s.cycle_s + self.product.mean_extra_work_s(s.id)) for s in self.line.stations)
 
     def now(self) -> datetime:
         """Return the simulated wall-clock time, truncated to the millisecond the wire carries."""
@@ -91,7 +103,9 @@ class LineModel:
         elif b.kind == "shift_end":
             self.publish(ev.ShiftEnded, line_id=line_id, shift=b.name)
         elif b.kind == "stop_start":
-            self.publish(ev.PlannedStopStarted, line_id=line_id, kind=b.name, reason=b.detail, planned_s=b.minutes * 60.0)
+            self.publish(
+                ev.PlannedStopStarted, line_id=line_id, kind=b.name, reason=b.detail, planned_s=b.minutes * 60.0
+            )
         else:
             self.publish(ev.PlannedStopEnded, line_id=line_id, kind=b.name)
 
@@ -111,9 +125,16 @@ class LineModel:
                 continue
             order = self.orders.new_order(self.now())
             promised = (self.now().astimezone(self._tz) + timedelta(days=self._promise_days)).date().isoformat()
-            self.publish(ev.OrderPlaced, order_id=order.order_id, unit_code=order.unit_code,
-                         tracking_token=order.tracking_token, line_id=self.line.id,
-                         product=self.product.id, options=dict(order.options), promised_by=promised)
+            self.publish(
+                ev.OrderPlaced,
+                order_id=order.order_id,
+                unit_code=order.unit_code,
+                tracking_token=order.tracking_token,
+                line_id=self.line.id,
+                product=self.product.id,
+                options=dict(order.options),
+                promised_by=promised,
+            )
             self.env.process(self._unit(order))
 
     # --- a unit's way through the line ------------------------------------------------------
@@ -144,22 +165,44 @@ class LineModel:
             ideal = station.cycle_s + order.extra_work_s.get(station.id, 0.0)
             work = self._gamma(ideal, self.params.cycle_cv)
             yield self.env.timeout(work)
-            self.publish(ev.StationWorkDone, unit_code=unit, line_id=line_id, station_id=station.id,
-                         work_s=round(work, 3), ideal_s=round(ideal, 3), visit=visit)
+            self.publish(
+                ev.StationWorkDone,
+                unit_code=unit,
+                line_id=line_id,
+                station_id=station.id,
+                work_s=round(work, 3),
+                ideal_s=round(ideal, 3),
+                visit=visit,
+            )
             gate = self.stations[i].gate
             if gate is not None:
                 results, defect = measure(self.params.checks[self.product.id], gate.checks, order.options, self.rng)
-                self.publish(ev.QualityChecked, unit_code=unit, line_id=line_id, station_id=station.id,
-                             passed=defect is None, measurements=results, defect_code=defect, visit=visit)
+                self.publish(
+                    ev.QualityChecked,
+                    unit_code=unit,
+                    line_id=line_id,
+                    station_id=station.id,
+                    passed=defect is None,
+                    measurements=results,
+                    defect_code=defect,
+                    visit=visit,
+                )
                 if defect is not None:
                     self._leave(unit, i, request, visits)
                     failures[station.id] += 1
                     if failures[station.id] > gate.max_rework:
-                        self.publish(ev.UnitScrapped, unit_code=unit, line_id=line_id, station_id=station.id,
-                                     defect_code=defect)
+                        self.publish(
+                            ev.UnitScrapped, unit_code=unit, line_id=line_id, station_id=station.id, defect_code=defect
+                        )
                         return
-                    self.publish(ev.ReworkRouted, unit_code=unit, line_id=line_id, station_id=station.id,
-                                 defect_code=defect, reenter_at=gate.reenter_at)
+                    self.publish(
+                        ev.ReworkRouted,
+                        unit_code=unit,
+                        line_id=line_id,
+                        station_id=station.id,
+                        defect_code=defect,
+                        reenter_at=gate.reenter_at,
+                    )
                     yield self.env.timeout(self._gamma(gate.repair_s, REWORK_CV))
                     held, i = None, self.line.station_index(gate.reenter_at)
                     continue
@@ -174,8 +217,9 @@ class LineModel:
         """Free the unit's machine at station ``i`` and say so."""
         self.machines[i].release(request)
         station_id = self.line.stations[i].id
-        self.publish(ev.StationExited, unit_code=unit, line_id=self.line.id, station_id=station_id,
-                     visit=visits[station_id])
+        self.publish(
+            ev.StationExited, unit_code=unit, line_id=self.line.id, station_id=station_id, visit=visits[station_id]
+        )
 
     def _wait_for_open_line(self) -> Iterator[simpy.Event]:
         while not self.gate.is_open:
@@ -191,12 +235,22 @@ class LineModel:
         if previous is None or previous == choice:
             return False
         station_id = self.line.stations[i].id
-        self.publish(ev.ChangeoverStarted, line_id=self.line.id, station_id=station_id, option=spec.option,
-                     from_choice=previous, to_choice=choice)
+        self.publish(
+            ev.ChangeoverStarted,
+            line_id=self.line.id,
+            station_id=station_id,
+            option=spec.option,
+            from_choice=previous,
+            to_choice=choice,
+        )
         started = self.env.now
         yield self.env.timeout(self._gamma(spec.setup_s, SETUP_CV))
-        self.publish(ev.ChangeoverFinished, line_id=self.line.id, station_id=station_id,
-                     duration_s=round(self.env.now - started, 3))
+        self.publish(
+            ev.ChangeoverFinished,
+            line_id=self.line.id,
+            station_id=station_id,
+            duration_s=round(self.env.now - started, 3),
+        )
         return True
 
     # --- breakdowns and shipping ---------------------------------------------------------------
@@ -209,33 +263,68 @@ class LineModel:
             request = self.machines[i].request(priority=0)  # ahead of every waiting unit
             yield request
             reason = self.rng.choice(spec.reasons)
-            self.publish(ev.MachineDown, line_id=self.line.id, station_id=station_id, machine=machine,
-                         reason_code=reason, reason=self.params.reasons[reason])
+            self.publish(
+                ev.MachineDown,
+                line_id=self.line.id,
+                station_id=station_id,
+                machine=machine,
+                reason_code=reason,
+                reason=self.params.reasons[reason],
+            )
             started = self.env.now
             yield self.env.timeout(self._gamma(spec.mttr_s, REPAIR_CV))
             self.machines[i].release(request)
-            self.publish(ev.MachineUp, line_id=self.line.id, station_id=station_id, machine=machine,
-                         reason_code=reason, down_s=round(self.env.now - started, 3))
+            self.publish(
+                ev.MachineUp,
+                line_id=self.line.id,
+                station_id=station_id,
+                machine=machine,
+                reason_code=reason,
+                down_s=round(self.env.now - started, 3),
+            )
 
     def _ship(self, unit: str, shipment: str, carrier: str, delivery: str) -> None:
-        self.publish(ev.UnitShipped, unit_code=unit, line_id=self.line.id, shipment_id=shipment, carrier=carrier,
-                     estimated_delivery=delivery)
+        self.publish(
+            ev.UnitShipped,
+            unit_code=unit,
+            line_id=self.line.id,
+            shipment_id=shipment,
+            carrier=carrier,
+            estimated_delivery=delivery,
+        )
 
 
 class PlantModel:
     """Every line of a plant in one simulated clock; each line draws from its own seeded stream."""
 
-    def __init__(self, plant: Plant, emit: Emit, origin: datetime, seed: int | None = None,
-                 new_token: TokenSource = random_token, params: SimParams | None = None,
-                 first_orders: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        plant: Plant,
+        emit: Emit,
+        origin: datetime,
+        seed: int | None = None,
+        new_token: TokenSource = random_token,
+        params: SimParams | None = None,
+        first_orders: dict[str, int] | None = None,
+    ) -> None:
         self.env = simpy.Environment()
         self.params = params or load_params(plant)
         base = seed if seed is not None else random.SystemRandom().randrange(2**63)
         gates = [LineGate(self.env, is_open=self.params.calendar is None) for _ in plant.lines]
         # One stream per line, so adding a line does not change what the others do.
         self.lines = [
-            LineModel(self.env, plant, self.params, line, random.Random(f"{base}:{line.id}"), emit, origin,
-                      new_token, gate, (first_orders or {}).get(line.id, 1))
+            LineModel(
+                self.env,
+                plant,
+                self.params,
+                line,
+                random.Random(f"{base}:{line.id}"),
+                emit,
+                origin,
+                new_token,
+                gate,
+                (first_orders or {}).get(line.id, 1),
+            )
             for line, gate in zip(plant.lines, gates)
         ]
         if self.params.calendar is not None:

@@ -1,11 +1,12 @@
 """Customer orders: which options a customer picks, the unit code and the public tracking token."""
+
 from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from factory.layout import Line, Product
 
@@ -29,8 +30,9 @@ class Order:
 class OrderBook:
     """Draws customer configurations for one line and numbers its orders."""
 
-    def __init__(self, line: Line, product: Product, rng: random.Random, new_token: TokenSource,
-                 first_number: int = 1) -> None:
+    def __init__(
+        self, line: Line, product: Product, rng: random.Random, new_token: TokenSource, first_number: int = 1
+    ) -> None:
         self._line = line
         self._product = product
         self._rng = rng

@@ -5,6 +5,7 @@ nominal value. The structure (lines, stations, options) is factory.layout's; thi
 what only the emulator needs: breakdowns, changeovers, quality gates and their checks, the shift
 calendar, the daily order pattern and shipping.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -123,8 +124,9 @@ def load_params(plant: Plant) -> SimParams:
     sim = plant.simulation
     reasons = {str(k): str(v) for k, v in (sim.get("reason_codes") or {}).items()}
     default_breakdown = sim.get("default_breakdown")
-    checks = {pid: {name: _check(pid, name, raw) for name, raw in p.checks.items()}
-              for pid, p in plant.products.items()}
+    checks = {
+        pid: {name: _check(pid, name, raw) for name, raw in p.checks.items()} for pid, p in plant.products.items()
+    }
     stations = {}
     for line in plant.lines:
         station_ids = [s.id for s in line.stations]
@@ -161,21 +163,34 @@ def _check(pid: str, name: str, raw: dict[str, Any]) -> CheckSpec:
     if ratio is None and raw.get("nominal") is None:
         raise LayoutError(f"product {pid} check {name}: needs 'nominal' (or 'ratio')")
     return CheckSpec(
-        name=name, label=str(raw.get("label", name)), unit=str(raw.get("unit", "")),
+        name=name,
+        label=str(raw.get("label", name)),
+        unit=str(raw.get("unit", "")),
         nominal={str(k): float(v) for k, v in nominal.items()} if isinstance(nominal, dict) else float(nominal),
-        by=raw.get("by"), mean_pct=float(raw.get("mean_pct", 100.0)), sd_pct=float(raw.get("sd_pct", 0.0)),
-        lower=num("lower"), upper=num("upper"), lower_pct=num("lower_pct"), upper_pct=num("upper_pct"),
-        ratio=ratio, min_value=num("min_value"), decimals=int(raw.get("decimals", 1)),
+        by=raw.get("by"),
+        mean_pct=float(raw.get("mean_pct", 100.0)),
+        sd_pct=float(raw.get("sd_pct", 0.0)),
+        lower=num("lower"),
+        upper=num("upper"),
+        lower_pct=num("lower_pct"),
+        upper_pct=num("upper_pct"),
+        ratio=ratio,
+        min_value=num("min_value"),
+        decimals=int(raw.get("decimals", 1)),
     )
 
 
 def _breakdown(where: str, raw: dict[str, Any], reasons: dict[str, str]) -> BreakdownSpec:
-    spec = BreakdownSpec(mtbf_s=float(raw["mtbf_h"]) * 3600, mttr_s=float(raw["mttr_min"]) * 60,
-                         reasons=tuple(raw.get("reasons") or reasons))
+    spec = BreakdownSpec(
+        mtbf_s=float(raw["mtbf_h"]) * 3600,
+        mttr_s=float(raw["mttr_min"]) * 60,
+        reasons=tuple(raw.get("reasons") or reasons),
+    )
     unknown = [r for r in spec.reasons if r not in reasons]
     if unknown or not spec.reasons or spec.mtbf_s <= 0 or spec.mttr_s <= 0:
-        raise LayoutError(f"{where}: breakdown needs mtbf_h > 0, mttr_min > 0 and known reason codes "
-                          f"(unknown: {unknown})")
+        raise LayoutError(
+            f"{where}: breakdown needs mtbf_h > 0, mttr_min > 0 and known reason codes (unknown: {unknown})"
+        )
     return spec
 
 
@@ -187,12 +202,17 @@ def _changeover(where: str, raw: dict[str, Any] | None, product) -> ChangeoverSp
     return ChangeoverSpec(option=str(raw["option"]), setup_s=float(raw["setup_s"]))
 
 
-def _gate(where: str, raw: dict[str, Any] | None, checks: dict[str, CheckSpec], station_ids: list[str],
-          station_id: str) -> GateSpec | None:
+def _gate(
+    where: str, raw: dict[str, Any] | None, checks: dict[str, CheckSpec], station_ids: list[str], station_id: str
+) -> GateSpec | None:
     if not raw:
         return None
-    gate = GateSpec(checks=tuple(raw["checks"]), reenter_at=str(raw["reenter_at"]),
-                    repair_s=float(raw.get("repair_min", 15)) * 60, max_rework=int(raw.get("max_rework", 2)))
+    gate = GateSpec(
+        checks=tuple(raw["checks"]),
+        reenter_at=str(raw["reenter_at"]),
+        repair_s=float(raw.get("repair_min", 15)) * 60,
+        max_rework=int(raw.get("max_rework", 2)),
+    )
     missing = [c for c in gate.checks if c not in checks]
     if missing:
         raise LayoutError(f"{where}: gate checks {missing} are not defined for the product")
@@ -210,8 +230,13 @@ def _calendar(raw: dict[str, Any], utc_offset_h: float) -> Calendar:
     shifts = tuple(Shift(str(s["name"]), _hhmm(s["start"]), int(float(s["hours"]) * 60)) for s in raw["shifts"])
     names = {s.name for s in shifts}
     stops = tuple(
-        PlannedStop(kind=kind, shift=s.get("shift"), after_min=int(s["after_min"]), minutes=int(s["minutes"]),
-                    reason=str(s.get("reason", kind)))
+        PlannedStop(
+            kind=kind,
+            shift=s.get("shift"),
+            after_min=int(s["after_min"]),
+            minutes=int(s["minutes"]),
+            reason=str(s.get("reason", kind)),
+        )
         for kind, key in (("break", "breaks"), ("maintenance", "maintenance"))
         for s in raw.get(key) or ()
     )
@@ -222,8 +247,10 @@ def _calendar(raw: dict[str, Any], utc_offset_h: float) -> Calendar:
 
 
 def _shipping(raw: dict[str, Any]) -> Shipping:
-    carriers = tuple(Carrier(str(c["name"]), float(c.get("weight", 1)), int(c["transit_days"][0]),
-                             int(c["transit_days"][1])) for c in raw["carriers"])
+    carriers = tuple(
+        Carrier(str(c["name"]), float(c.get("weight", 1)), int(c["transit_days"][0]), int(c["transit_days"][1]))
+        for c in raw["carriers"]
+    )
     if not carriers:
         raise LayoutError("shipping: at least one carrier is needed")
     return Shipping(int(raw.get("truck_capacity", 40)), float(raw.get("max_wait_min", 120)) * 60, carriers)

@@ -4,11 +4,12 @@ The simulation pauses while a batch is retried (its clock does not move), so not
 a paced run then catches up. A batch that failed half-way may be sent twice: consumers drop
 duplicates by ``(source, id)``.
 """
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from streams.bus import Bus
 from streams.events import Event
@@ -17,9 +18,15 @@ log = logging.getLogger("line_emulator.publisher")
 
 
 class BusPublisher:
-    def __init__(self, bus: Bus, retry_on: tuple[type[BaseException], ...], batch: int = 500,
-                 first_backoff_s: float = 0.25, max_backoff_s: float = 10.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        retry_on: tuple[type[BaseException], ...],
+        batch: int = 500,
+        first_backoff_s: float = 0.25,
+        max_backoff_s: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._bus = bus
         self._retry_on = retry_on
         self._batch = batch
@@ -46,7 +53,8 @@ class BusPublisher:
                 self._pending = []
             except self._retry_on as exc:
                 self.retries += 1
-                log.warning("bus unreachable (%s); %d events held, retrying in %.2f s", exc, len(self._pending),
-                            backoff)
+                log.warning(
+                    "bus unreachable (%s); %d events held, retrying in %.2f s", exc, len(self._pending), backoff
+                )
                 self._sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)

@@ -2,6 +2,7 @@
 
 Pure given the random stream: the same options and draws give the same report.
 """
+
 from __future__ import annotations
 
 import random
@@ -19,15 +20,22 @@ def nominal_of(spec: CheckSpec, options: dict[str, str]) -> float:
 
 def limits_of(spec: CheckSpec, nominal: float) -> tuple[float | None, float | None]:
     """Return the (lower, upper) limits, resolving percentages of the nominal."""
-    lower = spec.lower if spec.lower is not None else (
-        nominal * spec.lower_pct / 100 if spec.lower_pct is not None else None)
-    upper = spec.upper if spec.upper is not None else (
-        nominal * spec.upper_pct / 100 if spec.upper_pct is not None else None)
+    lower = (
+        spec.lower
+        if spec.lower is not None
+        else (nominal * spec.lower_pct / 100 if spec.lower_pct is not None else None)
+    )
+    upper = (
+        spec.upper
+        if spec.upper is not None
+        else (nominal * spec.upper_pct / 100 if spec.upper_pct is not None else None)
+    )
     return lower, upper
 
 
-def measure(specs: dict[str, CheckSpec], names: tuple[str, ...], options: dict[str, str],
-            rng: random.Random) -> tuple[tuple[Measurement, ...], str | None]:
+def measure(
+    specs: dict[str, CheckSpec], names: tuple[str, ...], options: dict[str, str], rng: random.Random
+) -> tuple[tuple[Measurement, ...], str | None]:
     """Return the gate's measurements and the first defect code (None when every check passed)."""
     raw: dict[str, float] = {}
     out = []
@@ -49,8 +57,11 @@ def measure(specs: dict[str, CheckSpec], names: tuple[str, ...], options: dict[s
         passed = (lower is None or value >= lower) and (upper is None or value <= upper)
         if not passed and defect is None:
             defect = f"{name}_{'low' if lower is not None and value < lower else 'high'}"
-        out.append(Measurement(name=name, label=spec.label, unit=spec.unit, value=value,
-                               lower=lower, upper=upper, passed=passed))
+        out.append(
+            Measurement(
+                name=name, label=spec.label, unit=spec.unit, value=value, lower=lower, upper=upper, passed=passed
+            )
+        )
     return tuple(out), defect
 
 

@@ -1,15 +1,21 @@
 """Drive a PlantModel: as fast as possible (backfills, tests) or paced against the wall clock."""
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from line_emulator.model import PlantModel
 
 
-def run_fast(model: PlantModel, until_s: float, progress: Callable[[float], None] | None = None,
-             step_s: float = 600.0, after_step: Callable[[], None] | None = None) -> None:
+def run_fast(
+    model: PlantModel,
+    until_s: float,
+    progress: Callable[[float], None] | None = None,
+    step_s: float = 600.0,
+    after_step: Callable[[], None] | None = None,
+) -> None:
     """Run to ``until_s`` simulated seconds, reporting the finished fraction after every step."""
     while model.env.now < until_s:
         model.run_until(min(model.env.now + step_s, until_s))
@@ -19,9 +25,15 @@ def run_fast(model: PlantModel, until_s: float, progress: Callable[[float], None
             progress(model.env.now / until_s)
 
 
-def run_paced(model: PlantModel, speed: float, stop: threading.Event, tick_s: float = 0.05,
-              sleep: Callable[[float], None] = time.sleep, after_tick: Callable[[], None] | None = None,
-              until_s: float | None = None) -> None:
+def run_paced(
+    model: PlantModel,
+    speed: float,
+    stop: threading.Event,
+    tick_s: float = 0.05,
+    sleep: Callable[[float], None] = time.sleep,
+    after_tick: Callable[[], None] | None = None,
+    until_s: float | None = None,
+) -> None:
     """Advance ``speed`` simulated seconds per wall second until ``stop`` is set.
 
     The target is recomputed from the monotonic clock each tick, so a slow tick is caught up

@@ -1,9 +1,10 @@
 """After the line: loaded units wait for a truck; a truck leaves full or after its first unit's wait."""
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
 
 import simpy
 
@@ -13,9 +14,16 @@ from line_emulator.params import Shipping
 class Dock:
     """The loading dock of one line: collects units and dispatches trucks."""
 
-    def __init__(self, env: simpy.Environment, line_id: str, params: Shipping, rng: random.Random,
-                 now: Callable[[], datetime], tz: timezone,
-                 ship: Callable[[str, str, str, str], None]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        line_id: str,
+        params: Shipping,
+        rng: random.Random,
+        now: Callable[[], datetime],
+        tz: timezone,
+        ship: Callable[[str, str, str, str], None],
+    ) -> None:
         self.env = env
         self._line_id = line_id
         self._params = params

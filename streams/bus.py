@@ -2,9 +2,11 @@
 
 Offsets are opaque, ordered strings: read(after=offset) returns what was published after it.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from streams.events import Event
 

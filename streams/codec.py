@@ -4,11 +4,12 @@ Structured-mode CloudEvents: the envelope attributes sit at the top level and th
 fields in ``data``. Decoding validates strictly and raises :class:`DecodeError` with a reason code,
 so that ingestion can dead-letter bad input instead of crashing.
 """
+
 from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from streams.events import EVENT_TYPES, Event, Measurement
@@ -28,7 +29,7 @@ class DecodeError(ValueError):
 def format_time(t: datetime) -> str:
     """Return RFC 3339 UTC with millisecond precision and a ``Z`` suffix."""
     if t.utcoffset():
-        t = t.astimezone(timezone.utc)
+        t = t.astimezone(UTC)
     return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
@@ -37,7 +38,7 @@ def parse_time(text: str) -> datetime:
     t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if t.tzinfo is None:
         raise ValueError("timestamp has no timezone")
-    return t.astimezone(timezone.utc)
+    return t.astimezone(UTC)
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -151,8 +152,15 @@ def _str_map(v: Any) -> dict[str, str]:
     return dict(v)
 
 
-_MEASUREMENT_FIELDS = {"name": _str, "label": _str, "unit": _str, "value": _float,
-                       "lower": _optional(_float), "upper": _optional(_float), "passed": _bool}
+_MEASUREMENT_FIELDS = {
+    "name": _str,
+    "label": _str,
+    "unit": _str,
+    "value": _float,
+    "lower": _optional(_float),
+    "upper": _optional(_float),
+    "passed": _bool,
+}
 
 
 def _measurements(v: Any) -> tuple[Measurement, ...]:

@@ -4,6 +4,7 @@ Each class maps to one CloudEvents ``type`` string whose last segment is the sch
 Envelope fields (``id``, ``source``, ``time``) live on the base class; everything else is the
 event's ``data``. Dicts and JSON never appear here: see :mod:`streams.codec`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
@@ -258,8 +259,22 @@ class PlannedStopEnded(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
-        OrderPlaced, StationEntered, StationWorkDone, StationExited, QualityChecked, ReworkRouted,
-        UnitScrapped, UnitCompleted, UnitShipped, ChangeoverStarted, ChangeoverFinished, MachineDown,
-        MachineUp, ShiftStarted, ShiftEnded, PlannedStopStarted, PlannedStopEnded,
+        OrderPlaced,
+        StationEntered,
+        StationWorkDone,
+        StationExited,
+        QualityChecked,
+        ReworkRouted,
+        UnitScrapped,
+        UnitCompleted,
+        UnitShipped,
+        ChangeoverStarted,
+        ChangeoverFinished,
+        MachineDown,
+        MachineUp,
+        ShiftStarted,
+        ShiftEnded,
+        PlannedStopStarted,
+        PlannedStopEnded,
     )
 }

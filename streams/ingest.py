@@ -8,13 +8,15 @@
 - An event older than one already released for the same unit is late: it is still published
   (nothing is lost; the projection converges in any order) and it is counted and recorded.
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 from collections import Counter, OrderedDict, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from streams.bus import Bus
 from streams.codec import DecodeError, from_dict, from_json
@@ -26,8 +28,14 @@ DeadLetter = Callable[[str, str, str], None]  # (reason, detail, raw text)
 class Ingestor:
     """Thread-safe gate between outside producers and the bus."""
 
-    def __init__(self, bus: Bus, dead_letter: DeadLetter, window_s: float = 2.0, remember: int = 1_000_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        dead_letter: DeadLetter,
+        window_s: float = 2.0,
+        remember: int = 1_000_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._bus = bus
         self._dead_letter = dead_letter
         self.window_s = window_s
@@ -45,8 +53,11 @@ class Ingestor:
         try:
             event = from_dict(raw) if isinstance(raw, dict) else from_json(raw)
         except DecodeError as exc:
-            text = json.dumps(raw) if isinstance(raw, dict) else (raw.decode("utf-8", "replace")
-                                                                   if isinstance(raw, bytes) else raw)
+            text = (
+                json.dumps(raw)
+                if isinstance(raw, dict)
+                else (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+            )
             self._dead_letter(exc.reason, f"{origin}: {exc.detail}", text[:65536])
             with self._lock:
                 self.counts[f"rejected:{exc.reason}"] += 1
@@ -68,8 +79,15 @@ class Ingestor:
                 latest = self._released_until.get(unit)
                 if latest is not None and event.time < latest:
                     self.counts["late"] += 1
-                    self.late.append({"source": event.source, "id": event.id, "unit_code": unit,
-                                      "time": event.time.isoformat(), "released_until": latest.isoformat()})
+                    self.late.append(
+                        {
+                            "source": event.source,
+                            "id": event.id,
+                            "unit_code": unit,
+                            "time": event.time.isoformat(),
+                            "released_until": latest.isoformat(),
+                        }
+                    )
                     ready.append(event)
                 else:
                     self._held.setdefault(unit, []).append((self._clock(), event))
@@ -99,5 +117,8 @@ class Ingestor:
     def stats(self) -> dict[str, Any]:
         """Return the counters and the most recent late events."""
         with self._lock:
-            return {"counts": dict(self.counts), "held": sum(map(len, self._held.values())),
-                    "late": list(self.late)[-20:]}
+            return {
+                "counts": dict(self.counts),
+                "held": sum(map(len, self._held.values())),
+                "late": list(self.late)[-20:],
+            }

@@ -3,12 +3,13 @@
 Retention is bounded (oldest entries dropped first) so a screen that runs for days keeps flat
 memory; offsets keep counting so a reader can tell it fell behind the retained window.
 """
+
 from __future__ import annotations
 
 import itertools
 import threading
 from collections import deque
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from streams.bus import Entry, Offset
 from streams.events import Event
@@ -54,8 +55,12 @@ class MemoryBus:
             index = max(start - self._first, 0)
             stop = min(index + limit, len(self._entries))
             # islice walks the deque once; indexing a deque costs O(distance from an end) per entry
-            return list(zip(map(str, range(self._first + index, self._first + stop)),
-                            itertools.islice(self._entries, index, stop)))
+            return list(
+                zip(
+                    map(str, range(self._first + index, self._first + stop)),
+                    itertools.islice(self._entries, index, stop),
+                )
+            )
 
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Register ``callback`` for future events; return a function that removes it."""

@@ -3,6 +3,7 @@
 Subscribes (QoS 1) to a topic filter such as ``factory/+/events`` and hands every message to the
 Ingestor, which validates, deduplicates and orders it. paho reconnects by itself with backoff.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,11 +6,12 @@ entry ids. Blocking reads stay well under the client's socket timeout (redis-py 
 5 s with retries, which turns a long ``BLOCK`` into a TimeoutError). An entry that does not
 decode is copied to the dead-letter stream with its reason and skipped, never dropped silently.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import redis
 
@@ -35,8 +36,9 @@ return table.concat(ids, ',')
 class RedisStreamsBus:
     """The Bus protocol over one Redis stream."""
 
-    def __init__(self, url: str, stream: str = "tf:events", dead_letters: str = "tf:dead-letters",
-                 max_len: int = 1_000_000) -> None:
+    def __init__(
+        self, url: str, stream: str = "tf:events", dead_letters: str = "tf:dead-letters", max_len: int = 1_000_000
+    ) -> None:
         self.stream = stream
         self.dead_letters = dead_letters
         self.max_len = max_len
@@ -57,7 +59,7 @@ class RedisStreamsBus:
         """Append already encoded (codec.to_json) events in order; return their entry ids."""
         offsets: list[Offset] = []
         for start in range(0, len(encoded), BATCH):
-            ids = self._xadd_batch(keys=[self.stream], args=[self.max_len, *encoded[start:start + BATCH]])
+            ids = self._xadd_batch(keys=[self.stream], args=[self.max_len, *encoded[start : start + BATCH]])
             offsets += ids.decode().split(",")
         return offsets
 
@@ -77,8 +79,11 @@ class RedisStreamsBus:
         """Call ``callback`` from a background thread for every event published from now on."""
         stop = threading.Event()
         self._stops.append(stop)
-        last = self._redis.xinfo_stream(self.stream)["last-generated-id"].decode() if self._redis.exists(
-            self.stream) else "0-0"
+        last = (
+            self._redis.xinfo_stream(self.stream)["last-generated-id"].decode()
+            if self._redis.exists(self.stream)
+            else "0-0"
+        )
 
         def follow() -> None:
             after = last
@@ -102,8 +107,12 @@ class RedisStreamsBus:
 
     def dead_letter(self, reason: str, detail: str, raw: str | bytes) -> None:
         """Append rejected input to the dead-letter stream and count it by reason."""
-        self._redis.xadd(self.dead_letters, {"reason": reason, "detail": detail, "raw": raw[:65536]},
-                         maxlen=100_000, approximate=True)
+        self._redis.xadd(
+            self.dead_letters,
+            {"reason": reason, "detail": detail, "raw": raw[:65536]},
+            maxlen=100_000,
+            approximate=True,
+        )
         self._redis.hincrby(f"{self.dead_letters}:count", reason, 1)
 
     def _decode(self, entry_id: str, fields: dict) -> Event | None:
@@ -126,8 +135,15 @@ class GroupReader:
     up the others.
     """
 
-    def __init__(self, bus: RedisStreamsBus, group: str, consumer: str, claim_idle_s: float = 30.0,
-                 max_deliveries: int = 5, start: str = "0") -> None:
+    def __init__(
+        self,
+        bus: RedisStreamsBus,
+        group: str,
+        consumer: str,
+        claim_idle_s: float = 30.0,
+        max_deliveries: int = 5,
+        start: str = "0",
+    ) -> None:
         self._bus = bus
         self._redis = bus._redis
         self.group, self.consumer = group, consumer
@@ -141,13 +157,15 @@ class GroupReader:
 
     def read(self, limit: int = 100, block_s: float = 0.0) -> list[Entry]:
         """Return entries for this consumer: stale ones of others first, then new ones."""
-        _next, claimed, _deleted = self._redis.xautoclaim(self._bus.stream, self.group, self.consumer,
-                                                           self.claim_idle_ms, "0-0", count=limit)
+        _next, claimed, _deleted = self._redis.xautoclaim(
+            self._bus.stream, self.group, self.consumer, self.claim_idle_ms, "0-0", count=limit
+        )
         items = self._drop_poison(claimed) if claimed else []
         if not items:
             block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
-            answer = self._redis.xreadgroup(self.group, self.consumer, {self._bus.stream: ">"}, count=limit,
-                                            block=block_ms)
+            answer = self._redis.xreadgroup(
+                self.group, self.consumer, {self._bus.stream: ">"}, count=limit, block=block_ms
+            )
             items = [item for _stream, entries in answer or () for item in entries]
         out: list[Entry] = []
         for entry_id, fields in items:
@@ -165,15 +183,16 @@ class GroupReader:
 
     def _drop_poison(self, claimed: list) -> list:
         ids = [entry_id for entry_id, _ in claimed]
-        pending = self._redis.xpending_range(self._bus.stream, self.group, min=ids[0], max=ids[-1],
-                                             count=len(ids) * 2)
+        pending = self._redis.xpending_range(self._bus.stream, self.group, min=ids[0], max=ids[-1], count=len(ids) * 2)
         deliveries = {p["message_id"]: p["times_delivered"] for p in pending}
         keep = []
         for entry_id, fields in claimed:
             if deliveries.get(entry_id, 0) > self.max_deliveries:
-                self._bus.dead_letter("poison", f"entry {entry_id.decode()} delivered "
-                                      f"{deliveries[entry_id]} times without acknowledgement",
-                                      fields.get(b"e", b""))
+                self._bus.dead_letter(
+                    "poison",
+                    f"entry {entry_id.decode()} delivered {deliveries[entry_id]} times without acknowledgement",
+                    fields.get(b"e", b""),
+                )
                 self.ack([entry_id.decode()])
             else:
                 keep.append((entry_id, fields))

@@ -3,6 +3,7 @@
 Derived rather than written by hand so the documentation cannot drift from the code; the
 tests validate the emulator's output against it.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,12 @@ MEASUREMENT_SCHEMA = {
     "additionalProperties": False,
     "required": ["name", "label", "unit", "value", "lower", "upper", "passed"],
     "properties": {
-        "name": {"type": "string"}, "label": {"type": "string"}, "unit": {"type": "string"},
-        "value": {"type": "number"}, "lower": _NUMBER_OR_NULL, "upper": _NUMBER_OR_NULL,
+        "name": {"type": "string"},
+        "label": {"type": "string"},
+        "unit": {"type": "string"},
+        "value": {"type": "number"},
+        "lower": _NUMBER_OR_NULL,
+        "upper": _NUMBER_OR_NULL,
         "passed": {"type": "boolean"},
     },
 }
@@ -37,8 +42,11 @@ def event_schema(cls: type[Event]) -> dict[str, Any]:
     """Return the JSON Schema of one event type's CloudEvents document."""
     fields = cls.__dataclass_fields__
     data_props = {name: FIELD_SCHEMAS[str(fields[name].type)] for name in cls.data_fields()}
-    required = [name for name in cls.data_fields()
-                if fields[name].default is MISSING and fields[name].default_factory is MISSING]
+    required = [
+        name
+        for name in cls.data_fields()
+        if fields[name].default is MISSING and fields[name].default_factory is MISSING
+    ]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": cls.__name__,
@@ -52,8 +60,7 @@ def event_schema(cls: type[Event]) -> dict[str, Any]:
             "type": {"const": cls.TYPE},
             "time": {"type": "string", "format": "date-time"},
             "datacontenttype": {"const": "application/json"},
-            "data": {"type": "object", "additionalProperties": False, "required": required,
-                     "properties": data_props},
+            "data": {"type": "object", "additionalProperties": False, "required": required, "properties": data_props},
         },
     }
 

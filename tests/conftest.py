@@ -1,4 +1,5 @@
 """Fixtures shared by the test suite."""
+
 import pytest
 
 from factory.layout import load_plant

@@ -1,4 +1,5 @@
 """Helpers shared by tests: paths, free ports, an event builder."""
+
 from __future__ import annotations
 
 import os
@@ -7,13 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from streams import events as ev
 
 ROOT = Path(__file__).resolve().parent.parent
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 # 11:20 at the plant (UTC+8), past the meal break: an app started here warms up a busy hour and
@@ -41,15 +42,25 @@ class EventFactory:
         return {"id": f"t-{self.n}", "source": f"/test/{self.line_id}", "time": T0 + timedelta(minutes=minute)}
 
     def placed(self, minute, unit, token=None, options=None):
-        return ev.OrderPlaced(**self._env(minute), order_id=f"SO-{unit}", unit_code=unit,
-                              tracking_token=token or f"token-{unit}-0123456789", line_id=self.line_id,
-                              product="air_conditioner", options=options or {"model": "AS12", "wifi": "wifi"})
+        return ev.OrderPlaced(
+            **self._env(minute),
+            order_id=f"SO-{unit}",
+            unit_code=unit,
+            tracking_token=token or f"token-{unit}-0123456789",
+            line_id=self.line_id,
+            product="air_conditioner",
+            options=options or {"model": "AS12", "wifi": "wifi"},
+        )
 
     def entered(self, minute, unit, station, visit=1):
-        return ev.StationEntered(**self._env(minute), unit_code=unit, line_id=self.line_id, station_id=station, visit=visit)
+        return ev.StationEntered(
+            **self._env(minute), unit_code=unit, line_id=self.line_id, station_id=station, visit=visit
+        )
 
     def exited(self, minute, unit, station, visit=1):
-        return ev.StationExited(**self._env(minute), unit_code=unit, line_id=self.line_id, station_id=station, visit=visit)
+        return ev.StationExited(
+            **self._env(minute), unit_code=unit, line_id=self.line_id, station_id=station, visit=visit
+        )
 
     def completed(self, minute, unit):
         return ev.UnitCompleted(**self._env(minute), unit_code=unit, line_id=self.line_id)
@@ -58,14 +69,26 @@ class EventFactory:
 class RunningApp:
     """``python app.py`` on a free port, with the URLs it printed at start."""
 
-    def __init__(self, *args: str, data_dir: Path, start_timeout_s: float = 20.0, port: int | None = None,
-                 tracking_links: bool = True) -> None:
+    def __init__(
+        self,
+        *args: str,
+        data_dir: Path,
+        start_timeout_s: float = 20.0,
+        port: int | None = None,
+        tracking_links: bool = True,
+    ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(self.port), "--data-dir", str(data_dir), *args]
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         self.output: list[str] = []
         self.tracking_urls: list[str] = []
         self.kiosk_url: str | None = None

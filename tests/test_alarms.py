@@ -1,4 +1,5 @@
 """Andon alarms: the rule worked by hand, stable ids, and who may acknowledge them (on the server)."""
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,24 @@ from support import T0, EventFactory
 
 
 def station(sid, status, since_s, reason=None):
-    return {"id": sid, "name": sid.title(), "status": status, "since": format_time(T0 + timedelta(seconds=since_s)),
-            "down_reason": reason}
+    return {
+        "id": sid,
+        "name": sid.title(),
+        "status": status,
+        "since": format_time(T0 + timedelta(seconds=since_s)),
+        "down_reason": reason,
+    }
 
 
 def test_a_breakdown_alarms_at_once_starved_and_blocked_after_five_minutes():
     now = format_time(T0 + timedelta(seconds=1000))
-    stations = [station("a", "running", 0), station("b", "starved", 1000 - ALERT_AFTER_S + 1),
-                station("c", "blocked", 1000 - ALERT_AFTER_S), station("d", "down", 999, "Jam"),
-                station("e", "idle", 0)]
+    stations = [
+        station("a", "running", 0),
+        station("b", "starved", 1000 - ALERT_AFTER_S + 1),
+        station("c", "blocked", 1000 - ALERT_AFTER_S),
+        station("d", "down", 999, "Jam"),
+        station("e", "idle", 0),
+    ]
     alarms = active_alarms("ac1", stations, now)
     assert [(a["station"], a["kind"]) for a in alarms] == [("d", "down"), ("c", "blocked")]  # b: 299 s, not yet
     down, blocked = alarms
@@ -39,20 +49,35 @@ def test_a_breakdown_alarms_at_once_starved_and_blocked_after_five_minutes():
 def factory():
     app = create_app(Settings(emulator=False, data_dir=None))
     events = EventFactory()
-    app.bus.publish_many([
-        ev.ShiftStarted(**events._env(0), line_id="ac1", shift="A", planned_end=format_time(T0 + timedelta(hours=8))),
-        events.placed(0, "U1"), events.entered(1, "U1", "kitting"),
-        ev.MachineDown(**events._env(2), line_id="ac1", station_id="brazing", machine=1, reason_code="TORCH",
-                       reason="Torch fault")])
+    app.bus.publish_many(
+        [
+            ev.ShiftStarted(
+                **events._env(0), line_id="ac1", shift="A", planned_end=format_time(T0 + timedelta(hours=8))
+            ),
+            events.placed(0, "U1"),
+            events.entered(1, "U1", "kitting"),
+            ev.MachineDown(
+                **events._env(2),
+                line_id="ac1",
+                station_id="brazing",
+                machine=1,
+                reason_code="TORCH",
+                reason="Torch fault",
+            ),
+        ]
+    )
     app.live.catch_up()
     return app
 
 
 def _ack_body(alarm):
-    return {"output": "andon-ack-result.children", "outputs": {"id": "andon-ack-result", "property": "children"},
-            "inputs": [[{"id": {"type": "andon-ack", "alarm": alarm}, "property": "n_clicks", "value": 1}]],
-            "changedPropIds": [json.dumps({"alarm": alarm, "type": "andon-ack"}, separators=(",", ":")) + ".n_clicks"],
-            "state": []}
+    return {
+        "output": "andon-ack-result.children",
+        "outputs": {"id": "andon-ack-result", "property": "children"},
+        "inputs": [[{"id": {"type": "andon-ack", "alarm": alarm}, "property": "n_clicks", "value": 1}]],
+        "changedPropIds": [json.dumps({"alarm": alarm, "type": "andon-ack"}, separators=(",", ":")) + ".n_clicks"],
+        "state": [],
+    }
 
 
 @pytest.mark.parametrize("role", [None, "wall", "executive"])

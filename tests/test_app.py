@@ -1,7 +1,9 @@
 """The wired app in-process: HTTP routes, socket admission, snapshots and coalesced frames."""
+
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
@@ -15,10 +17,13 @@ TOKEN_B = "tokenB-0123456789abcdef"
 @pytest.fixture
 def factory(events):
     factory = create_app(Settings(emulator=False, data_dir=None))
-    factory.bus.publish_many([
-        events.placed(0, "UA", token=TOKEN_A), events.placed(0, "UB", token=TOKEN_B),
-        events.entered(1, "UA", "kitting"),
-    ])
+    factory.bus.publish_many(
+        [
+            events.placed(0, "UA", token=TOKEN_A),
+            events.placed(0, "UB", token=TOKEN_B),
+            events.entered(1, "UA", "kitting"),
+        ]
+    )
     factory.live.catch_up()
     factory.live.flush()  # nobody watches yet: this only clears what changed
     return factory
@@ -41,8 +46,10 @@ def test_pages_answer(factory):
     assert signed_in(factory, "wall").get("/floor").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/track/unknown-token-0123456789", "/track/x", "/track/%00%01", "/track/"
-                                  + "a" * 500, f"/track/{TOKEN_A}/extra"])
+@pytest.mark.parametrize(
+    "path",
+    ["/track/unknown-token-0123456789", "/track/x", "/track/%00%01", "/track/" + "a" * 500, f"/track/{TOKEN_A}/extra"],
+)
 def test_unknown_or_malformed_tokens_are_404(factory, path):
     assert factory.dash_app.server.test_client().get(path).status_code == 404
 
@@ -55,8 +62,10 @@ def _layout(factory, pathname, search="", client=None, headers=None):
     body = {
         "output": router["output"],
         "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search", "value": search}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": pathname},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
         "changedPropIds": ["_pages_location.pathname"],
     }
     response = client.post("/_dash-update-component", json=body, headers=headers or {})
@@ -124,8 +133,16 @@ def test_floor_socket_receives_line_frames(factory, events):
     assert frame["view"]["stations"][1]["queue"] == 1
 
 
-@pytest.mark.parametrize("auth", [None, {}, {"view": "track", "token": "unknown-token-0123456789"},
-                                  {"view": "floor", "line": "nope"}, {"view": "admin"}])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        {},
+        {"view": "track", "token": "unknown-token-0123456789"},
+        {"view": "floor", "line": "nope"},
+        {"view": "admin"},
+    ],
+)
 def test_sockets_without_a_valid_room_are_refused(factory, auth):
     assert not _socket(factory, auth, role="admin").is_connected()
 
@@ -149,8 +166,11 @@ API_KEY = "test-key-0123456789abcdef"
 @pytest.fixture
 def api_client(events):
     factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
-    batch = [events.placed(0, "UA", token=TOKEN_A), events.placed(0, "UB", token=TOKEN_B),
-             events.entered(1, "UA", "kitting")]
+    batch = [
+        events.placed(0, "UA", token=TOKEN_A),
+        events.placed(0, "UB", token=TOKEN_B),
+        events.entered(1, "UA", "kitting"),
+    ]
     factory.bus.publish_many(batch)
     factory.history.append(batch)
     factory.live.catch_up()
@@ -178,18 +198,25 @@ def test_kpi_api_refuses_without_the_key(api_client, header):
 
 
 def test_kpi_api_answers_with_the_key(api_client):
-    response = api_client.get("/api/kpis?line=ac1&from=2026-03-02T08:00:00Z&to=2026-03-02T09:00:00Z",
-                              headers={"Authorization": f"Bearer {API_KEY}"})
+    response = api_client.get(
+        "/api/kpis?line=ac1&from=2026-03-02T08:00:00Z&to=2026-03-02T09:00:00Z",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert list(body["lines"]) == ["ac1"] and body["lines"]["ac1"]["orders_placed"] == 2
 
 
-@pytest.mark.parametrize("query, reason", [
-    ("line=zz9", "unknown_line"), ("from=yesterday", "bad_time"), ("to=2026-13-01", "bad_time"),
-    ("from=2026-03-02T09:00:00Z&to=2026-03-02T08:00:00Z", "bad_range"),
-    ("from=2020-01-01T00:00:00Z&to=2026-03-02T08:00:00Z", "bad_range"),
-])
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("line=zz9", "unknown_line"),
+        ("from=yesterday", "bad_time"),
+        ("to=2026-13-01", "bad_time"),
+        ("from=2026-03-02T09:00:00Z&to=2026-03-02T08:00:00Z", "bad_range"),
+        ("from=2020-01-01T00:00:00Z&to=2026-03-02T08:00:00Z", "bad_range"),
+    ],
+)
 def test_kpi_api_bad_input_is_400(api_client, query, reason):
     response = api_client.get(f"/api/kpis?{query}", headers={"Authorization": f"Bearer {API_KEY}"})
     assert response.status_code == 400 and response.get_json()["error"] == reason
@@ -197,7 +224,7 @@ def test_kpi_api_bad_input_is_400(api_client, query, reason):
 
 def test_kpi_command_and_rest_api_agree(tmp_path, capsys, plant):
     """The same events through `python -m factory.kpis` and through GET /api/kpis give the same document."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from factory.kpis import main as kpi_command
     from line_emulator.model import PlantModel
@@ -205,7 +232,7 @@ def test_kpi_command_and_rest_api_agree(tmp_path, capsys, plant):
     from streams.codec import to_json
 
     out = []
-    run_fast(PlantModel(plant, out.append, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=8), 6 * 3600)
+    run_fast(PlantModel(plant, out.append, datetime(2026, 1, 5, tzinfo=UTC), seed=8), 6 * 3600)
     path = tmp_path / "events.jsonl"
     path.write_text("".join(to_json(e) + "\n" for e in out))
     window = ["--from", "2026-01-05T01:00:00Z", "--to", "2026-01-05T05:30:00Z", "--line", "wm1"]
@@ -216,7 +243,8 @@ def test_kpi_command_and_rest_api_agree(tmp_path, capsys, plant):
     factory.history.append(out)
     response = factory.dash_app.server.test_client().get(
         "/api/kpis?line=wm1&from=2026-01-05T01:00:00Z&to=2026-01-05T05:30:00Z",
-        headers={"Authorization": f"Bearer {API_KEY}"})
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
     from_api = response.get_json()
     assert from_command["lines"]["wm1"]["units_completed"] > 50
     assert json.dumps(from_api, sort_keys=True) == json.dumps(from_command, sort_keys=True)
@@ -224,14 +252,14 @@ def test_kpi_command_and_rest_api_agree(tmp_path, capsys, plant):
 
 def test_floor_frames_carry_the_shift_kpis_the_api_gives(plant):
     """The floor's KPI tiles and /api/kpis are computed the same way over the same range."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from line_emulator.model import PlantModel
     from line_emulator.runner import run_fast
 
     factory = create_app(Settings(emulator=False, data_dir=None, api_keys=(API_KEY,)))
     out = []
-    run_fast(PlantModel(plant, out.append, datetime(2026, 1, 5, tzinfo=timezone.utc), seed=8), 3 * 3600)
+    run_fast(PlantModel(plant, out.append, datetime(2026, 1, 5, tzinfo=UTC), seed=8), 3 * 3600)
     factory.bus.publish_many(out)
     factory.history.append(out)
     factory.live.catch_up(limit=10**6)
@@ -239,10 +267,12 @@ def test_floor_frames_carry_the_shift_kpis_the_api_gives(plant):
     tiles = floor.get_received()[0]["args"][0]["kpis"]
     assert 0 < tiles["oee"] < 1 and tiles["units_completed"] > 20
     response = factory.dash_app.server.test_client().get(
-        f"/api/kpis?line=ac1&from={tiles['from']}&to={tiles['to']}", headers={"Authorization": f"Bearer {API_KEY}"})
+        f"/api/kpis?line=ac1&from={tiles['from']}&to={tiles['to']}", headers={"Authorization": f"Bearer {API_KEY}"}
+    )
     api = response.get_json()["lines"]["ac1"]
-    assert {k: api[k] for k in tiles if k not in ("from", "to", "computed_at", "chart")} == {k: v for k, v in tiles.items()
-                                                                    if k not in ("from", "to", "computed_at", "chart")}
+    assert {k: api[k] for k in tiles if k not in ("from", "to", "computed_at", "chart")} == {
+        k: v for k, v in tiles.items() if k not in ("from", "to", "computed_at", "chart")
+    }
 
 
 def _ingest(client, body, mimetype="application/x-ndjson", key=API_KEY):
@@ -258,8 +288,12 @@ def test_ingestion_takes_good_events_and_explains_the_rest(events):
     body = "\n".join([to_json(good[1]), "{broken", to_json(good[0]), to_json(good[0]), ""])
     response = _ingest(client, body)
     assert response.status_code == 207
-    assert response.get_json() == {"accepted": 2, "duplicate": 1, "rejected": 1,
-                                   "errors": [{"line": 2, "reason": "bad_json"}]}
+    assert response.get_json() == {
+        "accepted": 2,
+        "duplicate": 1,
+        "rejected": 1,
+        "errors": [{"line": 2, "reason": "bad_json"}],
+    }
     factory.ingestor.flush(force=True)
     assert [e for _, e in factory.bus.read()] == [good[0], good[1]]  # put back in time order
     assert factory.bus.dead_letters[0][0] == "bad_json"
@@ -281,17 +315,24 @@ def test_test_report_downloads(events):
     from streams import events as ev
 
     factory = create_app(Settings(emulator=False, data_dir=None))
-    check = ev.QualityChecked(**events._env(5), unit_code="UA", line_id="ac1", station_id="run_test", passed=True,
-                              measurements=(ev.Measurement("noise", "Indoor unit noise", "dB(A)", 36.4, None, 40.0,
-                                                           True),))
+    check = ev.QualityChecked(
+        **events._env(5),
+        unit_code="UA",
+        line_id="ac1",
+        station_id="run_test",
+        passed=True,
+        measurements=(ev.Measurement("noise", "Indoor unit noise", "dB(A)", 36.4, None, 40.0, True),),
+    )
     factory.bus.publish_many([events.placed(0, "UA", token=TOKEN_A), check])
     factory.live.catch_up()
     client = factory.dash_app.server.test_client()
     csv_response = client.get(f"/api/orders/{TOKEN_A}/report.csv")
     assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
     assert "attachment" in csv_response.headers["Content-Disposition"]
-    assert "Performance run test,2026-03-02T08:05:00.000Z,Indoor unit noise,36.4,dB(A),,40,pass" in \
-        csv_response.get_data(as_text=True)
+    assert (
+        "Performance run test,2026-03-02T08:05:00.000Z,Indoor unit noise,36.4,dB(A),,40,pass"
+        in csv_response.get_data(as_text=True)
+    )
     pdf = client.get(f"/api/orders/{TOKEN_A}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.headers["Cache-Control"] == "no-store"
     assert client.get(f"/api/orders/{TOKEN_A}/report.exe").status_code == 404
@@ -325,22 +366,31 @@ def test_feedback_is_stored_for_that_order_only(factory):
     assert stored.fillna(-1).values.tolist() == [["UA", 5, "Lovely to watch"], ["UB", -1, "ok"]]  # -1: no rating
 
 
-@pytest.mark.parametrize("data, status", [
-    ({"rating": "9"}, 400), ({"rating": "x"}, 400), ({}, 400), ({"comment": "x" * 2001}, 413),
-])
+@pytest.mark.parametrize(
+    "data, status",
+    [
+        ({"rating": "9"}, 400),
+        ({"rating": "x"}, 400),
+        ({}, 400),
+        ({"comment": "x" * 2001}, 413),
+    ],
+)
 def test_bad_feedback_is_refused(factory, data, status):
     client = factory.dash_app.server.test_client()
     assert client.post(f"/api/orders/{TOKEN_A}/feedback", json=data).status_code == status
     assert client.post("/api/orders/unknown-token-0123456789/feedback", json={"comment": "hi"}).status_code == 404
 
 
-@pytest.mark.parametrize("accept, search, expected", [
-    ("zh-CN,zh;q=0.9,en;q=0.5", "", "当前工位：Kitting"),
-    ("en-GB,en;q=0.9", "", "Now at: Kitting"),
-    ("zh-CN", "?lang=en", "Now at: Kitting"),
-    ("en", "?lang=zh", "当前工位：Kitting"),
-    ("fr-FR", "?lang=xx", "Now at: Kitting"),
-])
+@pytest.mark.parametrize(
+    "accept, search, expected",
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.5", "", "当前工位：Kitting"),
+        ("en-GB,en;q=0.9", "", "Now at: Kitting"),
+        ("zh-CN", "?lang=en", "Now at: Kitting"),
+        ("en", "?lang=zh", "当前工位：Kitting"),
+        ("fr-FR", "?lang=xx", "Now at: Kitting"),
+    ],
+)
 def test_the_tracker_speaks_the_viewers_language(factory, accept, search, expected):
     text = _layout(factory, f"/track/{TOKEN_A}", search, headers={"Accept-Language": accept})
     assert expected in text
@@ -350,4 +400,6 @@ def test_both_languages_word_every_text_the_tracker_uses():
     from dashboard.i18n import TEXTS
 
     assert set(TEXTS["en"]) == set(TEXTS["zh"])
-    assert {"shipped_with", "finish", "finish_one", "ship", "ahead", "ahead_one", "live", "reconnecting"} <= set(TEXTS["en"])
+    assert {"shipped_with", "finish", "finish_one", "ship", "ahead", "ahead_one", "live", "reconnecting"} <= set(
+        TEXTS["en"]
+    )

@@ -8,8 +8,9 @@ KNOWN = secrets.token_urlsafe(16)
 
 
 def room(payload, role="wall"):
-    return auth.room_for_socket(payload, has_line=lambda line: line == "ac1", knows_token=lambda t: t == KNOWN,
-                                role=role)
+    return auth.room_for_socket(
+        payload, has_line=lambda line: line == "ac1", knows_token=lambda t: t == KNOWN, role=role
+    )
 
 
 def test_known_token_joins_its_order_room_only():
@@ -35,13 +36,23 @@ def test_areas():
     assert not auth.may(None, "floor")
 
 
-@pytest.mark.parametrize("payload", [
-    None, "floor", [], {}, {"view": "exec"},
-    {"view": "floor", "line": "zz9"}, {"view": "floor", "line": ["ac1"]},
-    {"view": "track", "token": secrets.token_urlsafe(16)},
-    {"view": "track", "token": "short"}, {"view": "track", "token": KNOWN + "/../x"},
-    {"view": "track", "token": {"$ne": ""}}, {"view": "track"},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "floor",
+        [],
+        {},
+        {"view": "exec"},
+        {"view": "floor", "line": "zz9"},
+        {"view": "floor", "line": ["ac1"]},
+        {"view": "track", "token": secrets.token_urlsafe(16)},
+        {"view": "track", "token": "short"},
+        {"view": "track", "token": KNOWN + "/../x"},
+        {"view": "track", "token": {"$ne": ""}},
+        {"view": "track"},
+    ],
+)
 def test_everything_else_is_refused(payload):
     assert room(payload) is None
 

@@ -1,4 +1,5 @@
 """One contract, every bus: the in-memory one and Redis Streams against a real redis-server."""
+
 from __future__ import annotations
 
 import threading
@@ -68,7 +69,7 @@ class BusContract:
     def test_a_thousand_events_arrive_exactly_once(self, bus, events):
         published = [events.entered(i, f"U{i}", "kitting") for i in range(1000)]
         for start in range(0, 1000, 250):
-            bus.publish_many(published[start:start + 250])
+            bus.publish_many(published[start : start + 250])
         got, after = [], None
         while True:
             batch = bus.read(after, limit=300)

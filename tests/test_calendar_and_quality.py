@@ -1,8 +1,9 @@
 """Shift calendar boundaries and quality-gate judgements, checked against hand-worked cases."""
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import simpy
 
@@ -20,7 +21,7 @@ CAL = Calendar(
 
 
 def utc(text):
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def test_open_fraction_counts_shifts_minus_stops():
@@ -33,15 +34,21 @@ def test_boundaries_of_a_day_in_order():
     got = []
     for b in boundaries(CAL, start):
         if b.at >= utc("2026-03-02T00:00:00+08:00"):
-            got.append((b.at.astimezone(timezone.utc).strftime("%H:%M"), b.kind, b.name))
+            got.append((b.at.astimezone(UTC).strftime("%H:%M"), b.kind, b.name))
         if len(got) == 10:
             break
     # 06:00 local = 22:00 UTC the day before
     assert got == [
-        ("22:00", "shift_start", "Early"), ("22:00", "stop_start", "maintenance"),
-        ("22:20", "stop_end", "maintenance"), ("02:00", "stop_start", "break"), ("02:30", "stop_end", "break"),
-        ("06:00", "shift_end", "Early"), ("06:00", "shift_start", "Late"), ("10:00", "stop_start", "break"),
-        ("10:30", "stop_end", "break"), ("14:00", "shift_end", "Late"),
+        ("22:00", "shift_start", "Early"),
+        ("22:00", "stop_start", "maintenance"),
+        ("22:20", "stop_end", "maintenance"),
+        ("02:00", "stop_start", "break"),
+        ("02:30", "stop_end", "break"),
+        ("06:00", "shift_end", "Early"),
+        ("06:00", "shift_start", "Late"),
+        ("10:00", "stop_start", "break"),
+        ("10:30", "stop_end", "break"),
+        ("14:00", "shift_end", "Late"),
     ]
 
 
@@ -75,8 +82,22 @@ def test_the_line_is_closed_at_night():
 
 
 def _spec(**kw):
-    base = dict(name="x", label="X", unit="u", nominal=100.0, by=None, mean_pct=100.0, sd_pct=0.0, lower=None,
-                upper=None, lower_pct=None, upper_pct=None, ratio=None, min_value=None, decimals=1)
+    base = dict(
+        name="x",
+        label="X",
+        unit="u",
+        nominal=100.0,
+        by=None,
+        mean_pct=100.0,
+        sd_pct=0.0,
+        lower=None,
+        upper=None,
+        lower_pct=None,
+        upper_pct=None,
+        ratio=None,
+        min_value=None,
+        decimals=1,
+    )
     return CheckSpec(**{**base, **kw})
 
 
@@ -87,8 +108,9 @@ def test_percentage_limits_resolve_against_the_nominal():
 
 def test_measure_judges_each_value_and_names_the_first_defect():
     specs = {
-        "capacity": _spec(name="capacity", nominal={"AS09": 2640.0, "AS12": 3520.0}, by="model", mean_pct=94,
-                          lower_pct=95, decimals=0),
+        "capacity": _spec(
+            name="capacity", nominal={"AS09": 2640.0, "AS12": 3520.0}, by="model", mean_pct=94, lower_pct=95, decimals=0
+        ),
         "power": _spec(name="power", nominal=1000.0, upper=1100.0, decimals=0),
         "eer": _spec(name="eer", ratio=("capacity", "power"), lower=3.0, decimals=2),
     }
@@ -102,6 +124,7 @@ def test_measure_judges_each_value_and_names_the_first_defect():
 
 
 def test_min_value_floors_a_draw():
-    results, defect = measure({"leak": _spec(name="leak", nominal=-5.0, min_value=0.0, upper=3.0)}, ("leak",), {},
-                              random.Random(1))
+    results, defect = measure(
+        {"leak": _spec(name="leak", nominal=-5.0, min_value=0.0, upper=3.0)}, ("leak",), {}, random.Random(1)
+    )
     assert results[0].value == 0.0 and defect is None

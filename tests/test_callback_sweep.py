@@ -3,6 +3,7 @@
 A client can POST any body to /_dash-update-component; what a callback returns must depend on
 the server's decision about the caller, never on what the caller claims its page is.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,22 @@ from support import EventFactory
 TOKEN_A, TOKEN_B = "tokenA-0123456789abcdef", "tokenB-0123456789abcdef"
 # Strings that only factory-wide views contain: other units, station-level detail, counters.
 FACTORY_DATA = ["UB", TOKEN_B, "WIP", "queue", "starved", "running", "Washing machine line", "OEE"]
-PATHNAMES = ["/", "/floor", "/floor/", "/exec", "/orders", "/404", "/track/unknown-token-0123456789",
-             f"/track/{TOKEN_A}", f"/track/{TOKEN_A}/../../floor", "/track/", "/%2e%2e/floor", "", None, 17]
+PATHNAMES = [
+    "/",
+    "/floor",
+    "/floor/",
+    "/exec",
+    "/orders",
+    "/404",
+    "/track/unknown-token-0123456789",
+    f"/track/{TOKEN_A}",
+    f"/track/{TOKEN_A}/../../floor",
+    "/track/",
+    "/%2e%2e/floor",
+    "",
+    None,
+    17,
+]
 SEARCHES = ["", "?line=ac1", "?line=wm1&kiosk=1", "?kiosk=1", None]
 
 
@@ -25,8 +40,14 @@ SEARCHES = ["", "?line=ac1", "?line=wm1&kiosk=1", "?kiosk=1", None]
 def app_and_deps():
     factory = create_app(Settings(emulator=False, data_dir=None))
     events = EventFactory()
-    factory.bus.publish_many([events.placed(0, "UA", token=TOKEN_A), events.placed(0, "UB", token=TOKEN_B),
-                              events.entered(1, "UA", "kitting"), events.entered(2, "UB", "kitting")])
+    factory.bus.publish_many(
+        [
+            events.placed(0, "UA", token=TOKEN_A),
+            events.placed(0, "UB", token=TOKEN_B),
+            events.entered(1, "UA", "kitting"),
+            events.entered(2, "UB", "kitting"),
+        ]
+    )
     factory.live.catch_up()
     client = factory.dash_app.server.test_client()
     client.get("/")
@@ -39,9 +60,13 @@ def _body(dep, values):
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[-1]} for o in dep["output"].strip(".").split("...")]
     if not dep["output"].startswith(".."):
         outputs = outputs[0]  # a single output travels as one object, as Dash's renderer sends it
-    return {"output": dep["output"], "outputs": outputs, "inputs": inputs,
-            "state": [{"id": s["id"], "property": s["property"]} for s in dep.get("state", [])],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]]}
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": inputs,
+        "state": [{"id": s["id"], "property": s["property"]} for s in dep.get("state", [])],
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
+    }
 
 
 def test_the_app_has_server_callbacks_to_sweep(app_and_deps):

@@ -1,4 +1,4 @@
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -13,21 +13,48 @@ MEASUREMENTS = (
     ev.Measurement("charge", "Refrigerant charge", "g", 801.0, 776.0, 824.0, True),
 )
 ONE_OF_EACH = [
-    ev.OrderPlaced(**ENV, order_id="SO-1", unit_code="U1", tracking_token="t" * 22, line_id="ac1",
-                   product="air_conditioner", options={"model": "AS12"}),
+    ev.OrderPlaced(
+        **ENV,
+        order_id="SO-1",
+        unit_code="U1",
+        tracking_token="t" * 22,
+        line_id="ac1",
+        product="air_conditioner",
+        options={"model": "AS12"},
+    ),
     ev.StationEntered(**ENV, unit_code="U1", line_id="ac1", station_id="kitting", visit=2),
     ev.StationWorkDone(**ENV, unit_code="U1", line_id="ac1", station_id="kitting", work_s=41.25, ideal_s=38.0),
     ev.StationExited(**ENV, unit_code="U1", line_id="ac1", station_id="kitting"),
-    ev.QualityChecked(**ENV, unit_code="U1", line_id="ac1", station_id="leak_test", passed=False,
-                      measurements=MEASUREMENTS, defect_code="leak_rate_high"),
-    ev.ReworkRouted(**ENV, unit_code="U1", line_id="ac1", station_id="leak_test", defect_code="leak_rate_high",
-                    reenter_at="vacuum_charge"),
+    ev.QualityChecked(
+        **ENV,
+        unit_code="U1",
+        line_id="ac1",
+        station_id="leak_test",
+        passed=False,
+        measurements=MEASUREMENTS,
+        defect_code="leak_rate_high",
+    ),
+    ev.ReworkRouted(
+        **ENV,
+        unit_code="U1",
+        line_id="ac1",
+        station_id="leak_test",
+        defect_code="leak_rate_high",
+        reenter_at="vacuum_charge",
+    ),
     ev.UnitScrapped(**ENV, unit_code="U1", line_id="ac1", station_id="leak_test", defect_code="leak_rate_high"),
     ev.UnitCompleted(**ENV, unit_code="U1", line_id="ac1"),
-    ev.UnitShipped(**ENV, unit_code="U1", line_id="ac1", shipment_id="AC1-T1", carrier="RRS Logistics",
-                   estimated_delivery="2026-03-04"),
-    ev.ChangeoverStarted(**ENV, line_id="ac1", station_id="vacuum_charge", option="model", from_choice="AS09",
-                         to_choice="AS18"),
+    ev.UnitShipped(
+        **ENV,
+        unit_code="U1",
+        line_id="ac1",
+        shipment_id="AC1-T1",
+        carrier="RRS Logistics",
+        estimated_delivery="2026-03-04",
+    ),
+    ev.ChangeoverStarted(
+        **ENV, line_id="ac1", station_id="vacuum_charge", option="model", from_choice="AS09", to_choice="AS18"
+    ),
     ev.ChangeoverFinished(**ENV, line_id="ac1", station_id="vacuum_charge", duration_s=44.5),
     ev.MachineDown(**ENV, line_id="ac1", station_id="brazing", machine=2, reason_code="TORCH", reason="Torch fault"),
     ev.MachineUp(**ENV, line_id="ac1", station_id="brazing", machine=2, reason_code="TORCH", down_s=600.0),
@@ -79,34 +106,57 @@ def test_json_is_byte_stable(events):
 
 def test_time_is_parsed_to_utc():
     t = codec.parse_time("2026-03-02T10:00:00+02:00")
-    assert t.tzinfo == timezone.utc and t.hour == 8
+    assert t.tzinfo == UTC and t.hour == 8
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("{not json", "bad_json"),
-    ("[1, 2]", "not_an_object"),
-    ('{"specversion": "0.3"}', "bad_specversion"),
-    ('{"specversion": "1.0", "type": "com.example.other"}', "unknown_type"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s"}',
-     "missing_attribute"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
-     ' "time": "yesterday", "data": {}}', "bad_time"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
-     ' "time": "2026-03-02T08:00:00", "data": {}}', "bad_time"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
-     ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1"}}', "missing_field"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
-     ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "extra": 1}}', "unknown_field"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
-     ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": "1"}}',
-     "bad_field_type"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
-     ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": true}}',
-     "bad_field_type"),
-    ('{"specversion": "1.0", "type": "com.transparentfactory.station.changeover_finished.v1", "id": "1", "source": "/s",'
-     ' "time": "2026-03-02T08:00:00Z", "data": {"line_id": "ac1", "station_id": "k", "duration_s": NaN}}',
-     "bad_field_type"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("{not json", "bad_json"),
+        ("[1, 2]", "not_an_object"),
+        ('{"specversion": "0.3"}', "bad_specversion"),
+        ('{"specversion": "1.0", "type": "com.example.other"}', "unknown_type"),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s"}',
+            "missing_attribute",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
+            ' "time": "yesterday", "data": {}}',
+            "bad_time",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00", "data": {}}',
+            "bad_time",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1"}}',
+            "missing_field",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "extra": 1}}',
+            "unknown_field",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": "1"}}',
+            "bad_field_type",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": true}}',
+            "bad_field_type",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.station.changeover_finished.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00Z", "data": {"line_id": "ac1", "station_id": "k", "duration_s": NaN}}',
+            "bad_field_type",
+        ),
+    ],
+)
 def test_invalid_input_names_its_reason(text, reason):
     with pytest.raises(codec.DecodeError) as info:
         codec.from_json(text)

@@ -1,4 +1,5 @@
 """The documentation says what the code does."""
+
 import json
 import re
 

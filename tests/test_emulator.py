@@ -1,9 +1,10 @@
 """The simulated plant: reproducible, conserving units, respecting flow order, calendar and queueing theory."""
+
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +16,7 @@ from line_emulator.runner import run_fast
 from streams import codec
 from streams import events as ev
 
-START = datetime(2026, 3, 2, 0, tzinfo=timezone.utc)  # 08:00 in the plant (UTC+8): the early shift
+START = datetime(2026, 3, 2, 0, tzinfo=UTC)  # 08:00 in the plant (UTC+8): the early shift
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +73,23 @@ def test_time_never_decreases_within_a_source(run_8h):
 
 def test_the_run_shows_every_kind_of_happening(run_8h):
     kinds = Counter(type(e).__name__ for e in run_8h)
-    for name in ("OrderPlaced", "StationEntered", "StationWorkDone", "StationExited", "QualityChecked",
-                 "ReworkRouted", "UnitCompleted", "UnitShipped", "ChangeoverStarted", "ChangeoverFinished",
-                 "MachineDown", "MachineUp", "ShiftStarted", "PlannedStopStarted", "PlannedStopEnded"):
+    for name in (
+        "OrderPlaced",
+        "StationEntered",
+        "StationWorkDone",
+        "StationExited",
+        "QualityChecked",
+        "ReworkRouted",
+        "UnitCompleted",
+        "UnitShipped",
+        "ChangeoverStarted",
+        "ChangeoverFinished",
+        "MachineDown",
+        "MachineUp",
+        "ShiftStarted",
+        "PlannedStopStarted",
+        "PlannedStopEnded",
+    ):
         assert kinds[name] > 0, name
 
 
@@ -119,8 +134,11 @@ def test_a_failed_gate_sends_the_unit_back_with_the_next_visit_number(run_8h):
     assert entered.station_id == routed.reenter_at and entered.visit == 2
     failed = [e for e in of(run_8h, ev.QualityChecked) if not e.passed]
     assert all(e.defect_code and any(not m.passed for m in e.measurements) for e in failed)
-    assert all(e.defect_code is None and all(m.passed for m in e.measurements)
-               for e in of(run_8h, ev.QualityChecked) if e.passed)
+    assert all(
+        e.defect_code is None and all(m.passed for m in e.measurements)
+        for e in of(run_8h, ev.QualityChecked)
+        if e.passed
+    )
 
 
 def test_options_add_work_where_the_factory_file_says(run_8h):
@@ -173,12 +191,14 @@ def test_trucks_carry_completed_units_within_capacity(run_8h):
 
 
 def _one_station_plant(cycle_cv: float, load: float, **simulation):
-    return parse_plant({
-        "site": {"id": "lab"},
-        "products": {"p": {}},
-        "lines": [{"id": "l1", "product": "p", "stations": [{"id": "s1", "cycle_s": 60, "buffer": 0}]}],
-        "simulation": {"cycle_cv": cycle_cv, "load_factor": load, **simulation},
-    })
+    return parse_plant(
+        {
+            "site": {"id": "lab"},
+            "products": {"p": {}},
+            "lines": [{"id": "l1", "product": "p", "stations": [{"id": "s1", "cycle_s": 60, "buffer": 0}]}],
+            "simulation": {"cycle_cv": cycle_cv, "load_factor": load, **simulation},
+        }
+    )
 
 
 def test_one_exponential_station_matches_m_m_1_time_in_system():
@@ -204,8 +224,10 @@ def test_orders_follow_the_daily_pattern():
     pattern = [1] * 12 + [4] * 12  # four times as many orders in the afternoon and evening
     plant = _one_station_plant(0.1, 0.5, order_pattern=pattern)
     hours = Counter()
-    run_fast(PlantModel(plant, lambda e: isinstance(e, ev.OrderPlaced) and hours.update([e.time.hour]), START, seed=1),
-             4 * 86400)
+    run_fast(
+        PlantModel(plant, lambda e: isinstance(e, ev.OrderPlaced) and hours.update([e.time.hour]), START, seed=1),
+        4 * 86400,
+    )
     morning = sum(hours[h] for h in range(12))
     evening = sum(hours[h] for h in range(12, 24))
     assert 3.2 < evening / morning < 4.8

@@ -1,4 +1,5 @@
 """Headers on every answer; malformed callback requests get a 4xx, never a 500."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,15 +29,18 @@ def test_secret_link_pages_are_not_cached(client):
     assert client.get("/track/unknown-token-0123456789").headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("body, content_type, status", [
-    (b"not json", "application/json", 400),
-    (b"[1, 2, 3]", "application/json", 400),
-    (b'{"output": 7}', "application/json", 400),
-    (b'{"output": "nope.children", "inputs": []}', "application/json", 400),
-    (b'{"output": "..floor-status.children...floor-status.className..", "inputs": "x"}', "application/json", 400),
-    (b"{}", "text/plain", 400),
-    (b'{"output": "' + b"x" * 300_000 + b'"}', "application/json", 413),
-])
+@pytest.mark.parametrize(
+    "body, content_type, status",
+    [
+        (b"not json", "application/json", 400),
+        (b"[1, 2, 3]", "application/json", 400),
+        (b'{"output": 7}', "application/json", 400),
+        (b'{"output": "nope.children", "inputs": []}', "application/json", 400),
+        (b'{"output": "..floor-status.children...floor-status.className..", "inputs": "x"}', "application/json", 400),
+        (b"{}", "text/plain", 400),
+        (b'{"output": "' + b"x" * 300_000 + b'"}', "application/json", 413),
+    ],
+)
 def test_malformed_callback_bodies_get_4xx(client, body, content_type, status):
     response = client.post("/_dash-update-component", data=body, headers={"Content-Type": content_type})
     assert response.status_code == status

@@ -1,8 +1,9 @@
 """History in DuckDB: nothing stored twice, replay in order, and KPIs equal to the live computation."""
+
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +14,7 @@ from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast
 from streams import events as ev
 
-T = datetime(2026, 1, 5, tzinfo=timezone.utc)  # 08:00 in the plant: early shift, breaks and maintenance ahead
+T = datetime(2026, 1, 5, tzinfo=UTC)  # 08:00 in the plant: early shift, breaks and maintenance ahead
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,9 @@ def test_every_event_is_stored_once(day, stored):
 
 def test_replay_gives_the_events_back_in_time_order(day, stored):
     window = stored.replay(T + timedelta(hours=1), T + timedelta(hours=2), "ac1")
-    expected = [e for e in day if e.source.endswith("/ac1") and T + timedelta(hours=1) <= e.time < T + timedelta(hours=2)]
+    expected = [
+        e for e in day if e.source.endswith("/ac1") and T + timedelta(hours=1) <= e.time < T + timedelta(hours=2)
+    ]
     assert sorted(window, key=lambda e: (e.time, e.id)) == sorted(expected, key=lambda e: (e.time, e.id))
     assert [e.time for e in window] == sorted(e.time for e in window)
 

@@ -1,4 +1,5 @@
 """Ingestion of outside events: rejects dead-lettered with reasons, duplicates dropped, units reordered."""
+
 from __future__ import annotations
 
 import json

@@ -1,7 +1,8 @@
 """KPIs of a full shift whose every figure was worked out by hand (see the comments)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,12 +11,14 @@ from factory.layout import parse_plant
 from streams import events as ev
 
 # Line l1: station A (1 machine, ideal 60 s), station B (1 machine, ideal 30 s, quality gate).
-PLANT = parse_plant({
-    "site": {"id": "lab"},
-    "products": {"p": {}},
-    "lines": [{"id": "l1", "product": "p", "stations": [{"id": "A", "cycle_s": 60}, {"id": "B", "cycle_s": 30}]}],
-})
-T = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+PLANT = parse_plant(
+    {
+        "site": {"id": "lab"},
+        "products": {"p": {}},
+        "lines": [{"id": "l1", "product": "p", "stations": [{"id": "A", "cycle_s": 60}, {"id": "B", "cycle_s": 30}]}],
+    }
+)
+T = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 REWORKED, SCRAPPED = {10, 20}, {30, 40}
 
 
@@ -46,14 +49,29 @@ def shift_events() -> list[ev.Event]:
 
     def check(unit, t, visit, passed):
         add(ev.StationWorkDone, at(t), unit_code=unit, station_id="B", work_s=30.0, ideal_s=30.0, visit=visit)
-        add(ev.QualityChecked, at(t), unit_code=unit, station_id="B", passed=passed, measurements=(),
-            defect_code=None if passed else "noise_high", visit=visit)
+        add(
+            ev.QualityChecked,
+            at(t),
+            unit_code=unit,
+            station_id="B",
+            passed=passed,
+            measurements=(),
+            defect_code=None if passed else "noise_high",
+            visit=visit,
+        )
 
     for i in range(100):
         unit, placed = f"U{i:03d}", 60 + 250 * i
         e = placed + 60  # enters A a minute after the order
-        add(ev.OrderPlaced, at(placed), order_id=f"O{i}", unit_code=unit, tracking_token=f"tok{i:020d}",
-            product="p", options={"model": "AS09" if i % 2 == 0 else "AS12"})
+        add(
+            ev.OrderPlaced,
+            at(placed),
+            order_id=f"O{i}",
+            unit_code=unit,
+            tracking_token=f"tok{i:020d}",
+            product="p",
+            options={"model": "AS09" if i % 2 == 0 else "AS12"},
+        )
         add(ev.StationEntered, at(e), unit_code=unit, station_id="A")
         add(ev.StationWorkDone, at(e + 60), unit_code=unit, station_id="A", work_s=60.0, ideal_s=60.0)
         add(ev.StationExited, at(e + 60), unit_code=unit, station_id="A")
@@ -66,8 +84,9 @@ def shift_events() -> list[ev.Event]:
         elif i in SCRAPPED:  # fails three times: on the line 1,200 s
             for visit, t in ((1, 90), (2, 430), (3, 830)):
                 check(unit, e + t, visit, False)
-                add(ev.ReworkRouted, at(e + t), unit_code=unit, station_id="B", defect_code="noise_high",
-                    reenter_at="B")
+                add(
+                    ev.ReworkRouted, at(e + t), unit_code=unit, station_id="B", defect_code="noise_high", reenter_at="B"
+                )
             add(ev.UnitScrapped, at(e + 1200), unit_code=unit, station_id="B", defect_code="noise_high")
         else:  # good first time: on the line 150 s
             check(unit, e + 90, 1, True)
@@ -182,11 +201,13 @@ def test_hourly_plan_follows_open_time_and_actual_counts_completions(kpis):
 
 
 def test_on_time_delivery_compares_plant_local_dates():
-    plant = parse_plant({
-        "site": {"id": "lab", "utc_offset_h": 8},
-        "products": {"p": {}},
-        "lines": [{"id": "l1", "product": "p", "stations": [{"id": "A", "cycle_s": 60}]}],
-    })
+    plant = parse_plant(
+        {
+            "site": {"id": "lab", "utc_offset_h": 8},
+            "products": {"p": {}},
+            "lines": [{"id": "l1", "product": "p", "stations": [{"id": "A", "cycle_s": 60}]}],
+        }
+    )
     out, n = [], 0
 
     def add(cls, time, **data):
@@ -195,14 +216,29 @@ def test_on_time_delivery_compares_plant_local_dates():
         out.append(cls(id=str(n), source="/lab/l1", time=time, line_id="l1", **data))
 
     # (promised local date, shipped UTC) -> on time?
-    cases = [("2026-03-03", "2026-03-02T10:00:00+00:00"),  # 18:00 local on the 2nd: early
-             ("2026-03-02", "2026-03-02T15:59:00+00:00"),  # 23:59 local on the 2nd: on the day
-             ("2026-03-02", "2026-03-02T16:00:00+00:00"),  # 00:00 local on the 3rd: a day late
-             ("2026-03-05", "2026-03-04T20:00:00+00:00")]  # 04:00 local on the 5th: on the day
+    cases = [
+        ("2026-03-03", "2026-03-02T10:00:00+00:00"),  # 18:00 local on the 2nd: early
+        ("2026-03-02", "2026-03-02T15:59:00+00:00"),  # 23:59 local on the 2nd: on the day
+        ("2026-03-02", "2026-03-02T16:00:00+00:00"),  # 00:00 local on the 3rd: a day late
+        ("2026-03-05", "2026-03-04T20:00:00+00:00"),
+    ]  # 04:00 local on the 5th: on the day
     for i, (promised, shipped) in enumerate(cases):
-        add(ev.OrderPlaced, T, order_id=f"O{i}", unit_code=f"U{i}", tracking_token=f"tok{i:020d}", product="p",
-            promised_by=promised)
-        add(ev.UnitShipped, datetime.fromisoformat(shipped), unit_code=f"U{i}", shipment_id="S", carrier="RRS",
-            estimated_delivery=promised)
+        add(
+            ev.OrderPlaced,
+            T,
+            order_id=f"O{i}",
+            unit_code=f"U{i}",
+            tracking_token=f"tok{i:020d}",
+            product="p",
+            promised_by=promised,
+        )
+        add(
+            ev.UnitShipped,
+            datetime.fromisoformat(shipped),
+            unit_code=f"U{i}",
+            shipment_id="S",
+            carrier="RRS",
+            estimated_delivery=promised,
+        )
     k = compute(out, plant, T, T + timedelta(days=4))["lines"]["l1"]
     assert k["on_time_delivery"] == 0.75

@@ -25,13 +25,16 @@ def test_minimal_document_parses():
     assert plant.line("l1").stations[0].machines == 1
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"lines": []}, "no lines"),
-    ({"lines": [{"id": "l1", "product": "nope", "stations": [{"id": "a", "cycle_s": 1}]}]}, "unknown product"),
-    ({"lines": [{"id": "l1", "product": "p", "stations": [{"id": "x", "cycle_s": 1}]}]}, "no station 'st1'"),
-    ({"lines": [{"id": "l1", "product": "p", "stations": [{"id": "st1", "cycle_s": 0}]}]}, "cycle_s must be > 0"),
-    ({"lines": [{"id": "l1", "product": "p", "stations": [{"id": "st1"}]}]}, "missing 'cycle_s'"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"lines": []}, "no lines"),
+        ({"lines": [{"id": "l1", "product": "nope", "stations": [{"id": "a", "cycle_s": 1}]}]}, "unknown product"),
+        ({"lines": [{"id": "l1", "product": "p", "stations": [{"id": "x", "cycle_s": 1}]}]}, "no station 'st1'"),
+        ({"lines": [{"id": "l1", "product": "p", "stations": [{"id": "st1", "cycle_s": 0}]}]}, "cycle_s must be > 0"),
+        ({"lines": [{"id": "l1", "product": "p", "stations": [{"id": "st1"}]}]}, "missing 'cycle_s'"),
+    ],
+)
 def test_bad_documents_name_the_problem(overrides, message):
     with pytest.raises(LayoutError, match=message):
         parse_plant(_doc(**overrides))

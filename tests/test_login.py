@@ -1,4 +1,5 @@
 """Sign-in, kiosk links, and the accounts file."""
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,12 @@ def test_sign_in_never_redirects_off_site(factory, target):
 
 def test_repeated_failures_are_throttled(factory):
     client = factory.dash_app.server.test_client()
-    codes = [client.post("/login", data={"user": "mia", "password": f"guess {i}"}, environ_base={
-        "REMOTE_ADDR": "10.9.8.7"}).status_code for i in range(12)]
+    codes = [
+        client.post(
+            "/login", data={"user": "mia", "password": f"guess {i}"}, environ_base={"REMOTE_ADDR": "10.9.8.7"}
+        ).status_code
+        for i in range(12)
+    ]
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
 
 

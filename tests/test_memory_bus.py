@@ -1,4 +1,5 @@
 """What only the in-memory bus promises (the shared contract is in test_bus_contract.py)."""
+
 from streams.memory import MemoryBus
 
 

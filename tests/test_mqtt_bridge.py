@@ -1,4 +1,5 @@
 """Real lines over MQTT: a real Mosquitto, events in, validated and ordered onto the bus."""
+
 from __future__ import annotations
 
 import shutil
@@ -46,14 +47,18 @@ def test_events_published_per_line_reach_the_bus_in_order(mosquitto, events):
         line = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="line-ac1")
         line.connect("127.0.0.1", mosquitto)
         line.loop_start()
-        placed, entered, exited = (events.placed(0, "U1"), events.entered(1, "U1", "kitting"),
-                                   events.exited(2, "U1", "kitting"))
+        placed, entered, exited = (
+            events.placed(0, "U1"),
+            events.entered(1, "U1", "kitting"),
+            events.exited(2, "U1", "kitting"),
+        )
         for payload in (to_json(placed), to_json(exited), "not an event", to_json(entered), to_json(entered)):
             line.publish("factory/ac1/events", payload, qos=1).wait_for_publish(5)
         line.loop_stop()
         line.disconnect()
-        assert _wait(lambda: ingestor.stats()["counts"].get("accepted") == 3 and ingestor.flush() >= 0
-                     and len(bus.read()) == 3)
+        assert _wait(
+            lambda: ingestor.stats()["counts"].get("accepted") == 3 and ingestor.flush() >= 0 and len(bus.read()) == 3
+        )
         assert [e for _, e in bus.read()] == [placed, entered, exited]
         counts = ingestor.stats()["counts"]
         assert counts["duplicate"] == 1 and counts["rejected:bad_json"] == 1

@@ -1,10 +1,12 @@
 """Events in, state out: hand-made sequences, and convergence under duplicates and reordering."""
+
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from factory.derive import line_members, position
 from factory.projector import apply
@@ -49,21 +51,39 @@ def test_a_unit_moves_through_queue_station_and_completion(plant, events):
 
 
 def test_rework_sends_the_unit_to_the_bay_then_back(plant, events):
-    state = fold(plant, [events.placed(0, "U1"), events.entered(1, "U1", "leak_test"),
-                         events.exited(2, "U1", "leak_test"),
-                         ev.ReworkRouted(**events._env(2), unit_code="U1", line_id="ac1", station_id="leak_test",
-                                         defect_code="leak_rate_high", reenter_at="vacuum_charge")])
+    state = fold(
+        plant,
+        [
+            events.placed(0, "U1"),
+            events.entered(1, "U1", "leak_test"),
+            events.exited(2, "U1", "leak_test"),
+            ev.ReworkRouted(
+                **events._env(2),
+                unit_code="U1",
+                line_id="ac1",
+                station_id="leak_test",
+                defect_code="leak_rate_high",
+                reenter_at="vacuum_charge",
+            ),
+        ],
+    )
     assert where(state, plant, "U1") == ("rework", "vacuum_charge")
     apply(state, events.entered(30, "U1", "vacuum_charge", visit=2))
     assert where(state, plant, "U1") == ("at", "vacuum_charge")
 
 
 def test_floor_view_counts_wip_as_released_and_unfinished(plant, events):
-    state = fold(plant, [
-        events.placed(0, "U1"), events.placed(0, "U2"), events.placed(0, "U3"),
-        events.entered(1, "U1", "kitting"), events.exited(2, "U1", "kitting"),
-        events.entered(2, "U2", "kitting"),
-    ])
+    state = fold(
+        plant,
+        [
+            events.placed(0, "U1"),
+            events.placed(0, "U2"),
+            events.placed(0, "U3"),
+            events.entered(1, "U1", "kitting"),
+            events.exited(2, "U1", "kitting"),
+            events.entered(2, "U2", "kitting"),
+        ],
+    )
     view = floor_view(state, plant, "ac1")
     by_id = {s["id"]: s for s in view["stations"]}
     assert by_id["kitting"]["units"] == ["U2"] and by_id["kitting"]["queue"] == 1  # U3 not released
@@ -97,8 +117,12 @@ def test_station_states_follow_work_blocking_stops_breakdowns_and_setups(plant, 
     assert _status(view(), "kitting") == ("running", "08:01")
     assert _status(view(), "sheet_metal")[0] == "starved"  # open line, nothing to do
 
-    apply(state, ev.StationWorkDone(**events._env(2), unit_code="U1", line_id="ac1", station_id="kitting",
-                                    work_s=60.0, ideal_s=38.0))
+    apply(
+        state,
+        ev.StationWorkDone(
+            **events._env(2), unit_code="U1", line_id="ac1", station_id="kitting", work_s=60.0, ideal_s=38.0
+        ),
+    )
     assert _status(view(), "kitting") == ("blocked", "08:02")  # done, but not let go
 
     apply(state, events.exited(3, "U1", "kitting"))
@@ -115,8 +139,17 @@ def test_station_states_follow_work_blocking_stops_breakdowns_and_setups(plant, 
     apply(state, line_event(ev.MachineUp, 50, station_id="brazing", machine=2, reason_code="GAS", down_s=900.0))
     assert _status(view(), "brazing") == ("starved", "08:50")
 
-    apply(state, line_event(ev.ChangeoverStarted, 51, station_id="sheet_metal", option="panel",
-                            from_choice="white", to_choice="graphite"))
+    apply(
+        state,
+        line_event(
+            ev.ChangeoverStarted,
+            51,
+            station_id="sheet_metal",
+            option="panel",
+            from_choice="white",
+            to_choice="graphite",
+        ),
+    )
     assert _status(view(), "sheet_metal") == ("changeover", "08:51")
     apply(state, line_event(ev.ChangeoverFinished, 52, station_id="sheet_metal", duration_s=15.0))
     apply(state, events.placed(53, "U2"))
@@ -133,7 +166,7 @@ _RUN: list[ev.Event] = []
 
 def _emulator_run(plant):
     if not _RUN:
-        run_fast(PlantModel(plant, _RUN.append, datetime(2026, 3, 2, 1, 50, tzinfo=timezone.utc), seed=5), 1800)
+        run_fast(PlantModel(plant, _RUN.append, datetime(2026, 3, 2, 1, 50, tzinfo=UTC), seed=5), 1800)
     return _RUN
 
 
@@ -155,5 +188,6 @@ def test_the_converged_state_gives_the_same_views(plant):
     a, b = fold(plant, run), fold(plant, shuffled)
     for line in plant.lines:
         assert floor_view(a, plant, line.id) == floor_view(b, plant, line.id)
-        assert {k: [x[1] for x in m.at] for k, m in line_members(a, line).items()} == \
-               {k: [x[1] for x in m.at] for k, m in line_members(b, line).items()}
+        assert {k: [x[1] for x in m.at] for k, m in line_members(a, line).items()} == {
+            k: [x[1] for x in m.at] for k, m in line_members(b, line).items()
+        }

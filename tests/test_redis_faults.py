@@ -1,4 +1,5 @@
 """Redis killed mid-stream: the emulator holds its events, retries, resumes; nothing lost or counted twice."""
+
 from __future__ import annotations
 
 import subprocess
@@ -40,9 +41,26 @@ def _fold(plant, events):
 def test_kill_9_of_redis_mid_stream_loses_nothing(plant, tmp_path):
     server = RedisServer(tmp_path)
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "line_emulator", "--redis-url", server.url, "--seed", "3", "--start", START,
-         "--duration", f"{DURATION_S}s", "--speed", str(SPEED)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "line_emulator",
+            "--redis-url",
+            server.url,
+            "--seed",
+            "3",
+            "--start",
+            START,
+            "--duration",
+            f"{DURATION_S}s",
+            "--speed",
+            str(SPEED),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         client = redis.Redis.from_url(server.url)
         deadline = time.monotonic() + 10

@@ -1,8 +1,9 @@
 """Day rollups: a range's KPIs from summed days equal the KPIs of the range queried directly."""
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -16,7 +17,7 @@ from line_emulator.runner import run_fast
 from support import ROOT, EventFactory
 
 PLANT = load_plant(ROOT / "factory.yaml")
-MIDNIGHT = datetime(2026, 3, 1, 16, tzinfo=timezone.utc)  # 2026-03-02 00:00 at the plant (UTC+8)
+MIDNIGHT = datetime(2026, 3, 1, 16, tzinfo=UTC)  # 2026-03-02 00:00 at the plant (UTC+8)
 NOW = MIDNIGHT + timedelta(days=3, hours=3)
 
 
@@ -58,10 +59,17 @@ def test_finished_days_are_stored_once_and_the_day_under_way_never(history):
     line = PLANT.line("wm1")
     rollups.daily_sums(history, PLANT, line, date(2026, 3, 2), date(2026, 3, 5), NOW)
     assert sorted(history.day_sums("wm1", date(2026, 3, 1), date(2026, 3, 9))) == [
-        date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]  # the 5th is under way at NOW
+        date(2026, 3, 2),
+        date(2026, 3, 3),
+        date(2026, 3, 4),
+    ]  # the 5th is under way at NOW
     stored = rollups.from_json(history.day_sums("wm1", date(2026, 3, 2), date(2026, 3, 2))[date(2026, 3, 2)])
-    assert_close(rollups.as_doc(stored), rollups.as_doc(
-        history_kpis.line_sums_from_history(history, PLANT, line, *rollups.day_bounds(PLANT, date(2026, 3, 2)))))
+    assert_close(
+        rollups.as_doc(stored),
+        rollups.as_doc(
+            history_kpis.line_sums_from_history(history, PLANT, line, *rollups.day_bounds(PLANT, date(2026, 3, 2)))
+        ),
+    )
 
 
 def test_a_late_event_drops_the_sums_of_its_day():
@@ -77,12 +85,19 @@ def test_a_late_event_drops_the_sums_of_its_day():
 def test_the_exec_view_adds_lines_and_skips_days_before_history(history):
     view = exec_view(history, PLANT, date(2026, 2, 20), date(2026, 3, 3), NOW)
     assert view["days"] == ["2026-03-02", "2026-03-03"]  # nothing happened before the 2nd: no zeros
-    assert view["headline"]["units_completed"] == sum(v["units_completed"] for v in view["lines"].values()) == sum(
-        view["completed_per_day"])
+    assert (
+        view["headline"]["units_completed"]
+        == sum(v["units_completed"] for v in view["lines"].values())
+        == sum(view["completed_per_day"])
+    )
     assert len(view["lead_time_h"]) == view["headline"]["units_completed"]
     line_view = exec_view(history, PLANT, date(2026, 3, 2), date(2026, 3, 3), NOW, "ac1", "assembly")
     assert line_view["headline"]["oee"] == line_view["stations"]["assembly"]["oee"]
-    for bad in ((date(2026, 3, 3), date(2026, 3, 2), None, None), (date(2025, 1, 1), date(2026, 3, 3), None, None),
-                (date(2026, 3, 2), date(2026, 3, 3), "nope", None), (date(2026, 3, 2), date(2026, 3, 3), None, "assembly")):
+    for bad in (
+        (date(2026, 3, 3), date(2026, 3, 2), None, None),
+        (date(2025, 1, 1), date(2026, 3, 3), None, None),
+        (date(2026, 3, 2), date(2026, 3, 3), "nope", None),
+        (date(2026, 3, 2), date(2026, 3, 3), None, "assembly"),
+    ):
         with pytest.raises(ScopeError):
             exec_view(history, PLANT, bad[0], bad[1], NOW, bad[2], bad[3])

@@ -1,19 +1,42 @@
 """The customer's view carries that order's whitelisted fields and nothing else."""
+
 import json
 
 from factory.projector import apply
 from factory.state import empty_state
 from factory.views import order_view
 
-ORDER_KEYS = {"order_id", "unit_code", "product", "line", "options", "status", "current_station", "waiting_for",
-              "units_ahead", "eta", "reworks", "steps", "tests", "shipping", "placed_at", "completed_at", "as_of"}
+ORDER_KEYS = {
+    "order_id",
+    "unit_code",
+    "product",
+    "line",
+    "options",
+    "status",
+    "current_station",
+    "waiting_for",
+    "units_ahead",
+    "eta",
+    "reworks",
+    "steps",
+    "tests",
+    "shipping",
+    "placed_at",
+    "completed_at",
+    "as_of",
+}
 
 
 def test_order_view_of_a_unit_in_production(plant, events):
     state = empty_state(plant)
-    for e in [events.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"), events.placed(0, "U2", token="tok-U2-bbbbbbbbbbbb"),
-              events.entered(1, "U1", "kitting"), events.exited(2, "U1", "kitting"),
-              events.entered(3, "U1", "sheet_metal"), events.entered(3, "U2", "kitting")]:
+    for e in [
+        events.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"),
+        events.placed(0, "U2", token="tok-U2-bbbbbbbbbbbb"),
+        events.entered(1, "U1", "kitting"),
+        events.exited(2, "U1", "kitting"),
+        events.entered(3, "U1", "sheet_metal"),
+        events.entered(3, "U2", "kitting"),
+    ]:
         apply(state, e)
     view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
     assert set(view) == ORDER_KEYS
@@ -21,8 +44,13 @@ def test_order_view_of_a_unit_in_production(plant, events):
     assert view["current_station"] == "Sheet metal"
     assert [s["state"] for s in view["steps"][:3]] == ["done", "current", "pending"]
     assert view["waiting_for"] is None
-    assert view["steps"][0] == {"id": "kitting", "name": "Kitting", "state": "done",
-                                "entered": "2026-03-02T08:01:00.000Z", "exited": "2026-03-02T08:02:00.000Z"}
+    assert view["steps"][0] == {
+        "id": "kitting",
+        "name": "Kitting",
+        "state": "done",
+        "entered": "2026-03-02T08:01:00.000Z",
+        "exited": "2026-03-02T08:02:00.000Z",
+    }
     assert {"label": "Model", "value": "12,000 BTU/h"} in view["options"]
     text = json.dumps(view)
     assert "U2" not in text and "tok-U2" not in text and "tok-U1" not in text
@@ -34,8 +62,11 @@ def test_unknown_token_has_no_view(plant):
 
 def test_a_unit_between_stations_is_waiting_for_the_next(plant, events):
     state = empty_state(plant)
-    for e in [events.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"), events.entered(1, "U1", "kitting"),
-              events.exited(2, "U1", "kitting")]:
+    for e in [
+        events.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"),
+        events.entered(1, "U1", "kitting"),
+        events.exited(2, "U1", "kitting"),
+    ]:
         apply(state, e)
     view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
     assert view["current_station"] is None and view["waiting_for"] == "Sheet metal"
@@ -55,20 +86,49 @@ def test_test_report_and_shipping_reach_the_customer(plant, events):
     from streams import events as ev
 
     state = empty_state(plant)
-    check = ev.QualityChecked(**events._env(5), unit_code="U1", line_id="ac1", station_id="run_test", passed=True,
-                              measurements=(ev.Measurement("noise", "Indoor unit noise", "dB(A)", 36.4, None, 40.0,
-                                                           True),))
-    shipped = ev.UnitShipped(**events._env(9), unit_code="U1", line_id="ac1", shipment_id="AC1-T1",
-                             carrier="RRS Logistics", estimated_delivery="2026-03-04")
+    check = ev.QualityChecked(
+        **events._env(5),
+        unit_code="U1",
+        line_id="ac1",
+        station_id="run_test",
+        passed=True,
+        measurements=(ev.Measurement("noise", "Indoor unit noise", "dB(A)", 36.4, None, 40.0, True),),
+    )
+    shipped = ev.UnitShipped(
+        **events._env(9),
+        unit_code="U1",
+        line_id="ac1",
+        shipment_id="AC1-T1",
+        carrier="RRS Logistics",
+        estimated_delivery="2026-03-04",
+    )
     for e in [events.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"), check, events.completed(8, "U1"), shipped]:
         apply(state, e)
     view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
     assert view["status"] == "shipped"
-    assert view["tests"] == [{"station": "Performance run test", "time": "2026-03-02T08:05:00.000Z", "passed": True,
-                              "measurements": [{"label": "Indoor unit noise", "unit": "dB(A)", "value": 36.4,
-                                                "lower": None, "upper": 40.0, "passed": True}]}]
-    assert view["shipping"] == {"carrier": "RRS Logistics", "shipment_id": "AC1-T1",
-                                "shipped_at": "2026-03-02T08:09:00.000Z", "estimated_delivery": "2026-03-04"}
+    assert view["tests"] == [
+        {
+            "station": "Performance run test",
+            "time": "2026-03-02T08:05:00.000Z",
+            "passed": True,
+            "measurements": [
+                {
+                    "label": "Indoor unit noise",
+                    "unit": "dB(A)",
+                    "value": 36.4,
+                    "lower": None,
+                    "upper": 40.0,
+                    "passed": True,
+                }
+            ],
+        }
+    ]
+    assert view["shipping"] == {
+        "carrier": "RRS Logistics",
+        "shipment_id": "AC1-T1",
+        "shipped_at": "2026-03-02T08:09:00.000Z",
+        "estimated_delivery": "2026-03-04",
+    }
 
 
 def test_units_today_counts_from_the_plant_local_midnight(plant, events):
@@ -81,5 +141,6 @@ def test_units_today_counts_from_the_plant_local_midnight(plant, events):
         apply(state, events.completed(minute, f"U{i}"))
     assert T0.hour == 8
     from factory.views import floor_view
+
     view = floor_view(state, plant, "ac1")
     assert (view["completed"], view["completed_today"]) == (4, 3)

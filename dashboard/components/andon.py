@@ -3,6 +3,7 @@
 assets/live.js (andonRows) builds the same rows from each pushed frame; this builds the first
 paint so the banner is right before the socket connects.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,9 @@ def lasted_text(seconds: float) -> str:
 def alarm_row(alarm: dict[str, Any], as_of: str, can_ack: bool) -> html.Li:
     """Return one alarm of the banner; managers get an acknowledge button until someone acknowledges it."""
     lasted = (parse_time(as_of) - parse_time(alarm["since"])).total_seconds()
-    what = f"{alarm['station_name']}: {KIND_LABEL[alarm['kind']]}" + (f" ({alarm['reason']})" if alarm["reason"] else "")
+    what = f"{alarm['station_name']}: {KIND_LABEL[alarm['kind']]}" + (
+        f" ({alarm['reason']})" if alarm["reason"] else ""
+    )
     ack = alarm.get("ack")
     if ack:
         tail = html.Span(f"✓ {ack['by']}", className="andon-acked")
@@ -33,8 +36,10 @@ def alarm_row(alarm: dict[str, Any], as_of: str, can_ack: bool) -> html.Li:
         tail = html.Button("Acknowledge", id=ids.andon_ack(alarm["id"]), className="andon-ack")
     else:
         tail = html.Span("unacknowledged", className="andon-unacked")
-    return html.Li([html.Span(what, className="andon-what"), html.Span(lasted_text(lasted), className="andon-lasted"),
-                    tail], className=f"andon-alarm kind-{alarm['kind']}" + (" acked" if ack else ""))
+    return html.Li(
+        [html.Span(what, className="andon-what"), html.Span(lasted_text(lasted), className="andon-lasted"), tail],
+        className=f"andon-alarm kind-{alarm['kind']}" + (" acked" if ack else ""),
+    )
 
 
 def andon_rows(view: dict[str, Any], can_ack: bool) -> list:

@@ -4,6 +4,7 @@ Each chart is also a list of (series, x, y) rows, so the CSV export is exactly w
 Grey carries the data; blue marks the one series a chart is about; no chart uses red, which the
 floor keeps for alarms.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,16 +13,31 @@ from typing import Any
 
 GREY, BLUE, LIGHT = "#5f6368", "#1a5fb4", "#9aa0a6"
 FACTOR_COLOURS = {"oee": BLUE, "availability": "#7a869a", "performance": "#a7b0be", "quality": "#3c4043"}
-LABELS = {"oee": "OEE", "availability": "Availability", "performance": "Performance", "quality": "Quality",
-          "first_pass_yield": "First pass yield", "throughput_per_hour": "Units / hour",
-          "units_completed": "Completed", "on_time_delivery": "On-time delivery", "utilisation": "Utilisation"}
+LABELS = {
+    "oee": "OEE",
+    "availability": "Availability",
+    "performance": "Performance",
+    "quality": "Quality",
+    "first_pass_yield": "First pass yield",
+    "throughput_per_hour": "Units / hour",
+    "units_completed": "Completed",
+    "on_time_delivery": "On-time delivery",
+    "utilisation": "Utilisation",
+}
 LEAD_BINS = 24
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
-    return {"title": {"text": title, "x": 0, "font": {"size": 15}}, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
-            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "height": 300,
-            "legend": {"orientation": "h", "y": -0.2}, "yaxis": {"gridcolor": "#d5d7d9"}, **extra}
+    return {
+        "title": {"text": title, "x": 0, "font": {"size": 15}},
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "height": 300,
+        "legend": {"orientation": "h", "y": -0.2},
+        "yaxis": {"gridcolor": "#d5d7d9"},
+        **extra,
+    }
 
 
 def _pct_axis() -> dict[str, Any]:
@@ -37,52 +53,141 @@ def charts(view: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, A
         rows = [(t["name"], x, y) for t in traces for x, y in zip(t["x"], t["y"])]
         out[name] = {"figure": {"data": traces, "layout": _layout(title, **layout)}, "rows": rows}
 
-    chart("oee_trend", "OEE and its factors per day",
-          [{"type": "scatter", "mode": "lines+markers", "name": LABELS[k], "x": days, "y": view["trend"][k],
-            "line": {"color": FACTOR_COLOURS[k], "width": 3 if k == "oee" else 1.5}} for k in FACTOR_COLOURS],
-          yaxis=_pct_axis())
-    chart("throughput_day", "Units completed per day",
-          [{"type": "bar", "name": "completed", "x": days, "y": view["completed_per_day"], "marker": {"color": GREY}}])
+    chart(
+        "oee_trend",
+        "OEE and its factors per day",
+        [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": LABELS[k],
+                "x": days,
+                "y": view["trend"][k],
+                "line": {"color": FACTOR_COLOURS[k], "width": 3 if k == "oee" else 1.5},
+            }
+            for k in FACTOR_COLOURS
+        ],
+        yaxis=_pct_axis(),
+    )
+    chart(
+        "throughput_day",
+        "Units completed per day",
+        [{"type": "bar", "name": "completed", "x": days, "y": view["completed_per_day"], "marker": {"color": GREY}}],
+    )
     hours = sorted(view["completed_per_hour"])
-    chart("throughput_hour", "Units completed per hour",
-          [{"type": "scatter", "mode": "lines", "name": "completed", "x": hours,
-            "y": [view["completed_per_hour"][h] for h in hours], "line": {"color": GREY, "shape": "hv"}}])
-    chart("on_time", "On-time delivery per day (shipped by the promised date)",
-          [{"type": "scatter", "mode": "lines+markers", "name": "on time", "x": days, "y": view["on_time_per_day"],
-            "line": {"color": BLUE}}], yaxis={**_pct_axis(), "range": [0, 1.05]})
+    chart(
+        "throughput_hour",
+        "Units completed per hour",
+        [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "completed",
+                "x": hours,
+                "y": [view["completed_per_hour"][h] for h in hours],
+                "line": {"color": GREY, "shape": "hv"},
+            }
+        ],
+    )
+    chart(
+        "on_time",
+        "On-time delivery per day (shipped by the promised date)",
+        [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "on time",
+                "x": days,
+                "y": view["on_time_per_day"],
+                "line": {"color": BLUE},
+            }
+        ],
+        yaxis={**_pct_axis(), "range": [0, 1.05]},
+    )
     edges, counts = histogram(view["lead_time_h"], LEAD_BINS)
-    chart("lead_time", "Lead time, order to completion (hours)",
-          [{"type": "bar", "name": "units", "x": [f"{a:g}–{b:g}" for a, b in edges], "y": counts,
-            "marker": {"color": GREY}}], bargap=0.05)
-    for name, title, key, unit in (("defects", "Defect Pareto", "defect_pareto", "defects"),
-                                   ("downtime", "Downtime Pareto (hours)", "downtime_pareto_s", "hours")):
+    chart(
+        "lead_time",
+        "Lead time, order to completion (hours)",
+        [
+            {
+                "type": "bar",
+                "name": "units",
+                "x": [f"{a:g}–{b:g}" for a, b in edges],
+                "y": counts,
+                "marker": {"color": GREY},
+            }
+        ],
+        bargap=0.05,
+    )
+    for name, title, key, unit in (
+        ("defects", "Defect Pareto", "defect_pareto", "defects"),
+        ("downtime", "Downtime Pareto (hours)", "downtime_pareto_s", "hours"),
+    ):
         items = view[key]
         scale = 1 / 3600 if unit == "hours" else 1
         values = [round(i["value"] * scale, 2) for i in items]
         total = sum(values) or 1
         cumulative = [round(sum(values[: i + 1]) / total, 4) for i in range(len(values))]
         keys = [i["key"] for i in items]
-        chart(name, title, [
-            {"type": "bar", "name": unit, "x": keys, "y": values, "marker": {"color": GREY}},
-            {"type": "scatter", "mode": "lines+markers", "name": "cumulative share", "x": keys, "y": cumulative,
-             "yaxis": "y2", "line": {"color": BLUE}}],
+        chart(
+            name,
+            title,
+            [
+                {"type": "bar", "name": unit, "x": keys, "y": values, "marker": {"color": GREY}},
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": "cumulative share",
+                    "x": keys,
+                    "y": cumulative,
+                    "yaxis": "y2",
+                    "line": {"color": BLUE},
+                },
+            ],
             yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05], "showgrid": False},
-            margin={"l": 50, "r": 45, "t": 40, "b": 40})
-    mix = [{"type": "bar", "name": option, "x": list(choices), "y": list(choices.values()), "marker": {"color": GREY}}
-           for option, choices in view["option_mix"].items()]
+            margin={"l": 50, "r": 45, "t": 40, "b": 40},
+        )
+    mix = [
+        {"type": "bar", "name": option, "x": list(choices), "y": list(choices.values()), "marker": {"color": GREY}}
+        for option, choices in view["option_mix"].items()
+    ]
     chart("option_mix", "Option mix (orders placed)", mix, showlegend=False)
     line_ids = list(view["lines"])
-    chart("lines", "Line comparison (click a line to drill down)",
-          [{"type": "bar", "name": LABELS[k], "x": [names.get(i, i) for i in line_ids],
-            "customdata": line_ids, "y": [view["lines"][i][k] for i in line_ids],
-            "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)}} for k in ("oee", "availability", "performance",
-                                                                          "quality", "first_pass_yield")],
-          yaxis=_pct_axis(), barmode="group")
+    chart(
+        "lines",
+        "Line comparison (click a line to drill down)",
+        [
+            {
+                "type": "bar",
+                "name": LABELS[k],
+                "x": [names.get(i, i) for i in line_ids],
+                "customdata": line_ids,
+                "y": [view["lines"][i][k] for i in line_ids],
+                "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)},
+            }
+            for k in ("oee", "availability", "performance", "quality", "first_pass_yield")
+        ],
+        yaxis=_pct_axis(),
+        barmode="group",
+    )
     station_ids = list(view["stations"])
-    chart("stations", "Stations: OEE and utilisation (click a station to drill down)",
-          [{"type": "bar", "name": LABELS[k], "x": [names.get(i, i) for i in station_ids], "customdata": station_ids,
-            "y": [view["stations"][i][k] for i in station_ids], "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)}}
-           for k in ("oee", "utilisation")], yaxis=_pct_axis(), barmode="group")
+    chart(
+        "stations",
+        "Stations: OEE and utilisation (click a station to drill down)",
+        [
+            {
+                "type": "bar",
+                "name": LABELS[k],
+                "x": [names.get(i, i) for i in station_ids],
+                "customdata": station_ids,
+                "y": [view["stations"][i][k] for i in station_ids],
+                "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)},
+            }
+            for k in ("oee", "utilisation")
+        ],
+        yaxis=_pct_axis(),
+        barmode="group",
+    )
     return out
 
 

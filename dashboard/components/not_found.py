@@ -1,4 +1,5 @@
 """What a page shows instead of data: not found (unknown paths and tokens alike), or sign in needed."""
+
 from dash import html
 
 from dashboard.i18n import texts
@@ -12,7 +13,10 @@ def not_found(t: dict[str, str] | None = None) -> html.Main:
 
 def sign_in_needed() -> html.Main:
     """Return what a protected page shows to someone not entitled to it (no factory data)."""
-    return html.Main(className="page not-found", children=[
-        html.H1("Sign in to see this page"),
-        html.P(html.A("Sign in", href="/login")),
-    ])
+    return html.Main(
+        className="page not-found",
+        children=[
+            html.H1("Sign in to see this page"),
+            html.P(html.A("Sign in", href="/login")),
+        ],
+    )

@@ -1,4 +1,5 @@
 """The customer's view of one order: configuration card and the station stepper."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +8,7 @@ import segno
 from dash import html
 
 from dashboard import ids
+
 
 def headline(view: dict[str, Any], t: dict[str, str]) -> str:
     """Return the one-line status shown above the stepper (assets/live.js words updates the same)."""
@@ -23,8 +25,9 @@ def configuration_card(view: dict[str, Any], t: dict[str, str]) -> html.Div:
         className="card",
         children=[
             html.H2(view["product"]),
-            html.Dl([item for option in view["options"]
-                     for item in (html.Dt(option["label"]), html.Dd(option["value"]))]),
+            html.Dl(
+                [item for option in view["options"] for item in (html.Dt(option["label"]), html.Dd(option["value"]))]
+            ),
             html.Div([f"{t['unit_code']} ", html.Code(view["unit_code"], className="unit-code")], className="unit-id"),
             html.Div([f"{t['order']} ", html.Span(view["order_id"])], className="muted"),
         ],
@@ -52,33 +55,56 @@ def stepper(view: dict[str, Any]) -> html.Ol:
 
 def report_links(token: str, t: dict[str, str]) -> html.Div:
     """Return the download links of the unit's test report."""
-    return html.Div(className="card report", children=[
-        html.H2(t["report"]),
-        html.P(t["report_note"], className="muted"),
-        html.A(t["pdf"], href=f"/api/orders/{token}/report.pdf", className="button", download=""),
-        html.A(t["csv"], href=f"/api/orders/{token}/report.csv", className="button", download=""),
-    ])
+    return html.Div(
+        className="card report",
+        children=[
+            html.H2(t["report"]),
+            html.P(t["report_note"], className="muted"),
+            html.A(t["pdf"], href=f"/api/orders/{token}/report.pdf", className="button", download=""),
+            html.A(t["csv"], href=f"/api/orders/{token}/report.csv", className="button", download=""),
+        ],
+    )
 
 
 def share_card(link: str, t: dict[str, str]) -> html.Div:
     """Return the QR code of this tracking link, to open it on another device."""
     svg = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
-    return html.Div(className="card share", children=[
-        html.H2(t["share"]),
-        html.Img(src=svg, alt=t["qr_alt"], className="qr"),
-    ])
+    return html.Div(
+        className="card share",
+        children=[
+            html.H2(t["share"]),
+            html.Img(src=svg, alt=t["qr_alt"], className="qr"),
+        ],
+    )
 
 
 def feedback_card(token: str, thanked: bool, t: dict[str, str]) -> html.Div:
     """Return a plain form (it works without script) to rate the order and leave a comment."""
     if thanked:
         return html.Div(className="card feedback", children=[html.H2(t["thanks"]), html.P(t["thanks_note"])])
-    return html.Div(className="card feedback", children=[
-        html.H2(t["feedback"]),
-        html.Form(method="post", action=f"/api/orders/{token}/feedback", children=[
-            html.Label([f"{t['rating']} ", html.Select(name="rating", children=[
-                html.Option("–", value=""), *[html.Option("★" * n, value=str(n)) for n in range(5, 0, -1)]])]),
-            html.Textarea(name="comment", maxLength=2000, rows=3, placeholder=t["comment"]),
-            html.Button(t["send"], type="submit", className="button"),
-        ]),
-    ])
+    return html.Div(
+        className="card feedback",
+        children=[
+            html.H2(t["feedback"]),
+            html.Form(
+                method="post",
+                action=f"/api/orders/{token}/feedback",
+                children=[
+                    html.Label(
+                        [
+                            f"{t['rating']} ",
+                            html.Select(
+                                name="rating",
+                                children=[
+                                    html.Option("–", value=""),
+                                    *[html.Option("★" * n, value=str(n)) for n in range(5, 0, -1)],
+                                ],
+                            ),
+                        ]
+                    ),
+                    html.Textarea(name="comment", maxLength=2000, rows=3, placeholder=t["comment"]),
+                    html.Button(t["send"], type="submit", className="button"),
+                ],
+            ),
+        ],
+    )

@@ -1,4 +1,5 @@
 """A station on the floor map: name, the units at it, the queue in front of it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,16 +13,25 @@ def unit_chip(unit_code: str) -> html.Span:
     """Return the chip of one unit: its code, serial emphasised (assets/live.js builds the same)."""
     prefix, _, serial = unit_code.rpartition("-")
     return html.Span(
-        [html.Span(f"{prefix}-" if prefix else "", className="chip-prefix"), html.Span(serial, className="chip-serial")],
-        className="unit-chip", title=unit_code, key=unit_code,
+        [
+            html.Span(f"{prefix}-" if prefix else "", className="chip-prefix"),
+            html.Span(serial, className="chip-serial"),
+        ],
+        className="unit-chip",
+        title=unit_code,
+        key=unit_code,
     )
 
 
 # Grey is normal (ISA-101): only states that need someone's attention (factory.alarms) get a
 # colour (style.css).
 STATUS_LABEL = {
-    "running": "running", "blocked": "blocked", "starved": "starved", "down": "DOWN",
-    "changeover": "changeover", "idle": "planned stop",
+    "running": "running",
+    "blocked": "blocked",
+    "starved": "starved",
+    "down": "DOWN",
+    "changeover": "changeover",
+    "idle": "planned stop",
 }
 
 
@@ -42,13 +52,17 @@ def station_tile(station: dict[str, Any], position: int) -> html.Div:
         id=ids.station_tile(station["id"]),
         className=tile_class(station),
         children=[
-            html.Div([html.Span(f"{position}", className="station-pos"), station["name"]],
-                     className="station-name"),
+            html.Div([html.Span(f"{position}", className="station-pos"), station["name"]], className="station-name"),
             html.Div(status_text(station), id=ids.station_status(station["id"]), className="station-status"),
-            html.Div([unit_chip(code) for code in station["units"]], id=ids.station_units(station["id"]),
-                     className="station-units"),
-            html.Div(["queue ", html.Span(str(station["queue"]), id=ids.station_queue(station["id"]))],
-                     className="station-queue"),
+            html.Div(
+                [unit_chip(code) for code in station["units"]],
+                id=ids.station_units(station["id"]),
+                className="station-units",
+            ),
+            html.Div(
+                ["queue ", html.Span(str(station["queue"]), id=ids.station_queue(station["id"]))],
+                className="station-queue",
+            ),
         ],
         **{"data-station": station["id"]},
     )
@@ -56,5 +70,8 @@ def station_tile(station: dict[str, Any], position: int) -> html.Div:
 
 def line_map(view: dict[str, Any]) -> html.Div:
     """Return the stations of a line as tiles in flow order."""
-    return html.Div([station_tile(s, i + 1) for i, s in enumerate(view["stations"])], className="line-map",
-                    style={"--stations": len(view["stations"])})
+    return html.Div(
+        [station_tile(s, i + 1) for i, s in enumerate(view["stations"])],
+        className="line-map",
+        style={"--stations": len(view["stations"])},
+    )

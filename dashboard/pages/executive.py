@@ -4,6 +4,7 @@ Pick a range and a line (or click one in the line comparison, then a station); e
 the CSV export follow. Built from day rollups, so a month answers in well under two seconds.
 Every callback asks auth on the server: an executive or admin session, nothing else.
 """
+
 from datetime import date, timedelta
 
 import dash
@@ -18,14 +19,36 @@ from factory.exec_view import ScopeError, default_range, exec_view
 
 dash.register_page(__name__, path="/exec", title="Executive · Transparent Factory")
 
-CHARTS = ("oee_trend", "lines", "throughput_day", "throughput_hour", "lead_time", "on_time", "defects", "downtime",
-          "option_mix", "stations")
-TILES = (("oee", "OEE", "pct"), ("availability", "Availability", "pct"), ("performance", "Performance", "pct"),
-         ("quality", "Quality", "pct"), ("units_completed", "Completed", "int"), ("first_pass_yield", "FPY", "pct"),
-         ("on_time_delivery", "On time", "pct"), ("lead_time_avg_s", "Lead time", "h"), ("mtbf_s", "MTBF", "h"),
-         ("mttr_s", "MTTR", "min"))
-UNITS = {"pct": lambda v: f"{v * 100:.1f} %", "int": lambda v: f"{v:,}", "h": lambda v: f"{v / 3600:.1f} h",
-         "min": lambda v: f"{v / 60:.0f} min"}
+CHARTS = (
+    "oee_trend",
+    "lines",
+    "throughput_day",
+    "throughput_hour",
+    "lead_time",
+    "on_time",
+    "defects",
+    "downtime",
+    "option_mix",
+    "stations",
+)
+TILES = (
+    ("oee", "OEE", "pct"),
+    ("availability", "Availability", "pct"),
+    ("performance", "Performance", "pct"),
+    ("quality", "Quality", "pct"),
+    ("units_completed", "Completed", "int"),
+    ("first_pass_yield", "FPY", "pct"),
+    ("on_time_delivery", "On time", "pct"),
+    ("lead_time_avg_s", "Lead time", "h"),
+    ("mtbf_s", "MTBF", "h"),
+    ("mttr_s", "MTTR", "min"),
+)
+UNITS = {
+    "pct": lambda v: f"{v * 100:.1f} %",
+    "int": lambda v: f"{v:,}",
+    "h": lambda v: f"{v / 3600:.1f} h",
+    "min": lambda v: f"{v / 60:.0f} min",
+}
 
 
 def _allowed() -> bool:
@@ -39,7 +62,10 @@ def _now():
 
 def _names() -> dict[str, str]:
     plant = current_live().plant
-    return {**{s.id: s.name for line in plant.lines for s in line.stations}, **{line.id: line.name for line in plant.lines}}
+    return {
+        **{s.id: s.name for line in plant.lines for s in line.stations},
+        **{line.id: line.name for line in plant.lines},
+    }
 
 
 def layout(**_query):
@@ -49,37 +75,77 @@ def layout(**_query):
     plant = current_live().plant
     now = _now()
     first, last = default_range(plant, now) if now is not None else (date.today() - timedelta(days=29), date.today())
-    return html.Main(className="page exec", children=[
-        html.Header(className="exec-header", children=[
-            html.H1("Plant performance"),
-            html.Nav([*([html.A("Orders", href="/orders")] if auth.may(auth.current_role(), "orders") else []),
-                      html.A("Sign out", href="/logout")], className="exec-nav"),
-        ]),
-        html.Div(className="exec-controls", children=[
-            dcc.DatePickerRange(id=ids.EXEC_RANGE, start_date=first.isoformat(), end_date=last.isoformat(),
-                                display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0),
-            dcc.Dropdown(id=ids.EXEC_LINE, options=[{"label": line.name, "value": line.id} for line in plant.lines],
-                         placeholder="All lines", className="exec-dropdown"),
-            dcc.Dropdown(id=ids.EXEC_STATION, options=[], placeholder="All stations", className="exec-dropdown"),
-            html.Button("Download CSV", id=ids.EXEC_CSV, className="button"),
-            dcc.Download(id=ids.EXEC_DOWNLOAD),
-        ]),
-        html.Div(className="exec-crumbs", children=[
-            html.Button("Plant", id=ids.EXEC_CRUMB_PLANT, className="crumb"),
-            html.Span(id=ids.EXEC_CRUMBS),
-        ]),
-        html.Div(id=ids.EXEC_ERROR, className="exec-error", role="alert"),
-        dcc.Loading(type="dot", children=[
-            html.Div(id=ids.EXEC_HEADLINE, className="exec-headline"),
-            html.Div([dcc.Graph(id=ids.exec_chart(name), config={"displaylogo": False}, className=f"exec-chart {name}")
-                      for name in CHARTS], className="exec-grid"),
-        ]),
-    ])
+    return html.Main(
+        className="page exec",
+        children=[
+            html.Header(
+                className="exec-header",
+                children=[
+                    html.H1("Plant performance"),
+                    html.Nav(
+                        [
+                            *([html.A("Orders", href="/orders")] if auth.may(auth.current_role(), "orders") else []),
+                            html.A("Sign out", href="/logout"),
+                        ],
+                        className="exec-nav",
+                    ),
+                ],
+            ),
+            html.Div(
+                className="exec-controls",
+                children=[
+                    dcc.DatePickerRange(
+                        id=ids.EXEC_RANGE,
+                        start_date=first.isoformat(),
+                        end_date=last.isoformat(),
+                        display_format="YYYY-MM-DD",
+                        first_day_of_week=1,
+                        minimum_nights=0,
+                    ),
+                    dcc.Dropdown(
+                        id=ids.EXEC_LINE,
+                        options=[{"label": line.name, "value": line.id} for line in plant.lines],
+                        placeholder="All lines",
+                        className="exec-dropdown",
+                    ),
+                    dcc.Dropdown(
+                        id=ids.EXEC_STATION, options=[], placeholder="All stations", className="exec-dropdown"
+                    ),
+                    html.Button("Download CSV", id=ids.EXEC_CSV, className="button"),
+                    dcc.Download(id=ids.EXEC_DOWNLOAD),
+                ],
+            ),
+            html.Div(
+                className="exec-crumbs",
+                children=[
+                    html.Button("Plant", id=ids.EXEC_CRUMB_PLANT, className="crumb"),
+                    html.Span(id=ids.EXEC_CRUMBS),
+                ],
+            ),
+            html.Div(id=ids.EXEC_ERROR, className="exec-error", role="alert"),
+            dcc.Loading(
+                type="dot",
+                children=[
+                    html.Div(id=ids.EXEC_HEADLINE, className="exec-headline"),
+                    html.Div(
+                        [
+                            dcc.Graph(
+                                id=ids.exec_chart(name), config={"displaylogo": False}, className=f"exec-chart {name}"
+                            )
+                            for name in CHARTS
+                        ],
+                        className="exec-grid",
+                    ),
+                ],
+            ),
+        ],
+    )
 
 
 def _tiles(headline: dict) -> list:
-    return [kpi_tile(label, "—" if headline.get(key) is None else UNITS[unit](headline[key]))
-            for key, label, unit in TILES]
+    return [
+        kpi_tile(label, "—" if headline.get(key) is None else UNITS[unit](headline[key])) for key, label, unit in TILES
+    ]
 
 
 def _view(start_date, end_date, line, station):
@@ -115,8 +181,12 @@ def show(start_date, end_date, line, station):
         return [], [dash.no_update] * len(outputs), str(exc), ""
     names = _names()
     shown = charts(view, names)
-    figures = [shown[o["id"]["chart"]]["figure"] if isinstance(o.get("id"), dict) and o["id"].get("chart") in shown
-               else dash.no_update for o in outputs]
+    figures = [
+        shown[o["id"]["chart"]]["figure"]
+        if isinstance(o.get("id"), dict) and o["id"].get("chart") in shown
+        else dash.no_update
+        for o in outputs
+    ]
     crumbs = [f" › {names[line]}" if line else "", f" › {names[station]}" if station else ""]
     return _tiles(view["headline"]), figures, "", crumbs
 
@@ -179,5 +249,8 @@ def download(clicks, start_date, end_date, line, station):
     except ScopeError:
         return dash.no_update
     scope = "-".join(filter(None, [line, station])) or "plant"
-    return dcc.send_string(to_csv(view, charts(view, _names())),
-                           f"kpis-{scope}-{view['scope']['first']}-{view['scope']['last']}.csv", type="text/csv")
+    return dcc.send_string(
+        to_csv(view, charts(view, _names())),
+        f"kpis-{scope}-{view['scope']['first']}-{view['scope']['last']}.csv",
+        type="text/csv",
+    )

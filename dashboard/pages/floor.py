@@ -4,6 +4,7 @@ Everything on it is pushed over the line's Socket.IO room and applied in the bro
 (assets/live.js); a browser-only timer ages each panel, greys out stale ones and, in kiosk mode,
 moves on to the next line. The one server callback acknowledges an andon alarm, for managers.
 """
+
 import dash
 import flask
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
@@ -51,42 +52,73 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
     can_ack = auth.may(role, "acknowledge")
     view = live.floor(line_id)
     settings = {
-        "labels": STATUS_LABEL, "kinds": KIND_LABEL, "no_alarms": NO_ALARMS, "can_ack": can_ack,
+        "labels": STATUS_LABEL,
+        "kinds": KIND_LABEL,
+        "no_alarms": NO_ALARMS,
+        "can_ack": can_ack,
         "stale_after_s": flask.current_app.config.get("TF_STALE_AFTER_S", 15.0),
         "kpi_interval_s": live.kpi_interval_s,
         "rotate_s": _rotate_s(rotate) if is_kiosk else 0.0,
         "utc_offset_h": live.plant.utc_offset_h,
-        "lines": [other.id for other in live.plant.lines], "line": line_id,
+        "lines": [other.id for other in live.plant.lines],
+        "line": line_id,
         **{k: texts("en")[k] for k in ("live", "reconnecting")},
     }
     return html.Main(
         className="page floor" + (" kiosk" if is_kiosk else ""),
         children=[
-            DashSocketIO(id=ids.FLOOR_SOCKET, eventNames=["floor"],
-                         options={"auth": {"view": "floor", "line": line_id}, **RECONNECT}),
+            DashSocketIO(
+                id=ids.FLOOR_SOCKET,
+                eventNames=["floor"],
+                options={"auth": {"view": "floor", "line": line_id}, **RECONNECT},
+            ),
             dcc.Store(id=ids.FLOOR_SETTINGS, data=settings),
             dcc.Interval(id=ids.FLOOR_TICK, interval=1000),
-            html.Header(className="floor-header", children=[
-                html.H1(view["line"]["name"]),
-                html.Nav([html.A(other.name, href=f"/floor?line={other.id}",
-                                 className="current" if other.id == line_id else "")
-                          for other in live.plant.lines], className="line-links"),
-                html.Div("Connecting…", id=ids.FLOOR_STATUS, className="freshness"),
-            ]),
+            html.Header(
+                className="floor-header",
+                children=[
+                    html.H1(view["line"]["name"]),
+                    html.Nav(
+                        [
+                            html.A(
+                                other.name,
+                                href=f"/floor?line={other.id}",
+                                className="current" if other.id == line_id else "",
+                            )
+                            for other in live.plant.lines
+                        ],
+                        className="line-links",
+                    ),
+                    html.Div("Connecting…", id=ids.FLOOR_STATUS, className="freshness"),
+                ],
+            ),
             html.Div(id=ids.FLOOR_BANNER, className="connection-banner hidden"),
-            html.Section(id=ids.panel("andon"), className="panel andon", children=[
-                html.Ul(andon_rows(view, can_ack), id=ids.FLOOR_ANDON, className="andon-list"),
-                html.Span(id=ids.panel_age("andon"), className="panel-age"),
-                html.Div(id=ids.ANDON_ACK_RESULT, className="andon-result", role="status"),
-            ]),
+            html.Section(
+                id=ids.panel("andon"),
+                className="panel andon",
+                children=[
+                    html.Ul(andon_rows(view, can_ack), id=ids.FLOOR_ANDON, className="andon-list"),
+                    html.Span(id=ids.panel_age("andon"), className="panel-age"),
+                    html.Div(id=ids.ANDON_ACK_RESULT, className="andon-result", role="status"),
+                ],
+            ),
             kpi_strip(view["wip"]),
-            html.Section(id=ids.panel("map"), className="panel map", children=[
-                _panel_head("Line", "map"), line_map(view)]),
-            html.Section(id=ids.panel("hourly"), className="panel hourly", children=[
-                _panel_head("Hour by hour: completed vs plan", "hourly"),
-                dcc.Graph(id=ids.FLOOR_HOURLY, figure={"data": [], "layout": chart_layout()},
-                          config={"staticPlot": True, "responsive": True}, className="hourly-graph"),
-            ]),
+            html.Section(
+                id=ids.panel("map"), className="panel map", children=[_panel_head("Line", "map"), line_map(view)]
+            ),
+            html.Section(
+                id=ids.panel("hourly"),
+                className="panel hourly",
+                children=[
+                    _panel_head("Hour by hour: completed vs plan", "hourly"),
+                    dcc.Graph(
+                        id=ids.FLOOR_HOURLY,
+                        figure={"data": [], "layout": chart_layout()},
+                        config={"staticPlot": True, "responsive": True},
+                        className="hourly-graph",
+                    ),
+                ],
+            ),
         ],
     )
 

@@ -1,4 +1,5 @@
 """What any unknown path shows."""
+
 import dash
 
 from dashboard.components.not_found import not_found

@@ -4,6 +4,7 @@ Times are plant time. The grid (dash-ag-grid) filters and sorts in the browser; 
 page opens and again on "Refresh". Each row links to the customer's tracker, which a manager
 may open to see what the customer sees.
 """
+
 import dash
 import dash_ag_grid as dag
 from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
@@ -17,8 +18,15 @@ dash.register_page(__name__, path="/orders", title="Orders · Transparent Factor
 
 COLUMNS = [
     {"field": "order_id", "headerName": "Order", "pinned": "left", "width": 150},
-    {"field": "tracker", "headerName": "Tracker", "cellRenderer": "markdown", "sortable": False, "filter": False,
-     "pinned": "left", "width": 100},
+    {
+        "field": "tracker",
+        "headerName": "Tracker",
+        "cellRenderer": "markdown",
+        "sortable": False,
+        "filter": False,
+        "pinned": "left",
+        "width": 100,
+    },
     {"field": "unit_code", "headerName": "Unit", "width": 170},
     {"field": "line", "headerName": "Line"},
     {"field": "status", "headerName": "Status", "width": 130},
@@ -55,23 +63,48 @@ def layout(**_query):
     if not _allowed():
         return sign_in_needed()
     rows = _rows()
-    return html.Main(className="page orders", children=[
-        html.Header(className="exec-header", children=[
-            html.H1("Orders"),
-            html.Nav([html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"),
-        ]),
-        html.Div(className="exec-controls", children=[
-            dcc.Input(id=ids.ORDERS_SEARCH, type="search", placeholder="Search order, unit, status, station…",
-                      debounce=False, className="orders-search"),
-            html.Button("Refresh", id=ids.ORDERS_REFRESH, className="button"),
-            html.Span(f"{len(rows):,} orders", id=ids.ORDERS_COUNT, className="muted"),
-        ]),
-        dag.AgGrid(id=ids.ORDERS_GRID, rowData=rows, columnDefs=COLUMNS,
-                   defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                   dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False,
-                                    "enableCellTextSelection": True},
-                   style={"height": "calc(100vh - 11rem)"}, className="ag-theme-alpine"),
-    ])
+    return html.Main(
+        className="page orders",
+        children=[
+            html.Header(
+                className="exec-header",
+                children=[
+                    html.H1("Orders"),
+                    html.Nav(
+                        [html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"
+                    ),
+                ],
+            ),
+            html.Div(
+                className="exec-controls",
+                children=[
+                    dcc.Input(
+                        id=ids.ORDERS_SEARCH,
+                        type="search",
+                        placeholder="Search order, unit, status, station…",
+                        debounce=False,
+                        className="orders-search",
+                    ),
+                    html.Button("Refresh", id=ids.ORDERS_REFRESH, className="button"),
+                    html.Span(f"{len(rows):,} orders", id=ids.ORDERS_COUNT, className="muted"),
+                ],
+            ),
+            dag.AgGrid(
+                id=ids.ORDERS_GRID,
+                rowData=rows,
+                columnDefs=COLUMNS,
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                dashGridOptions={
+                    "pagination": True,
+                    "paginationPageSize": 50,
+                    "animateRows": False,
+                    "enableCellTextSelection": True,
+                },
+                style={"height": "calc(100vh - 11rem)"},
+                className="ag-theme-alpine",
+            ),
+        ],
+    )
 
 
 # Search is the grid's quick filter, applied in the browser: no round trip per keystroke.

@@ -2,6 +2,7 @@
 
 Reached only through the unguessable token; it renders nothing but that order's view.
 """
+
 import dash
 import flask
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
@@ -9,10 +10,15 @@ from dash_socketio import DashSocketIO
 
 from dashboard import ids
 from dashboard.components.not_found import not_found
-from dashboard.i18n import language, texts
 from dashboard.components.order_timeline import (
-    configuration_card, feedback_card, headline, report_links, share_card, stepper,
+    configuration_card,
+    feedback_card,
+    headline,
+    report_links,
+    share_card,
+    stepper,
 )
+from dashboard.i18n import language, texts
 from dashboard.realtime import current_live
 
 dash.register_page(__name__, path_template="/track/<token>", title="Your order · Transparent Factory")
@@ -29,11 +35,14 @@ def layout(token=None, thanks=None, lang=None, **_query):
     return html.Main(
         className="page track",
         children=[
-            DashSocketIO(id=ids.TRACK_SOCKET, eventNames=["order"],
-                         options={"auth": {"view": "track", "token": token}}),
+            DashSocketIO(
+                id=ids.TRACK_SOCKET, eventNames=["order"], options={"auth": {"view": "track", "token": token}}
+            ),
             dcc.Store(id=ids.TRACK_TEXTS, data=t),
-            html.Nav(html.A(t["switch"], href=f"/track/{token}?lang={t['switch_to']}", hrefLang=t["switch_to"]),
-                     className="lang-switch"),
+            html.Nav(
+                html.A(t["switch"], href=f"/track/{token}?lang={t['switch_to']}", hrefLang=t["switch_to"]),
+                className="lang-switch",
+            ),
             html.H1(headline(view, t), id=ids.TRACK_HEADLINE),
             html.Div(t["connecting"], id=ids.TRACK_STATUS, className="freshness"),
             html.Div(id=ids.TRACK_ETA, className="eta"),

@@ -1,4 +1,5 @@
 """Real processes and a real browser: the app as a subprocess, Debian's headless Chromium."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,14 @@ from support import DAY_SHIFT, RunningApp
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out, which a closed network refuses.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")

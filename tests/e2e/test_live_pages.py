@@ -1,4 +1,5 @@
 """A unit visibly moves on the floor screen and on its customer's tracker, in real Chromium."""
+
 from __future__ import annotations
 
 import time
@@ -42,20 +43,24 @@ def test_a_unit_changes_station_on_the_floor(browser, live_app):
              const chip = document.querySelector(`.unit-chip[title="${unit}"]`);
              return !chip || chip.closest('.station-tile').dataset.station !== before;
            }""",
-        arg=[unit, before], timeout=60_000)
+        arg=[unit, before],
+        timeout=60_000,
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "floor.png"))
     page.close()
 
 
 def test_a_unit_changes_station_on_its_tracker(browser, live_app):
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                            accept_downloads=True)
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, accept_downloads=True
+    )
     page.goto(live_app.tracking_urls[0])
     page.wait_for_selector(".freshness.live", timeout=10_000)
     done_before = page.locator(".step-done").count()
     page.wait_for_function(  # the unit leaves a station: one more step is done, pushed live
-        "(n) => document.querySelectorAll('.step-done').length > n", arg=done_before, timeout=120_000)
+        "(n) => document.querySelectorAll('.step-done').length > n", arg=done_before, timeout=120_000
+    )
     page.screenshot(path=str(SCREENSHOTS / "tracker.png"), full_page=True)
     with page.expect_download() as download:
         page.click("text=Download CSV")

@@ -1,7 +1,8 @@
 """The executive view and the orders grid in real Chromium, over three days of emulated history."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -22,7 +23,7 @@ def office_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("office")
     plant = load_plant(ROOT / "factory.yaml")
     events = []
-    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
     run_fast(PlantModel(plant, events.append, start, seed=4), 3 * 86400 - 600)
     history = History(folder / "history.duckdb")
     history.append(events)
@@ -30,8 +31,14 @@ def office_app(tmp_path_factory):
     accounts = Accounts(folder / "accounts.json")
     accounts.add_user("eve", "executive", "eve-password-1")
     accounts.add_user("max", "manager", "max-password-1")
-    app = RunningApp("--no-emulator", "--api-key", "office-test-key-0123456789", data_dir=folder,
-                     tracking_links=False, start_timeout_s=120)
+    app = RunningApp(
+        "--no-emulator",
+        "--api-key",
+        "office-test-key-0123456789",
+        data_dir=folder,
+        tracking_links=False,
+        start_timeout_s=120,
+    )
     yield app
     app.stop()
 
@@ -58,8 +65,9 @@ def test_an_executive_drills_down_and_exports_what_is_shown(browser, office_app)
     assert page.locator(".exec-chart .main-svg").count() >= 10
     page.screenshot(path=str(SCREENSHOTS / "exec.png"), full_page=True)
     page.locator(".exec-chart.lines .bars path").first.click(force=True)  # the first line
-    page.wait_for_function("() => document.querySelector('.exec-crumbs').innerText.includes('Air conditioner')",
-                           timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelector('.exec-crumbs').innerText.includes('Air conditioner')", timeout=20_000
+    )
     page.wait_for_selector(".exec-chart.stations .bars path", timeout=20_000)
     with page.expect_download() as download:
         page.click("text=Download CSV")
@@ -77,8 +85,11 @@ def test_a_manager_searches_orders_and_opens_a_tracker(browser, office_app):
     _sign_in(page, office_app, "max", "max-password-1", "/orders")
     page.wait_for_selector(".ag-row", timeout=30_000)
     page.fill("#orders-search", "in_production")
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('.ag-row [col-id=status]'))
-                                   .every(c => c.innerText === 'in_production')""", timeout=10_000)
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.ag-row [col-id=status]'))
+                                   .every(c => c.innerText === 'in_production')""",
+        timeout=10_000,
+    )
     page.screenshot(path=str(SCREENSHOTS / "orders.png"))
     with page.expect_navigation():
         page.locator(".ag-row [col-id=tracker] a").first.click()

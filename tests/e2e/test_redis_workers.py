@@ -1,4 +1,5 @@
 """One emulator and two app workers on one Redis: a browser on either worker sees the same plant live."""
+
 from __future__ import annotations
 
 import subprocess
@@ -18,7 +19,10 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
     server = RedisServer(tmp_path / "redis")
     emulator = subprocess.Popen(
         [sys.executable, "-m", "line_emulator", "--redis-url", server.url, "--speed", "120", "--duration", "1d"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     workers = []
     try:
         client = redis.Redis.from_url(server.url)
@@ -39,18 +43,26 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
         stations = []
         for page in pages:
             page.wait_for_selector(f'.unit-chip[title="{unit}"]', timeout=10_000)
-            stations.append(page.locator(".station-tile", has=page.locator(f'.unit-chip[title="{unit}"]'))
-                            .get_attribute("data-station"))
+            stations.append(
+                page.locator(".station-tile", has=page.locator(f'.unit-chip[title="{unit}"]')).get_attribute(
+                    "data-station"
+                )
+            )
         for page, before in zip(pages, stations):
             page.wait_for_function(
                 """([unit, before]) => {
                      const chip = document.querySelector(`.unit-chip[title="${unit}"]`);
                      return !chip || chip.closest('.station-tile').dataset.station !== before;
-                   }""", arg=[unit, before], timeout=60_000)
+                   }""",
+                arg=[unit, before],
+                timeout=60_000,
+            )
         # And the two screens agree on where every unit of the line is (sampled until two
         # back-to-back readings match, since each worker pushes on its own four-per-second beat).
-        script = ("tiles => tiles.map(t => [t.dataset.station, "
-                  "[...t.querySelectorAll('.unit-chip')].map(c => c.title).join(',')])")
+        script = (
+            "tiles => tiles.map(t => [t.dataset.station, "
+            "[...t.querySelectorAll('.unit-chip')].map(c => c.title).join(',')])"
+        )
         deadline = time.monotonic() + 15
         while True:
             layouts = [page.eval_on_selector_all(".station-tile", script) for page in pages]

@@ -1,4 +1,5 @@
 """A restart keeps everything: history on disk, old orders still tracked, unit codes never reused."""
+
 from __future__ import annotations
 
 import time
@@ -38,7 +39,9 @@ def test_orders_of_an_earlier_run_are_still_tracked_after_a_restart(tmp_path):
     stored = History(tmp_path / "history.duckdb")
     try:
         assert stored.count() > stored_before
-        reused = stored.frame("SELECT unit_code FROM events WHERE type = 'placed' GROUP BY unit_code HAVING count(*) > 1")
+        reused = stored.frame(
+            "SELECT unit_code FROM events WHERE type = 'placed' GROUP BY unit_code HAVING count(*) > 1"
+        )
         assert reused.empty
         assert all(stored.next_order_numbers()[line] > n for line, n in numbers_before.items())
     finally:

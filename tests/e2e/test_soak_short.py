@@ -1,4 +1,5 @@
 """The short version of bench/wall_soak.py: a kiosk tab at ten times the demo event rate keeps its heap flat."""
+
 from __future__ import annotations
 
 import sys
@@ -8,7 +9,7 @@ import pytest
 from support import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-from wall_soak import soak  # noqa: E402
+from wall_soak import soak
 
 pytestmark = pytest.mark.e2e
 

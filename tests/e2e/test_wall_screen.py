@@ -3,10 +3,11 @@
 Apart from the kiosk test (the built-in plant), these run the app without its emulator and feed
 it hand-made events through POST /api/events, so every number on the screen is known.
 """
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -33,33 +34,50 @@ class Feed:
 
     def _env(self) -> dict:
         self.n += 1
-        return {"id": f"wall-{self.n}", "source": "/test/wall", "time": datetime.now(timezone.utc)}
+        return {"id": f"wall-{self.n}", "source": "/test/wall", "time": datetime.now(UTC)}
 
     def post(self, *events: ev.Event) -> None:
         body = "\n".join(codec.to_json(e) for e in events)
-        r = requests.post(self.base_url + "/api/events", data=body, timeout=5,
-                          headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-ndjson"})
+        r = requests.post(
+            self.base_url + "/api/events",
+            data=body,
+            timeout=5,
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-ndjson"},
+        )
         assert r.status_code == 200, r.text
 
     def shift(self):
-        return ev.ShiftStarted(**self._env(), line_id="ac1", shift="A",
-                               planned_end=codec.format_time(datetime.now(timezone.utc) + timedelta(hours=8)))
+        return ev.ShiftStarted(
+            **self._env(),
+            line_id="ac1",
+            shift="A",
+            planned_end=codec.format_time(datetime.now(UTC) + timedelta(hours=8)),
+        )
 
     def placed(self, unit):
-        return ev.OrderPlaced(**self._env(), order_id=f"SO-{unit}", unit_code=unit, tracking_token=f"token-{unit}-0123456789",
-                              line_id="ac1", product="air_conditioner", options={"model": "AS12", "wifi": "wifi"})
+        return ev.OrderPlaced(
+            **self._env(),
+            order_id=f"SO-{unit}",
+            unit_code=unit,
+            tracking_token=f"token-{unit}-0123456789",
+            line_id="ac1",
+            product="air_conditioner",
+            options={"model": "AS12", "wifi": "wifi"},
+        )
 
     def entered(self, unit, station):
         return ev.StationEntered(**self._env(), unit_code=unit, line_id="ac1", station_id=station, visit=1)
 
     def down(self, station):
-        return ev.MachineDown(**self._env(), line_id="ac1", station_id=station, machine=1, reason_code="E12",
-                              reason="motor fault")
+        return ev.MachineDown(
+            **self._env(), line_id="ac1", station_id=station, machine=1, reason_code="E12", reason="motor fault"
+        )
 
 
 def _fed_app(data_dir, port=None):
-    return RunningApp("--no-emulator", "--api-key", KEY, "--stale-after", "4", data_dir=data_dir, port=port,
-                      tracking_links=False)
+    return RunningApp(
+        "--no-emulator", "--api-key", KEY, "--stale-after", "4", data_dir=data_dir, port=port, tracking_links=False
+    )
 
 
 @pytest.fixture
@@ -98,8 +116,9 @@ def test_kiosk_fits_both_screen_sizes_and_rotates_between_lines(browser, tmp_pat
             assert _fits(page), (width, height)
             page.screenshot(path=str(SCREENSHOTS / f"kiosk-{width}x{height}.png"))
             first = page.locator("h1").inner_text()
-            page.wait_for_function("(first) => document.querySelector('h1').innerText !== first", arg=first,
-                                   timeout=20_000)
+            page.wait_for_function(
+                "(first) => document.querySelector('h1').innerText !== first", arg=first, timeout=20_000
+            )
             assert "line=wm1" in page.url
             page.wait_for_selector(".freshness.live", timeout=10_000)
             page.wait_for_function("() => document.querySelectorAll('.unit-chip').length > 0", timeout=10_000)
@@ -145,8 +164,12 @@ def test_a_wall_screen_recovers_from_a_server_restart_by_itself(browser, tmp_pat
     app = _fed_app(tmp_path)
     feed = Feed(app.base_url)
     try:
-        feed.post(feed.shift(), *(feed.placed(u) for u in ("U1", "U2", "U3")),
-                  feed.entered("U1", "brazing"), feed.entered("U2", "kitting"))
+        feed.post(
+            feed.shift(),
+            *(feed.placed(u) for u in ("U1", "U2", "U3")),
+            feed.entered("U1", "brazing"),
+            feed.entered("U2", "kitting"),
+        )
         wall = browser.new_page(viewport={"width": 1920, "height": 1080})
         wall.goto(app.kiosk_url)
         wall.wait_for_function("() => document.querySelectorAll('.unit-chip').length === 2", timeout=10_000)
@@ -161,8 +184,9 @@ def test_a_wall_screen_recovers_from_a_server_restart_by_itself(browser, tmp_pat
     try:
         feed.url(app.base_url)
         # Reconnected (no event has come since, so the stream is rightly reported as stopped).
-        wall.wait_for_function("() => !document.querySelector('.connection-banner').innerText.includes('Connection lost')",
-                               timeout=20_000)
+        wall.wait_for_function(
+            "() => !document.querySelector('.connection-banner').innerText.includes('Connection lost')", timeout=20_000
+        )
         chips = _chips(wall)
         assert chips["brazing"] == ["U1"] and chips["kitting"] == ["U2"]
         assert sum(len(c) for c in chips.values()) == 2  # nothing doubled
