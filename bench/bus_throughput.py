@@ -3,9 +3,9 @@
     python bench/bus_throughput.py [--events 200000] [--repeat 3]
 
 Medians of --repeat runs. Baselines in the same run: sequential XADD (one round trip per event)
-for the pipelined Redis publish; a plain Python list for the in-memory bus. Latency: a publisher
+for the batched Redis publish; a plain Python list for the in-memory bus. Latency: a publisher
 thread paced at 2,000 events/s, a consumer in blocking reads, each event's publish-to-receive
-time. Memory: Redis used_memory per retained event after 100,000 events.
+time. Memory: Redis used_memory per retained event after 100,000 events (or --events, if fewer).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from streams.bus import Bus
 from streams.codec import to_json
 from streams.events import StationEntered
 from streams.memory import MemoryBus
@@ -49,7 +51,7 @@ def make_events(n: int) -> list[StationEntered]:
     ]
 
 
-def drain(bus, limit=5000) -> int:
+def drain(bus: Bus, limit: int = 5000) -> int:
     count, after = 0, None
     while True:
         batch = bus.read(after, limit=limit)
@@ -63,8 +65,11 @@ def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    server = shutil.which("redis-server")
+    if server is None:
+        raise SystemExit("redis-server is not on PATH")
     proc = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--save", "", "--appendonly", "yes", "--dir", folder],
+        [server, "--port", str(port), "--save", "", "--appendonly", "yes", "--dir", folder],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)
@@ -77,10 +82,37 @@ def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def rate(n: int, fn) -> float:
+def rate(n: int, fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
     return n / (time.perf_counter() - started)
+
+
+def throughput(url: str, stream: str, events: list[StationEntered], encoded: list[str]) -> dict[str, float]:
+    """One run of every throughput measurement (events per second), on fresh buses."""
+    n = len(events)
+    out: dict[str, float] = {}
+    bus = MemoryBus()
+    out["mem_pub"] = rate(n, lambda: [bus.publish_many(events[i : i + 1000]) for i in range(0, n, 1000)])
+    out["mem_read"] = rate(n, lambda: drain(bus))
+    plain: list[StationEntered] = []
+
+    def plain_list() -> int:
+        plain.extend(events)
+        return sum(1 for _ in plain)
+
+    out["list"] = rate(n, plain_list)
+
+    rbus = RedisStreamsBus(url, stream=stream)
+    out["redis_pipe"] = rate(n, lambda: [rbus.publish_many(events[i : i + 500]) for i in range(0, n, 500)])
+    out["redis_read"] = rate(n, lambda: drain(rbus))
+    out["redis_json"] = rate(n, lambda: [rbus.publish_json(encoded[i : i + 500]) for i in range(0, n, 500)])
+    sample = events[:20_000]
+    seq = RedisStreamsBus(url, stream=f"{stream}:seq")
+    out["redis_seq"] = rate(len(sample), lambda: [seq.publish(e) for e in sample])
+    rbus.close()
+    seq.close()
+    return out
 
 
 def main() -> None:
@@ -90,42 +122,16 @@ def main() -> None:
     args = parser.parse_args()
     events = make_events(args.events)
     med = statistics.median
-    results = {k: [] for k in ("mem_pub", "mem_read", "list", "redis_pipe", "redis_json", "redis_seq", "redis_read")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("mem_pub", "mem_read", "list", "redis_pipe", "redis_json", "redis_seq", "redis_read")
+    }
     encoded = [to_json(e) for e in events]
     with tempfile.TemporaryDirectory() as folder:
         proc, url = start_redis(folder)
         try:
             for run in range(args.repeat):
-                bus = MemoryBus()
-                results["mem_pub"].append(
-                    rate(
-                        len(events),
-                        lambda: [bus.publish_many(events[i : i + 1000]) for i in range(0, len(events), 1000)],
-                    )
-                )
-                results["mem_read"].append(rate(len(events), lambda: drain(bus)))
-                plain: list = []
-                results["list"].append(rate(len(events), lambda: (plain.extend(events), sum(1 for _ in plain))))
-
-                rbus = RedisStreamsBus(url, stream=f"bench:{run}")
-                results["redis_pipe"].append(
-                    rate(
-                        len(events),
-                        lambda: [rbus.publish_many(events[i : i + 500]) for i in range(0, len(events), 500)],
-                    )
-                )
-                results["redis_read"].append(rate(len(events), lambda: drain(rbus)))
-                results["redis_json"].append(
-                    rate(
-                        len(events),
-                        lambda: [rbus.publish_json(encoded[i : i + 500]) for i in range(0, len(events), 500)],
-                    )
-                )
-                sample = events[:20_000]
-                seq = RedisStreamsBus(url, stream=f"bench:seq:{run}")
-                results["redis_seq"].append(rate(len(sample), lambda: [seq.publish(e) for e in sample]))
-                rbus.close()
-                seq.close()
+                for name, value in throughput(url, f"bench:{run}", events, encoded).items():
+                    results[name].append(value)
 
             # Latency at 2,000 events/s: publish one at a time on a steady beat, receive in blocking reads.
             lat_bus = RedisStreamsBus(url, stream="bench:latency")
@@ -133,8 +139,7 @@ def main() -> None:
             received: list[float] = []
             stop = threading.Event()
 
-            def consume():
-                after = "$"
+            def consume() -> None:
                 reader = RedisStreamsBus(url, stream="bench:latency")
                 after = (
                     reader._redis.xinfo_stream("bench:latency")["last-generated-id"].decode()
@@ -165,9 +170,10 @@ def main() -> None:
             client.flushall()
             base = client.info("memory")["used_memory"]
             mem_bus = RedisStreamsBus(url, stream="bench:memory")
-            for i in range(0, 100_000, 500):
-                mem_bus.publish_many(events[i : i + 500])
-            per_event = (client.info("memory")["used_memory"] - base) / 100_000
+            retained = min(100_000, len(events))
+            for i in range(0, retained, 500):
+                mem_bus.publish_many(events[i : min(i + 500, retained)])
+            per_event = (client.info("memory")["used_memory"] - base) / retained
         finally:
             proc.terminate()
             proc.wait()
@@ -189,7 +195,7 @@ def main() -> None:
         f"redis latency XADD -> consumer at 2,000 events/s: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms "
         f"({len(latencies_ms):,} events)"
     )
-    print(f"redis memory per retained event: {per_event:,.0f} bytes")
+    print(f"redis memory per retained event: {per_event:,.0f} bytes ({retained:,} retained)")
 
 
 if __name__ == "__main__":

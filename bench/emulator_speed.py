@@ -26,8 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from factory.layout import load_plant
 from line_emulator.model import PlantModel
+from line_emulator.processes import Process
 from line_emulator.runner import run_fast
 from streams.codec import to_json
+from streams.events import Event
 
 
 def plant_run(hours: float, seed: int, encode: bool = True) -> tuple[float, int]:
@@ -35,7 +37,7 @@ def plant_run(hours: float, seed: int, encode: bool = True) -> tuple[float, int]
     plant = load_plant(ROOT / "factory.yaml")
     count = 0
 
-    def emit(event):
+    def emit(event: Event) -> None:
         nonlocal count
         if encode:
             to_json(event)
@@ -53,13 +55,13 @@ def bare_simpy_run(hours: float, seed: int) -> float:
     rng = random.Random(seed)
     stations = [simpy.Resource(env, 1) for _ in range(10)]
 
-    def unit():
+    def unit() -> Process:
         for st in stations:
             with st.request() as req:
                 yield req
                 yield env.timeout(rng.expovariate(1 / 60))
 
-    def source():
+    def source() -> Process:
         while True:
             yield env.timeout(rng.expovariate(0.85 / 60))
             env.process(unit())
@@ -87,7 +89,12 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         f"SimPy {simpy.__version__}"
     )
-    print(f"default plant (3 lines, every event JSON-encoded): {events} events per run")
+    plant = load_plant(ROOT / "factory.yaml")
+    stations = sum(len(line.stations) for line in plant.lines)
+    print(
+        f"default plant ({len(plant.lines)} lines, {stations} stations, every event JSON-encoded): "
+        f"{events:,} events per run"
+    )
     print(
         f"  median {statistics.median(plant_x):,.0f}x real time, {statistics.median(rates):,.0f} events/s "
         f"(runs: {', '.join(f'{x:,.0f}' for x in plant_x)})"

@@ -26,6 +26,7 @@ from factory.views import floor_view, order_view
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast
 from streams.codec import from_json, to_json
+from streams.events import Event
 
 
 def main() -> None:
@@ -34,7 +35,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     plant = load_plant(ROOT / "factory.yaml")
-    events = []
+    events: list[Event] = []
     run_fast(PlantModel(plant, events.append, datetime(2026, 1, 5, tzinfo=UTC), seed=1), args.hours * 3600)
     lines = [to_json(e) for e in events]
 
@@ -64,9 +65,8 @@ def main() -> None:
 
     med = statistics.median
     print(f"{len(events):,} events ({args.hours:g} simulated hours of the default plant)")
-    print(
-        f"apply():          median {med(apply_rates):,.0f} events/s (runs: {', '.join(f'{r:,.0f}' for r in apply_rates)})"
-    )
+    runs = ", ".join(f"{r:,.0f}" for r in apply_rates)
+    print(f"apply():          median {med(apply_rates):,.0f} events/s (runs: {runs})")
     print(
         f"decode + apply(): median {med(decode_rates):,.0f} events/s "
         f"(apply alone is {med(apply_rates) / med(decode_rates):.1f}x faster)"

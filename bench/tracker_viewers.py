@@ -4,12 +4,13 @@
 
 A private redis-server carries the stream; the app runs as its own process (``--redis-url
 --no-emulator``). This process places one order per viewer, connects one asyncio Socket.IO
-client per order (each joins only its own order's room), then publishes station events at
-``--rate`` events/s spread over all orders, recording when each unit's latest event was
-published. Latency = frame received - publish time of that unit's latest event (coalescing
-included). Server CPU from /proc (user + system) over the publishing window; memory per
-viewer from the server's RSS before and after connecting. Page load: headless Chromium
-opening one tracker link until it shows "Live", median of 5.
+client per order (each joins only its own order's room), then publishes station entries at
+``--rate`` events/s spread over all orders (each unit goes round its line's stations, one visit
+more each round, so every event is a new fact that moves its unit), recording when each unit's
+latest event was published. Latency = frame received - publish time of that unit's latest
+event (coalescing included). Server CPU from /proc (user + system) over the publishing window;
+memory per viewer from the server's RSS before and after connecting. Page load: headless
+Chromium opening one tracker link until it shows "Live", median of 5.
 """
 
 from __future__ import annotations
@@ -18,35 +19,30 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from bus_throughput import start_redis
+from wall_soak import launch_chromium
 
+from factory.validation import MAX_VISITS
 from streams import events as ev
 from streams.redis_streams import RedisStreamsBus
+from support import RunningApp
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 STATIONS = ["kitting", "sheet_metal", "brazing", "assembly", "wiring", "vacuum_charge", "leak_test", "run_test"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -54,16 +50,22 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_rss_kb(pid: int) -> int:
-    return int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+def proc_status(pid: int, field: str) -> int:
+    """Return a number from /proc/<pid>/status (VmRSS in kB, Threads)."""
+    found = re.search(rf"{field}:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    if found is None:
+        raise RuntimeError(f"no {field} in /proc/{pid}/status")
+    return int(found.group(1))
 
 
-async def connect_all(url: str, tokens: list[str], on_frame) -> list[socketio.AsyncClient]:
-    clients = []
+async def connect_all(
+    url: str, tokens: list[str], on_frame: Callable[[int, object], None]
+) -> list[socketio.AsyncClient]:
+    clients: list[socketio.AsyncClient] = []
 
-    async def one(index: int, token: str):
+    async def one(index: int, token: str) -> None:
         client = socketio.AsyncClient(reconnection=False)
-        client.on("order", lambda frame, i=index: on_frame(i, frame))
+        client.on("order", lambda frame: on_frame(index, frame))
         await client.connect(url, auth={"view": "track", "token": token}, transports=["websocket"], wait_timeout=30)
         clients.append(client)
 
@@ -73,19 +75,11 @@ async def connect_all(url: str, tokens: list[str], on_frame) -> list[socketio.As
 
 
 def page_load_ms(url: str) -> float:
+    """Median time for headless Chromium to open a tracker link until it says it is live (5 loads)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(p)
         loads = []
         for _ in range(5):
             page = browser.new_page(viewport={"width": 390, "height": 844})
@@ -104,12 +98,14 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=2000, help="events per second")
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
+    from playwright.sync_api import Error as PlaywrightError
+
     with tempfile.TemporaryDirectory() as folder:
         redis_proc, redis_url = start_redis(folder)
         bus = RedisStreamsBus(redis_url)
         n = 0
 
-        def env(t):
+        def env(t: datetime) -> dict:
             nonlocal n
             n += 1
             return {"id": f"bench-{n}", "source": "/bench/ac1", "time": t}
@@ -128,42 +124,25 @@ def main() -> None:
             )
             for i, (u, tok) in enumerate(zip(units, tokens))
         )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "app.py"),
-                "--port",
-                str(port),
-                "--redis-url",
-                redis_url,
-                "--no-emulator",
-                "--data-dir",
-                str(Path(folder) / "data"),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
+        app = None
         try:
+            app = RunningApp("--redis-url", redis_url, "--no-emulator", data_dir=Path(folder) / "data",
+                             tracking_links=False)  # fmt: skip
+            server, url = app.proc, app.base_url
             import requests
 
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(f"{url}/api/orders/{tokens[-1]}", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.2)
-            rss_before = proc_rss_kb(server.pid)
+            while requests.get(f"{url}/api/orders/{tokens[-1]}", timeout=5).status_code != 200:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the app does not know the orders placed before it started")
+                time.sleep(1.0)  # each miss counts against this client's allowance of unknown tokens
+            rss_before = proc_status(server.pid, "VmRSS")
             published: dict[int, float] = {}
             latencies: list[float] = []
             frames = [0]
             measuring = threading.Event()
 
-            def on_frame(index: int, _frame) -> None:
+            def on_frame(index: int, _frame: object) -> None:
                 frames[0] += 1
                 sent = published.get(index)
                 if measuring.is_set() and sent is not None:
@@ -176,9 +155,9 @@ def main() -> None:
             loop_thread = threading.Thread(target=loop.run_forever, daemon=True)
             loop_thread.start()
             time.sleep(2)
-            rss_after = proc_rss_kb(server.pid)
+            rss_after = proc_status(server.pid, "VmRSS")
 
-            # Publish station events round-robin over the orders, in 10 ms ticks.
+            # Publish station entries round-robin over the orders, in 10 ms ticks.
             cpu_before, wall_before = proc_cpu_s(server.pid), time.perf_counter()
             measuring.set()
             tick, per_tick, sent_events, step = 0.01, max(1, args.rate // 100), 0, 0
@@ -187,10 +166,14 @@ def main() -> None:
                 batch, indexes = [], []
                 for _ in range(per_tick):
                     i = sent_events % args.viewers
-                    station = STATIONS[(sent_events // args.viewers) % len(STATIONS)]
+                    lap, at = divmod(sent_events // args.viewers, len(STATIONS))
                     batch.append(
                         ev.StationEntered(
-                            **env(T0 + timedelta(seconds=step)), unit_code=units[i], line_id="ac1", station_id=station
+                            **env(T0 + timedelta(seconds=step)),
+                            unit_code=units[i],
+                            line_id="ac1",
+                            station_id=STATIONS[at],
+                            visit=min(lap + 1, MAX_VISITS),
                         )
                     )
                     indexes.append(i)
@@ -208,7 +191,7 @@ def main() -> None:
             measuring.clear()
             lat = sorted(x * 1000 for x in latencies)
             pct = lambda q: lat[int(q * (len(lat) - 1))] if lat else float("nan")  # noqa: E731
-            threads = re.search(r"Threads:\s+(\d+)", Path(f"/proc/{server.pid}/status").read_text()).group(1)
+            threads = proc_status(server.pid, "Threads")
             print(
                 f"{len(clients):,} tracker viewers connected in {connect_s:.1f} s; "
                 f"{sent_events:,} events in {wall:.1f} s ({sent_events / wall:,.0f}/s)",
@@ -227,13 +210,15 @@ def main() -> None:
             try:  # with every viewer still connected
                 load_ms = page_load_ms(f"{url}/track/{tokens[0]}")
                 print(f"tracker page load until live (Chromium, loopback): median {load_ms:,.0f} ms", flush=True)
-            except Exception as exc:  # a saturated server may not answer in time: say so
+            except PlaywrightError as exc:  # a saturated server may not answer in time: say so
                 print(f"tracker page load: did not complete ({type(exc).__name__})", flush=True)
             for client in clients:
-                asyncio.run_coroutine_threadsafe(client.disconnect(), loop)
+                asyncio.run_coroutine_threadsafe(client.disconnect(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
         finally:
-            server.kill()
-            server.wait(10)
+            if app is not None:
+                app.proc.kill()
+                app.proc.wait(10)
             redis_proc.terminate()
             redis_proc.wait()
 

@@ -1,7 +1,7 @@
-"""The tracker's own words in English and Chinese; the viewer's browser chooses, a link switches.
+"""The pages' own words in English and Chinese; the viewer's browser chooses, a link switches.
 
-Only the page's wording is translated here. Names that come from the factory file (products,
-options, stations) are shown as the file gives them.
+Names that come from the factory file (sites, lines, stations, products, options, checks,
+components, reasons) carry their own translations there (factory.views.names_for).
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ TEXTS = {
         "shipped_with": "Shipped with {carrier} · delivery expected {date}",
         "ahead": "{n} orders ahead of yours",
         "ahead_one": "1 order ahead of yours",
+        "reason_down": "{station} down since {time}{why}",
+        "reason_planned_stop": "Line on a planned stop: {stop}",
+        "reason_no_shift": "Line resumes with the next shift",
+        "reason_rework": "Being repaired after a test; it will be tested again",
         "live": "Live",
         "connecting": "Connecting…",
         "reconnecting": "Reconnecting…",
@@ -37,6 +41,8 @@ TEXTS = {
         "order": "Order",
         "report": "Test report",
         "report_note": "Every measurement of your unit's end-of-line tests, against its limits.",
+        "tests_none": "No tests yet.",
+        "tests_done": "{n} tests so far, {passed} passed.",
         "pdf": "Download PDF",
         "csv": "Download CSV",
         "share": "Open on another device",
@@ -69,6 +75,10 @@ TEXTS = {
         "shipped_with": "已由{carrier}承运 · 预计 {date} 送达",
         "ahead": "您前面还有 {n} 个订单",
         "ahead_one": "您前面还有 1 个订单",
+        "reason_down": "{station}自 {time} 起停机{why}",
+        "reason_planned_stop": "产线计划停机：{stop}",
+        "reason_no_shift": "产线将在下一班次恢复生产",
+        "reason_rework": "检测未通过，正在返修，修后将重新检测",
         "live": "实时",
         "connecting": "连接中…",
         "reconnecting": "重新连接中…",
@@ -76,6 +86,8 @@ TEXTS = {
         "order": "订单号",
         "report": "检测报告",
         "report_note": "您的产品下线检测的全部测量值及其限值。",
+        "tests_none": "尚未检测。",
+        "tests_done": "已完成 {n} 项检测，{passed} 项通过。",
         "pdf": "下载 PDF",
         "csv": "下载 CSV",
         "share": "在其他设备上打开",
@@ -91,13 +103,35 @@ TEXTS = {
     },
 }
 
+# The floor screen's words (wall screens and managers read English here; the names are the plant's).
+FLOOR_TEXTS = {
+    "live": "Live",
+    "connecting": "Connecting…",
+    "reconnecting": "Reconnecting…",
+    "stopped": "Stream stopped",
+    "connecting_long": "Connecting to the server…",
+    "lost": "Connection lost — reconnecting… Showing data from {age} ago.",
+    "no_data": "No data from the line for {age} — greyed-out panels are not live.",
+    "updated": "updated {age} ago",
+    "quiet": "planned stop · last event {age} ago",
+    "computed": "computed {age} ago",
+    "since": "Since {time}",
+    "no_alarms": "No active alarms",
+    "acknowledge": "Acknowledge",
+    "unacknowledged": "unacknowledged",
+    "shelved": "{n} shelved",
+    "plan": "plan",
+    "actual": "actual",
+    "health": "Server:",
+}
+
 
 def language(requested: str | None = None) -> str:
     """Return the language to show: the one asked for in the URL, else the browser's best match."""
     if requested in LANGUAGES:
         return requested
     if flask.has_request_context():
-        return flask.request.accept_languages.best_match(LANGUAGES, default="en")
+        return flask.request.accept_languages.best_match(LANGUAGES, default="en") or "en"
     return "en"
 
 

@@ -44,7 +44,6 @@ def active_alarms(line_id: str, stations: list[dict[str, Any]], as_of: str | Non
             {
                 "id": alarm_id(line_id, s["id"], s["status"], s["since"]),
                 "station": s["id"],
-                "station_name": s["name"],
                 "kind": s["status"],
                 "reason": s["down_reason"],
                 "since": s["since"],

@@ -3,6 +3,8 @@
 Pure functions of the state, so any order of events that gives the same facts gives the same
 answers. A unit is where its latest movement fact puts it; facts at one instant are ranked by
 flow (a later station wins, and at one station entry < work done < exit < sent to rework).
+The projector calls :func:`reposition` whenever a unit's facts change, so a view never has to
+derive every unit of a line again.
 """
 
 from __future__ import annotations
@@ -10,47 +12,57 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from factory.layout import Line
-from factory.state import FactoryState, LineState, StationState, UnitState
+from factory.state import FactoryState, LineState, Position, Rework, StationState, UnitState, Visit
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times
 
 
-@dataclass(frozen=True)
-class Position:
-    kind: str  # at (on a station), queued (in front of one), rework (repair bay), completed, scrapped
-    station_id: str | None  # the station it is at, waits for, or will re-enter at
-    since: datetime | None
-    blocked_since: datetime | None = None  # at a station with its work done, waiting for room
-
-
-def position(unit: UnitState, line: Line) -> Position:
-    """Return where ``unit`` is now."""
+def position(unit: UnitState, station_ids: tuple[str, ...]) -> Position:
+    """Return where ``unit`` is now, given its line's stations in flow order."""
     if unit.scrapped_at is not None:
         return Position("scrapped", None, unit.scrapped_at)
     if unit.completed_at is not None:
         return Position("completed", None, unit.completed_at)
-    index = {s.id: i for i, s in enumerate(line.stations)}
-    latest, what = None, None
+    latest: tuple[datetime, int, int] | None = None
+    what: Visit | Rework | None = None
     for visit in unit.visits.values():
-        i = index[visit.station_id]
+        i = station_ids.index(visit.station_id)
         for rank, time in enumerate((visit.entered, visit.work_done, visit.exited)):
             if time is not None and (latest is None or (time, i, rank) > latest):
                 latest, what = (time, i, rank), visit
-    for key, rework in unit.reworks.items():
-        candidate = (rework.time, index.get(rework.station_id, 0), 3)
+    for rework in unit.reworks.values():
+        index = station_ids.index(rework.station_id) if rework.station_id in station_ids else 0
+        candidate = (rework.time, index, 3)
         if latest is None or candidate > latest:
             latest, what = candidate, rework
-    if latest is None:
-        return Position("queued", line.stations[0].id, unit.placed_at)
+    if latest is None or what is None:
+        return Position("queued", station_ids[0], unit.placed_at)
     time, i, rank = latest
-    if rank == 3:
+    if isinstance(what, Rework):
         return Position("rework", what.reenter_at, time)
     if rank == 2:
-        following = line.stations[i + 1].id if i + 1 < len(line.stations) else None
+        following = station_ids[i + 1] if i + 1 < len(station_ids) else None
         return Position("queued", following, time)
-    blocked = what.work_done if what.work_done is not None and what.exited is None else None
-    return Position("at", what.station_id, what.entered or time, blocked)
+    visit = what
+    blocked = visit.work_done if visit.work_done is not None and visit.exited is None else None
+    return Position("at", visit.station_id, visit.entered or time, blocked)
+
+
+def reposition(line: LineState, unit: UnitState) -> None:
+    """Recompute ``unit``'s position from its facts and move it in its line's station membership."""
+    old, new = unit.position, position(unit, line.station_ids)
+    if old == new:
+        return
+    if old is not None and old.station_id is not None:
+        line.at.get(old.station_id, {}).pop(unit.unit_code, None)
+        line.queued.get(old.station_id, {}).pop(unit.unit_code, None)
+    unit.position = new
+    if unit.finished or new.station_id is None:
+        return
+    if new.kind == "at":
+        line.at[new.station_id][unit.unit_code] = (new.since, new.blocked_since)
+    elif new.kind == "queued":
+        line.queued[new.station_id][unit.unit_code] = new.since
 
 
 @dataclass
@@ -59,31 +71,30 @@ class Members:
     queue: list[tuple[datetime, str]] = field(default_factory=list)  # (since, unit), first in line first
 
 
-def line_members(state: FactoryState, line: Line) -> dict[str, Members]:
+def line_members(state: FactoryState, line_id: str) -> dict[str, Members]:
     """Return, per station in flow order, the units at it and queued in front of it."""
-    members = {s.id: Members() for s in line.stations}
-    for code in state.lines[line.id].active:
-        p = position(state.units[code], line)
-        if p.kind == "at":
-            members[p.station_id].at.append((p.since or _EPOCH, code, p.blocked_since))
-        elif p.kind == "queued" and p.station_id is not None:
-            members[p.station_id].queue.append((p.since or _EPOCH, code))
-    for m in members.values():
-        m.at.sort(key=lambda a: (a[0], a[1]))
-        m.queue.sort()
+    line = state.lines[line_id]
+    members = {}
+    for sid in line.station_ids:
+        at = sorted(
+            ((since or _EPOCH, code, blocked) for code, (since, blocked) in line.at[sid].items()),
+            key=lambda a: (a[0], a[1]),
+        )
+        queue = sorted((since or _EPOCH, code) for code, since in line.queued[sid].items())
+        members[sid] = Members(at, queue)
     return members
 
 
 MembersCache = dict  # line id -> line_members(...) result, shared by the views built in one go
 
 
-def members_of(state: FactoryState, line: Line, cache: MembersCache | None = None) -> dict[str, Members]:
+def members_of(state: FactoryState, line_id: str, cache: MembersCache | None = None) -> dict[str, Members]:
     """Return line_members, computed once per ``cache`` (several views built from one state)."""
     if cache is None:
-        return line_members(state, line)
-    if line.id not in cache:
-        cache[line.id] = line_members(state, line)
-    return cache[line.id]
+        return line_members(state, line_id)
+    if line_id not in cache:
+        cache[line_id] = line_members(state, line_id)
+    return cache[line_id]
 
 
 def in_shift(line: LineState) -> bool:
@@ -109,7 +120,7 @@ def breakdown(station: StationState) -> tuple[datetime, str | None] | None:
     ]
     if not down:
         return None
-    return min(m.last_down for m in down), max(down, key=lambda m: m.last_down).reason
+    return min(m.last_down for m in down if m.last_down), max(down, key=lambda m: m.last_down or _EPOCH).reason
 
 
 def station_status(line: LineState, station: StationState, members: Members) -> tuple[str, datetime | None, str | None]:
@@ -134,5 +145,5 @@ def station_status(line: LineState, station: StationState, members: Members) -> 
     if any(blocked is None for _, _, blocked in members.at):
         return "running", station.last_fact, None
     if members.at:
-        return "blocked", max(blocked for _, _, blocked in members.at), None
+        return "blocked", max(blocked for _, _, blocked in members.at if blocked is not None), None
     return "starved", station.last_fact, None

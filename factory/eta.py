@@ -11,13 +11,15 @@ the reason says why (a station down on the unit's way, a planned stop, no shift)
 
 from __future__ import annotations
 
+import itertools
 import statistics
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from factory.derive import breakdown, in_shift, planned_stop, position
 from factory.layout import Line
 from factory.state import FactoryState, UnitState, Visit
+from streams.codec import format_time
 
 SAMPLES = 40
 MIN_SAMPLES = 5
@@ -37,29 +39,37 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def _recent(state: FactoryState, line: Line) -> list[UnitState]:
-    return [state.units[code] for _, code in state.lines[line.id].completed_log[-SAMPLES:]]
+    line_state = state.lines[line.id]
+    return [line_state.recent[code] for _, code in line_state.completed_log[-SAMPLES:] if code in line_state.recent]
 
 
 def _spacing_s(recent: list[UnitState]) -> float | None:
     """Median time between consecutive completions of the recent units."""
-    times = sorted(u.completed_at for u in recent)
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    times = sorted(u.completed_at for u in recent if u.completed_at is not None)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     return statistics.median(gaps) if gaps else None
 
 
-def _reason(state: FactoryState, line: Line, from_index: int) -> str | None:
-    """Say what holds the unit up: a breakdown on its way, a planned stop, or no shift."""
+def _reason(state: FactoryState, line: Line, from_index: int) -> dict[str, Any] | None:
+    """Say what holds the unit up, as data the page words in its language and zone (None: nothing)."""
     line_state = state.lines[line.id]
     for station in line.stations[from_index:]:
-        down = breakdown(line_state.stations[station.id])
+        st = line_state.stations[station.id]
+        down = breakdown(st)
         if down is not None:
-            since, reason = down
-            return f"{station.name} down since {since:%H:%M} UTC" + (f" ({reason})" if reason else "")
+            since, _text = down
+            codes = [m.reason_code for m in st.machines.values() if m.last_down == since and m.reason_code]
+            return {
+                "code": "station_down",
+                "station": station.id,
+                "since": format_time(since),
+                "reason_code": codes[0] if codes else None,
+            }
     stop = planned_stop(line_state)
     if stop is not None:
-        return f"Line on a planned stop: {stop}"
+        return {"code": "planned_stop", "stop": stop}
     if not in_shift(line_state):
-        return "Line resumes with the next shift"
+        return {"code": "no_shift"}
     return None
 
 
@@ -68,18 +78,21 @@ def estimate(state: FactoryState, line: Line, unit: UnitState, units_ahead: int)
     if unit.scrapped_at is not None or unit.shipped_at is not None:
         return None
     now = state.last_event_time
+    assert now is not None  # the unit is known, so an event was applied
     recent = _recent(state, line)
-    where = position(unit, line)
+    where = unit.position or position(unit, tuple(s.id for s in line.stations))
     index = {s.id: i for i, s in enumerate(line.stations)}
     reason = None
+    finish: tuple[datetime, ...]
+    station_id: str
+    anchor: datetime | None
     if unit.completed_at is not None:
         finish = (unit.completed_at, unit.completed_at, unit.completed_at)
     else:
         # The point of the route this unit reached, and how to find the same point in a sample.
-        if where.kind == "at":
-            anchor, station_id, point = where.since, where.station_id, "entered"
-        elif where.kind == "rework":
-            anchor, station_id, point = now, where.station_id, "entered"
+        if where.kind in ("at", "rework") and where.station_id is not None:
+            anchor = where.since if where.kind == "at" else now
+            station_id, point = where.station_id, "entered"
         elif where.station_id is not None and index[where.station_id] > 0:
             anchor, station_id, point = where.since, line.stations[index[where.station_id] - 1].id, "exited"
         else:  # in the order backlog
@@ -88,10 +101,10 @@ def estimate(state: FactoryState, line: Line, unit: UnitState, units_ahead: int)
         for sample in recent:
             visit = _latest_visit(sample, station_id)
             reference = getattr(visit, point) if visit else None
-            if reference is not None:
+            if reference is not None and sample.completed_at is not None:
                 spans.append((sample.completed_at - reference).total_seconds())
         wait = 0.0
-        if where.kind == "queued" and index.get(where.station_id, 0) == 0 and not unit.visits:
+        if where.kind == "queued" and index.get(where.station_id or "", 0) == 0 and not unit.visits:
             wait = (units_ahead + 1) * (_spacing_s(recent) or 0.0)
         if len(spans) >= MIN_SAMPLES:
             low, mid, high = _percentiles(spans)
@@ -104,16 +117,12 @@ def estimate(state: FactoryState, line: Line, unit: UnitState, units_ahead: int)
         finish = tuple(max(anchor + timedelta(seconds=wait + x), now) for x in (low, mid, high))
         reason = _reason(state, line, index.get(where.station_id, 0) if where.station_id else 0)
         if unit.reworks and where.kind == "rework":
-            reason = reason or "Being repaired after a test; it will be tested again"
-    ship_delays = [(u.shipped_at - u.completed_at).total_seconds() for u in recent if u.shipped_at]
+            reason = reason or {"code": "rework"}
+    ship_delays = [(u.shipped_at - u.completed_at).total_seconds() for u in recent if u.shipped_at and u.completed_at]
     if len(ship_delays) >= MIN_SAMPLES:
         s_low, s_mid, s_high = _percentiles(ship_delays)
-        ship = (
-            finish[0] + timedelta(seconds=s_low),
-            finish[1] + timedelta(seconds=s_mid),
-            finish[2] + timedelta(seconds=s_high),
-        )
-        ship = tuple(max(t, now) for t in ship)
+        delays = (s_low, s_mid, s_high)
+        ship: tuple[datetime, ...] | None = tuple(max(t + timedelta(seconds=d), now) for t, d in zip(finish, delays))
     else:
         ship = None
     return {

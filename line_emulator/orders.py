@@ -40,20 +40,22 @@ class OrderBook:
         self._count = first_number - 1  # a restarted plant continues its numbering
 
     def new_order(self, placed_at: datetime) -> Order:
-        """Return the next order: options drawn by popularity, codes numbered per line."""
+        """Return the next order: options drawn by popularity among the allowed configurations."""
         self._count += 1
-        options: dict[str, str] = {}
-        extra: dict[str, float] = {}
-        for option in self._product.options:
-            choice = self._rng.choices(option.choices, weights=[c.weight for c in option.choices])[0]
-            options[option.id] = choice.id
-            for station_id, seconds in choice.work_s.items():
-                extra[station_id] = extra.get(station_id, 0.0) + seconds
+        for _ in range(1000):  # rules forbid a few combinations: draw again
+            options = {
+                o.id: self._rng.choices(o.choices, weights=[c.weight for c in o.choices])[0].id
+                for o in self._product.options
+            }
+            if not self._product.violations(options):
+                break
+        else:
+            options = dict(self._product.configurations()[0][0])
         line_tag = self._line.id.upper()
         return Order(
             order_id=f"SO-{placed_at:%y%m%d}-{line_tag}-{self._count:05d}",
             unit_code=f"{self._product.unit_prefix}{placed_at:%y%m}-{line_tag}-{self._count:05d}",
             tracking_token=self._new_token(),
             options=options,
-            extra_work_s=extra,
+            extra_work_s=self._product.extra_work_s(options),
         )

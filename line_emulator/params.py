@@ -1,17 +1,19 @@
-"""Simulation parameters from the factory file, typed and checked before a run starts.
+"""Simulation parameters from the validated factory file, typed for the model.
 
 Units are in the names: ``_s`` seconds, ``_min`` minutes, ``_h`` hours, ``_pct`` percent of a
-nominal value. The structure (lines, stations, options) is factory.layout's; this module reads
-what only the emulator needs: breakdowns, changeovers, quality gates and their checks, the shift
-calendar, the daily order pattern and shipping.
+nominal value. The structure (sites, lines, stations, options) is factory.layout's; this module
+reads what only the emulator needs: breakdowns, changeovers, quality gates and their checks,
+each site's shift calendar, the daily order pattern, components and shipping. The file was
+validated when it was loaded (factory/layout_schema.py), so nothing here can fail.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, tzinfo
 
-from factory.layout import LayoutError, Plant
+from factory.layout import Plant
+from factory.layout_schema import BreakdownDoc, CalendarDoc, FactoryDoc, ShippingDoc
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,20 @@ class PlannedStop:
 
 @dataclass(frozen=True)
 class Calendar:
-    utc_offset_h: float  # the site's local time (factory.layout.Plant.utc_offset_h)
+    tz: tzinfo  # the site's local time
     shifts: tuple[Shift, ...]
     stops: tuple[PlannedStop, ...]
+    holidays: frozenset[date] = frozenset()  # local dates on which no shift starts
+    weekdays: frozenset[int] = frozenset(range(1, 8))  # ISO weekdays on which shifts start
+
+    def works_on(self, day: date) -> bool:
+        """Tell whether shifts start on local ``day``."""
+        return day.isoweekday() in self.weekdays and day not in self.holidays
 
     def open_fraction(self) -> float:
-        """Return the share of a day the lines are scheduled to produce."""
+        """Return the share of a week the lines are scheduled to produce (holidays aside)."""
         stop_min = sum(s.minutes * (1 if s.shift else len(self.shifts)) for s in self.stops)
-        return (sum(s.minutes for s in self.shifts) - stop_min) / 1440
+        return (sum(s.minutes for s in self.shifts) - stop_min) / 1440 * len(self.weekdays) / 7
 
 
 @dataclass(frozen=True)
@@ -106,151 +114,121 @@ class Shipping:
 
 
 @dataclass(frozen=True)
+class Supplier:
+    name: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A main component fitted to every unit (or only to units with ``only_with``) at ``station``."""
+
+    name: str
+    label: str
+    station: str
+    suppliers: tuple[Supplier, ...]
+    only_with: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class SimParams:
     load_factor: float  # order rate as a share of the bottleneck's capacity over open time
-    cycle_cv: float  # coefficient of variation of processing times
+    cycle_cv: float  # coefficient of variation of processing times (0: every cycle takes its mean)
     warmup_s: float
     promise_days: int  # delivery promised this many days after the order's local date
     order_pattern: tuple[float, ...] | None  # 24 relative weights by local hour; None: flat
-    calendar: Calendar | None  # None: always open
-    shipping: Shipping | None
+    calendars: dict[str, Calendar | None]  # site id -> calendar (None: always open)
+    shipping: dict[str, Shipping | None]  # site id -> dock parameters (None: no shipping)
     reasons: dict[str, str]  # breakdown reason code -> text
     stations: dict[tuple[str, str], StationParams]  # (line id, station id) -> parameters
     checks: dict[str, dict[str, CheckSpec]]  # product id -> check name -> spec
+    components: dict[str, tuple[ComponentSpec, ...]]  # product id -> what is fitted, in flow order
 
 
 def load_params(plant: Plant) -> SimParams:
-    """Read the emulator's parameters from a loaded plant, or raise LayoutError naming the problem."""
-    sim = plant.simulation
-    reasons = {str(k): str(v) for k, v in (sim.get("reason_codes") or {}).items()}
-    default_breakdown = sim.get("default_breakdown")
-    checks = {
-        pid: {name: _check(pid, name, raw) for name, raw in p.checks.items()} for pid, p in plant.products.items()
-    }
+    """Read the emulator's parameters from a loaded plant."""
+    spec: FactoryDoc = plant.spec
+    sim = spec.simulation
+    reasons = {code: names["en"] for code, names in spec.reasons().items()}
     stations = {}
-    for line in plant.lines:
-        station_ids = [s.id for s in line.stations]
-        for station in line.stations:
-            where = f"line {line.id} station {station.id}"
-            raw_breakdown = station.sim.get("breakdown", default_breakdown)
-            breakdown = _breakdown(where, raw_breakdown, reasons) if raw_breakdown else None
-            changeover = _changeover(where, station.sim.get("changeover"), plant.products[line.product])
-            gate = _gate(where, station.sim.get("gate"), checks[line.product], station_ids, station.id)
-            stations[(line.id, station.id)] = StationParams(breakdown, changeover, gate)
-    pattern = sim.get("order_pattern")
-    if pattern is not None and (len(pattern) != 24 or min(pattern) < 0 or sum(pattern) <= 0):
-        raise LayoutError("simulation.order_pattern must be 24 non-negative weights, one per hour")
+    for site in spec.sites:
+        for line in site.lines:
+            for station in line.stations:
+                raw = sim.default_breakdown if station.breakdown is None else station.breakdown
+                breakdown = _breakdown(raw, reasons) if isinstance(raw, BreakdownDoc) else None
+                changeover = station.changeover
+                gate = station.gate
+                stations[(line.id, station.id)] = StationParams(
+                    breakdown,
+                    ChangeoverSpec(changeover.option, changeover.setup_s) if changeover else None,
+                    GateSpec(tuple(gate.checks), gate.reenter_at, gate.repair_min * 60, gate.max_rework)
+                    if gate
+                    else None,
+                )
+    calendars = {site.id: _calendar(spec.calendar_of(site), plant.site(site.id).tz) for site in spec.sites}
+    shipping = {site.id: _shipping(site.shipping or sim.shipping) for site in spec.sites}
     return SimParams(
-        load_factor=float(sim.get("load_factor", 0.8)),
-        cycle_cv=float(sim.get("cycle_cv", 0.12)),
-        warmup_s=float(sim.get("warmup_s", 3600)),
-        promise_days=int(sim.get("promise_days", 3)),
-        order_pattern=tuple(float(w) for w in pattern) if pattern else None,
-        calendar=_calendar(sim["calendar"], plant.utc_offset_h) if sim.get("calendar") else None,
-        shipping=_shipping(sim["shipping"]) if sim.get("shipping") else None,
+        load_factor=sim.load_factor,
+        cycle_cv=sim.cycle_cv,
+        warmup_s=sim.warmup_s,
+        promise_days=sim.promise_days,
+        order_pattern=tuple(sim.order_pattern) if sim.order_pattern else None,
+        calendars=calendars,
+        shipping=shipping,
         reasons=reasons,
         stations=stations,
-        checks=checks,
+        checks={pid: {name: _check(name, c) for name, c in p.checks.items()} for pid, p in spec.products.items()},
+        components={
+            pid: tuple(
+                ComponentSpec(
+                    name,
+                    c.name["en"],
+                    c.station,
+                    tuple(Supplier(s.name, s.weight) for s in c.suppliers),
+                    tuple((c.only_with or {}).items()),
+                )
+                for name, c in p.components.items()
+            )
+            for pid, p in spec.products.items()
+        },
     )
 
 
-def _check(pid: str, name: str, raw: dict[str, Any]) -> CheckSpec:
-    def num(key):
-        return float(raw[key]) if raw.get(key) is not None else None
-
-    ratio = tuple(raw["ratio"]) if raw.get("ratio") else None
-    nominal = raw.get("nominal", 0.0)
-    if ratio is None and raw.get("nominal") is None:
-        raise LayoutError(f"product {pid} check {name}: needs 'nominal' (or 'ratio')")
+def _check(name: str, raw) -> CheckSpec:
     return CheckSpec(
-        name=name,
-        label=str(raw.get("label", name)),
-        unit=str(raw.get("unit", "")),
-        nominal={str(k): float(v) for k, v in nominal.items()} if isinstance(nominal, dict) else float(nominal),
-        by=raw.get("by"),
-        mean_pct=float(raw.get("mean_pct", 100.0)),
-        sd_pct=float(raw.get("sd_pct", 0.0)),
-        lower=num("lower"),
-        upper=num("upper"),
-        lower_pct=num("lower_pct"),
-        upper_pct=num("upper_pct"),
-        ratio=ratio,
-        min_value=num("min_value"),
-        decimals=int(raw.get("decimals", 1)),
-    )
+        name=name, label=raw.label["en"], unit=raw.unit["en"],
+        nominal=dict(raw.nominal) if isinstance(raw.nominal, dict) else float(raw.nominal or 0.0),
+        by=raw.by, mean_pct=raw.mean_pct, sd_pct=raw.sd_pct, lower=raw.lower, upper=raw.upper,
+        lower_pct=raw.lower_pct, upper_pct=raw.upper_pct, ratio=tuple(raw.ratio) if raw.ratio else None,
+        min_value=raw.min_value, decimals=raw.decimals,
+    )  # fmt: skip
 
 
-def _breakdown(where: str, raw: dict[str, Any], reasons: dict[str, str]) -> BreakdownSpec:
-    spec = BreakdownSpec(
-        mtbf_s=float(raw["mtbf_h"]) * 3600,
-        mttr_s=float(raw["mttr_min"]) * 60,
-        reasons=tuple(raw.get("reasons") or reasons),
-    )
-    unknown = [r for r in spec.reasons if r not in reasons]
-    if unknown or not spec.reasons or spec.mtbf_s <= 0 or spec.mttr_s <= 0:
-        raise LayoutError(
-            f"{where}: breakdown needs mtbf_h > 0, mttr_min > 0 and known reason codes (unknown: {unknown})"
-        )
-    return spec
-
-
-def _changeover(where: str, raw: dict[str, Any] | None, product) -> ChangeoverSpec | None:
-    if not raw:
-        return None
-    if raw.get("option") not in {o.id for o in product.options}:
-        raise LayoutError(f"{where}: changeover option '{raw.get('option')}' is not an option of {product.id}")
-    return ChangeoverSpec(option=str(raw["option"]), setup_s=float(raw["setup_s"]))
-
-
-def _gate(
-    where: str, raw: dict[str, Any] | None, checks: dict[str, CheckSpec], station_ids: list[str], station_id: str
-) -> GateSpec | None:
-    if not raw:
-        return None
-    gate = GateSpec(
-        checks=tuple(raw["checks"]),
-        reenter_at=str(raw["reenter_at"]),
-        repair_s=float(raw.get("repair_min", 15)) * 60,
-        max_rework=int(raw.get("max_rework", 2)),
-    )
-    missing = [c for c in gate.checks if c not in checks]
-    if missing:
-        raise LayoutError(f"{where}: gate checks {missing} are not defined for the product")
-    if gate.reenter_at not in station_ids or station_ids.index(gate.reenter_at) > station_ids.index(station_id):
-        raise LayoutError(f"{where}: reenter_at '{gate.reenter_at}' must be this station or one before it")
-    return gate
+def _breakdown(raw: BreakdownDoc, reasons: dict[str, str]) -> BreakdownSpec:
+    return BreakdownSpec(mtbf_s=raw.mtbf_h * 3600, mttr_s=raw.mttr_min * 60, reasons=tuple(raw.reasons or reasons))
 
 
 def _hhmm(text: str) -> int:
-    hours, minutes = str(text).split(":")
+    hours, minutes = text.split(":")
     return int(hours) * 60 + int(minutes)
 
 
-def _calendar(raw: dict[str, Any], utc_offset_h: float) -> Calendar:
-    shifts = tuple(Shift(str(s["name"]), _hhmm(s["start"]), int(float(s["hours"]) * 60)) for s in raw["shifts"])
-    names = {s.name for s in shifts}
+def _calendar(raw: CalendarDoc | None, tz: tzinfo) -> Calendar | None:
+    if raw is None:
+        return None
+    shifts = tuple(Shift(s.name, _hhmm(s.start), round(s.hours * 60)) for s in raw.shifts)
     stops = tuple(
-        PlannedStop(
-            kind=kind,
-            shift=s.get("shift"),
-            after_min=int(s["after_min"]),
-            minutes=int(s["minutes"]),
-            reason=str(s.get("reason", kind)),
-        )
-        for kind, key in (("break", "breaks"), ("maintenance", "maintenance"))
-        for s in raw.get(key) or ()
+        PlannedStop(kind=kind, shift=s.shift, after_min=s.after_min, minutes=s.minutes, reason=s.reason["en"])
+        for kind, items in (("break", raw.breaks), ("maintenance", raw.maintenance))
+        for s in items
     )
-    for stop in stops:
-        if stop.shift is not None and stop.shift not in names:
-            raise LayoutError(f"calendar: planned stop names unknown shift '{stop.shift}'")
-    return Calendar(utc_offset_h=utc_offset_h, shifts=shifts, stops=stops)
+    return Calendar(
+        tz=tz, shifts=shifts, stops=stops, holidays=frozenset(raw.holidays), weekdays=frozenset(raw.weekdays)
+    )
 
 
-def _shipping(raw: dict[str, Any]) -> Shipping:
-    carriers = tuple(
-        Carrier(str(c["name"]), float(c.get("weight", 1)), int(c["transit_days"][0]), int(c["transit_days"][1]))
-        for c in raw["carriers"]
-    )
-    if not carriers:
-        raise LayoutError("shipping: at least one carrier is needed")
-    return Shipping(int(raw.get("truck_capacity", 40)), float(raw.get("max_wait_min", 120)) * 60, carriers)
+def _shipping(raw: ShippingDoc | None) -> Shipping | None:
+    if raw is None:
+        return None
+    carriers = tuple(Carrier(c.name["en"], c.weight, c.transit_days[0], c.transit_days[1]) for c in raw.carriers)
+    return Shipping(raw.truck_capacity, raw.max_wait_min * 60, carriers)

@@ -14,6 +14,7 @@ from streams.events import Measurement
 def nominal_of(spec: CheckSpec, options: dict[str, str]) -> float:
     """Return the nominal value of a check for a unit with these options."""
     if isinstance(spec.nominal, dict):
+        assert spec.by is not None  # the schema pairs a per-option nominal with its option
         return spec.nominal[options[spec.by]]
     return spec.nominal
 

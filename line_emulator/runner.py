@@ -42,13 +42,10 @@ def run_paced(
     wall0, sim0 = time.monotonic(), model.env.now
     while not stop.is_set():
         target = sim0 + (time.monotonic() - wall0) * speed
-        if until_s is not None and target >= until_s:
-            model.run_until(until_s)
-            target = None
-        else:
-            model.run_until(target)
+        finished = until_s is not None and target >= until_s
+        model.run_until(until_s if finished and until_s is not None else target)
         if after_tick is not None:
             after_tick()
-        if target is None:
+        if finished:
             return
         sleep(tick_s)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
 
 import simpy
 
 from line_emulator.params import Shipping
+from line_emulator.processes import Process
 
 
 class Dock:
@@ -21,7 +22,7 @@ class Dock:
         params: Shipping,
         rng: random.Random,
         now: Callable[[], datetime],
-        tz: timezone,
+        tz: tzinfo,
         ship: Callable[[str, str, str, str], None],
     ) -> None:
         self.env = env
@@ -39,7 +40,7 @@ class Dock:
         """Put a unit that left the line on the dock."""
         self.waiting.put(unit_code)
 
-    def _dispatch(self) -> Iterator[simpy.Event]:
+    def _dispatch(self) -> Process:
         while True:
             load = [(yield self.waiting.get())]
             deadline = self.env.now + self._params.max_wait_s

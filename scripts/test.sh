@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# Install whatever the tests need that is missing, then run every test. CI runs exactly this.
-#   Debian packages: chromium + chromium-driver (browser tests), redis-server, mosquitto
+# Install whatever the tests need that is missing, then lint, type-check and run every test.
+# CI (.ci/run) runs exactly this.
+#   Debian packages: chromium + chromium-driver (browser tests), redis-server, mosquitto,
+#                    postgresql (a private server per test), fonts-noto-cjk and poppler-utils
+#                    (Chinese PDFs, checked with pdffonts/pdftoppm)
 #   Python packages: requirements-dev.txt, into .venv
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not e2e"`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/_venv.sh
+source scripts/_setup.sh
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
+command -v pdffonts >/dev/null || missing+=(poppler-utils)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing Debian packages: ${missing[*]}" >&2
   apt_install "${missing[@]}"
 fi
 
 ensure_venv requirements-dev.txt
-exec .venv/bin/python -m pytest "$@"
+echo "ruff check" >&2
+.venv/bin/ruff check --quiet .
+echo "ruff format --check" >&2
+.venv/bin/ruff format --check --quiet .
+echo "mypy" >&2
+.venv/bin/mypy
+echo "pytest" >&2
+exec .venv/bin/python -m pytest -n 2 "$@"

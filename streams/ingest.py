@@ -1,28 +1,33 @@
-"""Events from outside (HTTP, MQTT): validate, drop duplicates, put each unit's events in order.
+"""Events from outside (HTTP, MQTT): validate, drop duplicates, put each unit's events in order, check the plant.
 
-- Invalid input goes to the dead-letter sink with its reason code and is counted: never a
-  crash, never a silent drop.
+- Input that is not a valid event goes to the dead letter with its reason code and is counted:
+  never a crash, never a silent drop. So does a valid event that is impossible in this plant
+  (``check``, e.g. factory.validation.PlantCheck): a station of another line, a time far from
+  the line's clock, a token another order owns.
 - A ``(source, id)`` seen before is a duplicate: counted and ignored.
-- A unit's events are held for ``window_s`` after they arrive and released sorted by time, so
-  a line that sends "exited" just before "entered" is straightened out.
+- A unit's events are held for ``window_s`` after they arrive and released sorted by time (and
+  checked against the unit's flow then), so a line that sends "exited" just before "entered" is
+  straightened out.
 - An event older than one already released for the same unit is late: it is still published
   (nothing is lost; the projection converges in any order) and it is counted and recorded.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from streams.bus import Bus
 from streams.codec import DecodeError, from_dict, from_json
 from streams.events import Event
 
 DeadLetter = Callable[[str, str, str], None]  # (reason, detail, raw text)
+Check = Callable[..., "str | None"]  # (event, flow=bool) -> refusal reason, or None
 
 
 class Ingestor:
@@ -35,11 +40,15 @@ class Ingestor:
         window_s: float = 2.0,
         remember: int = 1_000_000,
         clock: Callable[[], float] = time.monotonic,
+        check: Check | None = None,
+        admit: Callable[[Event], str | None] | None = None,
     ) -> None:
         self._bus = bus
         self._dead_letter = dead_letter
         self.window_s = window_s
         self._clock = clock
+        self._check = check  # on arrival (flow=False)
+        self._admit = admit  # on release, in order: checks the flow and remembers what passed
         self._lock = threading.Lock()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._remember = remember
@@ -53,15 +62,11 @@ class Ingestor:
         try:
             event = from_dict(raw) if isinstance(raw, dict) else from_json(raw)
         except DecodeError as exc:
-            text = (
-                json.dumps(raw)
-                if isinstance(raw, dict)
-                else (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
-            )
-            self._dead_letter(exc.reason, f"{origin}: {exc.detail}", text[:65536])
-            with self._lock:
-                self.counts[f"rejected:{exc.reason}"] += 1
-            return f"rejected:{exc.reason}"
+            return self._refuse(exc.reason, f"{origin}: {exc.detail}", raw)
+        if self._check is not None:
+            reason = self._check(event, flow=False)
+            if reason is not None:
+                return self._refuse(reason, f"{origin}: {event.KIND} {event.id}", raw)
         key = (event.source, event.id)
         ready: list[Event] = []
         with self._lock:
@@ -73,7 +78,7 @@ class Ingestor:
                 self._seen.popitem(last=False)
             self.counts["accepted"] += 1
             unit = getattr(event, "unit_code", None)
-            if unit is None:
+            if unit is None or event.CONTROL:
                 ready.append(event)
             else:
                 latest = self._released_until.get(unit)
@@ -92,8 +97,37 @@ class Ingestor:
                 else:
                     self._held.setdefault(unit, []).append((self._clock(), event))
         if ready:
-            self._bus.publish_many(ready)
+            self._publish(ready, origin)
         return "accepted"
+
+    def _refuse(self, reason: str, detail: str, raw: str | bytes | dict) -> str:
+        if isinstance(raw, dict):
+            try:
+                text = orjson.dumps(raw).decode()
+            except TypeError:
+                text = repr(raw)
+        else:
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        self._dead_letter(reason, detail, text[:65536])
+        with self._lock:
+            self.counts[f"rejected:{reason}"] += 1
+        return f"rejected:{reason}"
+
+    def _publish(self, events: list[Event], origin: str) -> None:
+        """Publish events in order; each must pass the plant's flow check first (when one is set)."""
+        if self._admit is not None:
+            passed = []
+            for event in events:
+                reason = self._admit(event)
+                if reason is None:
+                    passed.append(event)
+                else:
+                    from streams.codec import to_json
+
+                    self._refuse(reason, f"{origin}: {event.KIND} {event.id} (on release)", to_json(event))
+            events = passed
+        if events:
+            self._bus.publish_many(events)
 
     def flush(self, force: bool = False) -> int:
         """Release the units whose oldest held event waited ``window_s`` (all with ``force``)."""
@@ -104,8 +138,11 @@ class Ingestor:
                 events = sorted((e for _, e in self._held.pop(unit)), key=lambda e: (e.time, e.id))
                 ready += events
                 self._released_until[unit] = max(events[-1].time, self._released_until.get(unit, events[-1].time))
+            if len(self._released_until) > self._remember:
+                for unit in list(self._released_until)[: len(self._released_until) - self._remember]:
+                    del self._released_until[unit]
         if ready:
-            self._bus.publish_many(ready)
+            self._publish(ready, "release")
         return len(ready)
 
     def run(self, stop: threading.Event, period_s: float = 0.25) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import redis
 
@@ -27,7 +28,11 @@ BATCH = 500  # events per server-side batch
 _XADD_BATCH = """
 local ids = {}
 for i = 2, #ARGV do
-  ids[i - 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i])
+  if ARGV[1] == '0' then
+    ids[i - 1] = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
+  else
+    ids[i - 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i])
+  end
 end
 return table.concat(ids, ',')
 """
@@ -37,19 +42,23 @@ class RedisStreamsBus:
     """The Bus protocol over one Redis stream."""
 
     def __init__(
-        self, url: str, stream: str = "tf:events", dead_letters: str = "tf:dead-letters", max_len: int = 1_000_000
+        self,
+        url: str,
+        stream: str = "tf:events",
+        dead_letters: str = "tf:dead-letters",
+        max_len: int | None = 1_000_000,
     ) -> None:
         self.stream = stream
         self.dead_letters = dead_letters
         self.max_len = max_len
+        self.durable_id = f"redis:{stream}"  # offsets stay valid across restarts of a reader
         self._redis = redis.Redis.from_url(url, socket_timeout=MAX_BLOCK_S + 5, socket_connect_timeout=5)
         self._xadd_batch = self._redis.register_script(_XADD_BATCH)
         self._stops: list[threading.Event] = []
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its entry id."""
-        entry_id = self._redis.xadd(self.stream, {"e": to_json(event)}, maxlen=self.max_len, approximate=True)
-        return entry_id.decode()
+        return self.publish_json([to_json(event)])[0]
 
     def publish_many(self, events: Iterable[Event]) -> list[Offset]:
         """Append events in order, one server-side batch (one round trip) per BATCH events."""
@@ -59,14 +68,16 @@ class RedisStreamsBus:
         """Append already encoded (codec.to_json) events in order; return their entry ids."""
         offsets: list[Offset] = []
         for start in range(0, len(encoded), BATCH):
-            ids = self._xadd_batch(keys=[self.stream], args=[self.max_len, *encoded[start : start + BATCH]])
+            ids = self._xadd_batch(keys=[self.stream], args=[self.max_len or 0, *encoded[start : start + BATCH]])
             offsets += ids.decode().split(",")
         return offsets
 
     def read(self, after: Offset | None = None, limit: int = 1000, block_s: float = 0.0) -> list[Entry]:
         """Return up to ``limit`` entries after ``after`` (None: from the oldest retained)."""
         block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
-        answer = self._redis.xread({self.stream: after or "0-0"}, count=limit, block=block_ms)
+        answer: Any = self._redis.xread(  # redis-py types replies as a union of everything
+            {self.stream: after or "0-0"}, count=limit, block=block_ms
+        )
         entries: list[Entry] = []
         for _stream, items in answer or ():
             for entry_id, fields in items:
@@ -163,7 +174,7 @@ class GroupReader:
         items = self._drop_poison(claimed) if claimed else []
         if not items:
             block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
-            answer = self._redis.xreadgroup(
+            answer: Any = self._redis.xreadgroup(
                 self.group, self.consumer, {self._bus.stream: ">"}, count=limit, block=block_ms
             )
             items = [item for _stream, entries in answer or () for item in entries]
@@ -183,8 +194,10 @@ class GroupReader:
 
     def _drop_poison(self, claimed: list) -> list:
         ids = [entry_id for entry_id, _ in claimed]
-        pending = self._redis.xpending_range(self._bus.stream, self.group, min=ids[0], max=ids[-1], count=len(ids) * 2)
-        deliveries = {p["message_id"]: p["times_delivered"] for p in pending}
+        pending: Any = self._redis.xpending_range(
+            self._bus.stream, self.group, min=ids[0], max=ids[-1], count=len(ids) * 2
+        )
+        deliveries: dict[bytes, int] = {p["message_id"]: p["times_delivered"] for p in pending}
         keep = []
         for entry_id, fields in claimed:
             if deliveries.get(entry_id, 0) > self.max_deliveries:

@@ -33,6 +33,8 @@ FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "float": {"type": "number"},
     "bool": {"type": "boolean"},
     "str | None": {"type": ["string", "null"]},
+    "int | None": {"type": ["integer", "null"]},
+    "bool | None": {"type": ["boolean", "null"]},
     "dict[str, str]": {"type": "object", "additionalProperties": {"type": "string"}},
     "tuple[Measurement, ...]": {"type": "array", "items": MEASUREMENT_SCHEMA},
 }

@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,15 +68,20 @@ class EventFactory:
 
 
 class RunningApp:
-    """``python app.py`` on a free port, with the URLs it printed at start."""
+    """``python app.py`` on a free port, with the URLs it printed at start.
+
+    Its output is read all the time by a thread of its own (a full pipe would stop the app) and
+    kept in ``output``; waiting for the start has a generous ceiling, never a tight one.
+    """
 
     def __init__(
         self,
         *args: str,
         data_dir: Path,
-        start_timeout_s: float = 20.0,
+        start_timeout_s: float = 300.0,
         port: int | None = None,
         tracking_links: bool = True,
+        env: dict | None = None,
     ) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -87,16 +93,31 @@ class RunningApp:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.output: list[str] = []
         self.tracking_urls: list[str] = []
         self.kiosk_url: str | None = None
+        self._banner_done = threading.Event()
+        self._want_links = tracking_links
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._banner_done.wait(start_timeout_s) or (tracking_links and not self.tracking_urls):
+            self.stop()
+            raise RuntimeError("app did not print its banner:\n" + "".join(self.output))
         deadline = time.monotonic() + start_timeout_s
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
+        while time.monotonic() < deadline:  # the links are printed just before the server listens
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"app is not listening on port {self.port}:\n" + "".join(self.output))
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
             self.output.append(line)
             kiosk = re.search(r"(http://\S+/kiosk/\S+)", line)
             if kiosk:
@@ -104,27 +125,91 @@ class RunningApp:
             match = re.search(r"(http://\S+/track/\S+)", line)
             if match:
                 self.tracking_urls.append(match.group(1))
-            if "Tracking link" not in line and self.tracking_urls:
-                break
-            if not tracking_links and "Sign in:" in line:
-                break
-            if len(self.tracking_urls) >= 3:
-                break
-        if tracking_links and not self.tracking_urls:
-            self.stop()
-            raise RuntimeError("app did not print tracking links:\n" + "".join(self.output))
-        while time.monotonic() < deadline:  # the links are printed just before the server listens
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"app is not listening on port {self.port}")
+            if (
+                line.startswith("API key")
+                or len(self.tracking_urls) >= 3
+                or (not self._want_links and "Sign in:" in line)
+                or (self.tracking_urls and "Tracking link" not in line)
+            ):
+                self._banner_done.set()
+        self._banner_done.set()
 
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(10)
+            self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(10)
+
+
+def add_user(svc, name: str, role: str, password: str, site: str | None = None) -> None:
+    """Create an account through the control log, as ``tf users add`` does, and let the app apply it."""
+    from streams import events as ev
+    from web.accounts import hash_password
+
+    svc.publish_control(
+        ev.AccountCreated, user=name, role=role, password_hash=hash_password(password), site_id=site, by="test"
+    )
+    catch_up(svc)
+
+
+def add_kiosk(svc, label: str, line: str | None = None, site: str | None = None) -> str:
+    """Register a wall screen through the control log and return its link's token."""
+    from web.accounts_cli import register_kiosk
+
+    token = register_kiosk(svc.control, label, line, site, "test")
+    catch_up(svc)
+    return token
+
+
+def catch_up(svc) -> None:
+    """Let an in-process app apply everything its buses hold."""
+    while svc.live.read_once() > 0:
+        pass
+
+
+def sign_in(client, name: str, password: str) -> None:
+    """Sign a Flask test client in."""
+    response = client.post("/login", data={"user": name, "password": password, "next": "/"})
+    assert response.status_code == 303, response.data
+
+
+def router_body(client, pathname, search) -> dict:
+    """Return the body of a call to Dash's page router, as a browser at ``pathname?search`` sends it."""
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if "_pages_content" in d["output"])
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[-1]} for o in dep["output"].strip(".").split("...")]
+    values = {"pathname": pathname, "search": search}
+    return {
+        "output": dep["output"],
+        "outputs": outputs,
+        "changedPropIds": ["_pages_location.pathname"],
+        "inputs": [
+            {"id": i["id"], "property": i["property"], "value": values.get(i["property"])} for i in dep["inputs"]
+        ],
+        "state": [{"id": st["id"], "property": st["property"]} for st in dep.get("state", [])],
+    }
+
+
+def offline_user(data_dir: Path, name: str, role: str, password: str, site: str | None = None) -> None:
+    """Create an account in a data directory before the app starts (as ``tf users add`` does)."""
+    import secrets as _secrets
+
+    from streams import events as ev
+    from web.accounts import hash_password
+    from web.control_log import open_control_log
+
+    log = open_control_log(data_dir, None)
+    log.publish(
+        ev.AccountCreated(
+            id=_secrets.token_hex(8),
+            source="/test",
+            time=datetime.now(UTC),
+            user=name,
+            role=role,
+            password_hash=hash_password(password),
+            site_id=site,
+            by="test",
+        )
+    )

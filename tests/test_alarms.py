@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from config import Settings
 from factory.alarms import ALERT_AFTER_S, active_alarms, alarm_id, parse_alarm_id
 from streams import events as ev
 from streams.codec import format_time
-from support import T0, EventFactory
+from support import T0, EventFactory, add_kiosk, add_user, catch_up, sign_in
 
 
 def station(sid, status, since_s, reason=None):
@@ -46,8 +45,8 @@ def test_a_breakdown_alarms_at_once_starved_and_blocked_after_five_minutes():
 
 
 @pytest.fixture
-def factory():
-    app = create_app(Settings(emulator=False, data_dir=None))
+def factory(tmp_path):
+    app = create_app(Settings(emulator=False, data_dir=tmp_path))
     events = EventFactory()
     app.bus.publish_many(
         [
@@ -66,40 +65,46 @@ def factory():
             ),
         ]
     )
-    app.live.catch_up()
+    catch_up(app)
+    for name, role in (("mia", "manager"), ("wes", "executive")):
+        add_user(app, name, role, PASSWORD)
     return app
 
 
-def _ack_body(alarm):
-    return {
-        "output": "andon-ack-result.children",
-        "outputs": {"id": "andon-ack-result", "property": "children"},
-        "inputs": [[{"id": {"type": "andon-ack", "alarm": alarm}, "property": "n_clicks", "value": 1}]],
-        "changedPropIds": [json.dumps({"alarm": alarm, "type": "andon-ack"}, separators=(",", ":")) + ".n_clicks"],
-        "state": [],
-    }
+PASSWORD = "correct horse battery"
 
 
-@pytest.mark.parametrize("role", [None, "wall", "executive"])
-def test_only_managers_acknowledge_even_when_calling_the_callback_directly(factory, role):
-    alarm = factory.live.floor("ac1")["alarms"][0]["id"]
+def _ack(client, alarm):
+    return client.post("/api/alarms/ack", json={"alarm": alarm})
+
+
+@pytest.mark.parametrize("who", [None, "wall", "executive"])
+def test_only_managers_acknowledge_even_when_calling_the_api_directly(factory, who):
+    alarm = factory.queries.floor("ac1")["alarms"][0]["id"]
     client = factory.dash_app.server.test_client()
-    if role:
-        with client.session_transaction() as session:
-            session["role"] = role
-    response = client.post("/_dash-update-component", json=_ack_body(alarm))
-    assert response.status_code == 200 and "Only a signed-in manager" in response.get_data(as_text=True)
-    assert factory.history.alarm_acks(T0 - timedelta(days=3650)) == {}
-
-
-def test_a_manager_acknowledges_an_active_alarm_once(factory):
-    alarm = factory.live.floor("ac1")["alarms"][0]["id"]
-    client = factory.dash_app.server.test_client()
+    if who == "wall":
+        client.get(f"/kiosk/{add_kiosk(factory, 'Hall')}")
+    elif who == "executive":
+        sign_in(client, "wes", PASSWORD)
     with client.session_transaction() as session:
-        session.update(role="manager", user="mia")
-    assert client.post("/_dash-update-component", json=_ack_body(alarm)).status_code == 200
-    assert factory.live.frame("floor:ac1")["view"]["alarms"][0]["ack"]["by"] == "mia"
-    assert factory.live.acknowledge(alarm, "max") == "already"
+        session["role"] = session.get("role") and "manager"  # a forged role does not help: the session says otherwise
+    assert _ack(client, alarm).status_code == 401
+    catch_up(factory)
+    assert factory.live.operations.acks == {}
+
+
+def test_a_manager_acknowledges_an_active_alarm_once_and_every_worker_knows(factory, tmp_path):
+    alarm = factory.queries.floor("ac1")["alarms"][0]["id"]
+    client = factory.dash_app.server.test_client()
+    sign_in(client, "mia", PASSWORD)
+    assert _ack(client, alarm).status_code == 200
+    catch_up(factory)
+    assert factory.queries.floor("ac1")["alarms"][0]["ack"]["by"] == "mia"
+    assert _ack(client, alarm).status_code == 409
     made_up = alarm.replace("brazing", "kitting")
-    assert factory.live.acknowledge(made_up, "mia") == "unknown"  # not an alarm the line raises
-    assert list(factory.history.alarm_acks(T0 - timedelta(days=3650))) == [alarm]
+    assert _ack(client, made_up).status_code == 404  # not an alarm the line raises
+    assert _ack(client, "garbage").status_code == 404
+    assert list(factory.live.operations.acks) == [alarm]
+    # a second process on the same data directory (a restart) reads the acknowledgement back
+    again = create_app(Settings(emulator=False, data_dir=tmp_path))
+    assert list(again.live.operations.acks) == [alarm]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+import pytest
 import simpy
 
 from line_emulator.calendar import LineGate, boundaries, run_calendar
@@ -14,7 +16,7 @@ from line_emulator.quality import limits_of, measure
 # Two shifts, 06:00-14:00 and 14:00-22:00 in UTC+8, a 30-minute meal break 4 h into each,
 # maintenance 20 min at the start of the early shift. Night: closed.
 CAL = Calendar(
-    utc_offset_h=8,
+    tz=timezone(timedelta(hours=8)),
     shifts=(Shift("Early", 6 * 60, 480), Shift("Late", 14 * 60, 480)),
     stops=(PlannedStop("break", None, 240, 30, "Meal"), PlannedStop("maintenance", "Early", 0, 20, "TPM")),
 )
@@ -26,7 +28,7 @@ def utc(text):
 
 def test_open_fraction_counts_shifts_minus_stops():
     # (480 + 480 - 30 - 30 - 20) minutes open of 1440
-    assert CAL.open_fraction() == (960 - 80) / 1440
+    assert CAL.open_fraction() == pytest.approx((960 - 80) / 1440, rel=1e-12)
 
 
 def test_boundaries_of_a_day_in_order():
@@ -78,26 +80,71 @@ def test_a_start_inside_a_break_announces_shift_and_break_and_stays_closed():
 
 def test_the_line_is_closed_at_night():
     seen, states = _run(utc("2026-03-02T23:00:00+08:00"), 3600)
-    assert seen == [] and all(not is_open for _, is_open in states)
+    # at the start it says that no shift is under way, so the quiet night is not taken for open time
+    assert seen == [(0, "shift_end", "")] and all(not is_open for _, is_open in states)
+
+
+def _shift_starts(calendar, start, count):
+    out = []
+    for b in boundaries(calendar, start):
+        if b.kind == "shift_start" and b.at >= start:
+            out.append(b.at)
+            if len(out) == count:
+                return out
+    return out
+
+
+def test_shifts_keep_their_local_hour_across_a_dst_change():
+    new_york = Calendar(tz=ZoneInfo("America/New_York"), shifts=(Shift("Day", 6 * 60, 480),), stops=())
+    starts = _shift_starts(new_york, utc("2026-10-30T12:00:00+00:00"), 3)  # clocks go back on 1 November
+    assert [t.astimezone(new_york.tz).hour for t in starts] == [6, 6, 6]
+    # 31 October in EDT (UTC-4); 1 and 2 November in EST (UTC-5)
+    assert [t.strftime("%m-%d %H:%M") for t in starts] == ["10-31 10:00", "11-01 11:00", "11-02 11:00"]
+
+
+def test_a_night_shift_over_the_spring_change_lasts_seven_hours():
+    night = Calendar(tz=ZoneInfo("America/New_York"), shifts=(Shift("Night", 22 * 60, 480),), stops=())
+    it = boundaries(night, utc("2027-03-13T12:00:00+00:00"))
+    begin = next(b for b in it if b.kind == "shift_start" and b.at.astimezone(night.tz).date() == date(2027, 3, 13))
+    end = next(b for b in it if b.kind == "shift_end")
+    assert (end.at - begin.at) == timedelta(hours=7) and end.at.astimezone(night.tz).hour == 6
+
+
+def test_no_shift_starts_on_a_holiday_or_a_day_off():
+    cal = Calendar(
+        tz=timezone(timedelta(hours=8)),
+        shifts=(Shift("Day", 8 * 60, 480),),
+        stops=(),
+        holidays=frozenset({date(2026, 3, 3)}),
+        weekdays=frozenset({1, 2, 3, 4, 5}),
+    )
+    starts = _shift_starts(cal, utc("2026-03-02T00:00:00+08:00"), 4)  # Monday 2 March
+    assert [t.astimezone(cal.tz).date().isoformat() for t in starts] == [
+        "2026-03-02",
+        "2026-03-04",
+        "2026-03-05",
+        "2026-03-06",
+    ]  # no Tuesday (holiday), then Monday 9th next
+    assert cal.open_fraction() == pytest.approx(480 / 1440 * 5 / 7, rel=1e-12)
 
 
 def _spec(**kw):
-    base = dict(
-        name="x",
-        label="X",
-        unit="u",
-        nominal=100.0,
-        by=None,
-        mean_pct=100.0,
-        sd_pct=0.0,
-        lower=None,
-        upper=None,
-        lower_pct=None,
-        upper_pct=None,
-        ratio=None,
-        min_value=None,
-        decimals=1,
-    )
+    base = {
+        "name": "x",
+        "label": "X",
+        "unit": "u",
+        "nominal": 100.0,
+        "by": None,
+        "mean_pct": 100.0,
+        "sd_pct": 0.0,
+        "lower": None,
+        "upper": None,
+        "lower_pct": None,
+        "upper_pct": None,
+        "ratio": None,
+        "min_value": None,
+        "decimals": 1,
+    }
     return CheckSpec(**{**base, **kw})
 
 

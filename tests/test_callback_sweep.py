@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from config import Settings
-from support import EventFactory
+from support import EventFactory, catch_up
 
 TOKEN_A, TOKEN_B = "tokenA-0123456789abcdef", "tokenB-0123456789abcdef"
 # Strings that only factory-wide views contain: other units, station-level detail, counters.
@@ -48,7 +48,7 @@ def app_and_deps():
             events.entered(2, "UB", "kitting"),
         ]
     )
-    factory.live.catch_up()
+    catch_up(factory)
     client = factory.dash_app.server.test_client()
     client.get("/")
     deps = client.get("/_dash-dependencies").get_json()

@@ -62,6 +62,47 @@ ONE_OF_EACH = [
     ev.ShiftEnded(**ENV, line_id="ac1", shift="Early"),
     ev.PlannedStopStarted(**ENV, line_id="ac1", kind="break", reason="Meal break", planned_s=1800.0),
     ev.PlannedStopEnded(**ENV, line_id="ac1", kind="break"),
+    ev.ComponentFitted(
+        **ENV,
+        unit_code="U1",
+        line_id="ac1",
+        station_id="brazing",
+        component="compressor",
+        supplier="Huanghai Compressor",
+        batch="HC-2603-0001",
+        serial="HC00A1B2C3D4",
+    ),
+    ev.ConfigurationDrafted(
+        **ENV, session_id="s" * 16, product="air_conditioner", options={"model": "AS09"}, ordered=False
+    ),
+    ev.AlarmAcknowledged(**ENV, alarm_id="ac1/brazing/down/2026-03-02T08:00:00.000Z", line_id="ac1", by="mara"),
+    ev.AlarmShelved(
+        **ENV,
+        line_id="ac1",
+        station_id="packing",
+        alarm_kind="starved",
+        until="2026-03-02T10:00:00.000Z",
+        reason="no packaging material",
+        by="mara",
+    ),
+    ev.AlarmUnshelved(**ENV, line_id="ac1", station_id="packing", alarm_kind="starved", by="mara"),
+    ev.DowntimeClassified(
+        **ENV,
+        line_id="ac1",
+        station_id="brazing",
+        machine=2,
+        down_since="2026-03-02T08:00:00.000Z",
+        reason_code="GAS",
+        note="bottle changed",
+        by="mara",
+    ),
+    ev.FeedbackGiven(**ENV, unit_code="U1", line_id="ac1", rating=5, comment="quick"),
+    ev.AccountCreated(**ENV, user="mara", role="manager", password_hash="$argon2id$x", site_id="zhengzhou", by="cli"),
+    ev.AccountChanged(**ENV, user="mara", by="cli", disabled=True),
+    ev.KioskRegistered(**ENV, label="Hall A", token_sha256="0" * 64, line_id="ac1", site_id=None, by="cli"),
+    ev.KioskRevoked(**ENV, label="Hall A", by="cli"),
+    ev.SessionStarted(**ENV, session_id="s1", user="mara", role="manager", client="10.0.0.1"),
+    ev.SessionRevoked(**ENV, session_id="s1", by="mara"),
 ]
 
 
@@ -141,23 +182,53 @@ def test_time_is_parsed_to_utc():
             "unknown_field",
         ),
         (
-            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
-            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": "1"}}',
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1",'
+            ' "source": "/s", "time": "2026-03-02T08:00:00Z",'
+            ' "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": "1"}}',
             "bad_field_type",
         ),
         (
-            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1", "source": "/s",'
-            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": true}}',
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1",'
+            ' "source": "/s", "time": "2026-03-02T08:00:00Z",'
+            ' "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k", "visit": true}}',
+            "bad_field_type",
+        ),
+        (  # NaN is not JSON
+            '{"specversion": "1.0", "type": "com.transparentfactory.station.changeover_finished.v1", "id": "1",'
+            ' "source": "/s", "time": "2026-03-02T08:00:00Z",'
+            ' "data": {"line_id": "ac1", "station_id": "k", "duration_s": NaN}}',
+            "bad_json",
+        ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.station_entered.v1", "id": "1",'
+            ' "source": "/s", "time": "2026-03-02T08:00:00Z",'
+            ' "data": {"unit_code": "U1", "line_id": "ac1", "station_id": "k",'
+            ' "visit": 1099511627776}}',
             "bad_field_type",
         ),
         (
-            '{"specversion": "1.0", "type": "com.transparentfactory.station.changeover_finished.v1", "id": "1", "source": "/s",'
-            ' "time": "2026-03-02T08:00:00Z", "data": {"line_id": "ac1", "station_id": "k", "duration_s": NaN}}',
-            "bad_field_type",
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
+            ' "time": "9999-12-31T23:59:59Z", "data": {"unit_code": "U1", "line_id": "ac1"}}',
+            "bad_time",
         ),
+        (
+            '{"specversion": "1.0", "type": "com.transparentfactory.unit.completed.v1", "id": "1", "source": "/s",'
+            ' "time": "2026-03-02T08:00:00Z", "data": {"unit_code": "U\\ud800", "line_id": "ac1"}}',
+            "bad_json",
+        ),
+        ("[" * 5000 + "]" * 5000, "bad_json"),
+        ('{"a": "' + "x" * 70_000 + '"}', "too_large"),
     ],
 )
 def test_invalid_input_names_its_reason(text, reason):
     with pytest.raises(codec.DecodeError) as info:
         codec.from_json(text)
     assert info.value.reason == reason
+
+
+def test_every_event_names_its_own_key_and_copies_share_it(events):
+    a, b = events.entered(1, "U1", "kitting"), events.entered(1, "U1", "kitting")
+    assert a.id != b.id and a.key() == b.key()
+    assert events.entered(1, "U1", "kitting", visit=2).key() != a.key()
+    keys = [e.key() for e in ONE_OF_EACH]
+    assert len(set(keys)) == len(keys)

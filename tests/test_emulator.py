@@ -7,16 +7,16 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
 from factory.layout import parse_plant
-from line_emulator.__main__ import main as emulator_main
-from line_emulator.__main__ import parse_duration
+from line_emulator.cli import emulate, parse_duration
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast
 from streams import codec
 from streams import events as ev
 
-START = datetime(2026, 3, 2, 0, tzinfo=UTC)  # 08:00 in the plant (UTC+8): the early shift
+START = datetime(2026, 3, 2, 0, tzinfo=UTC)  # 08:00 in the Chinese plants (UTC+8): the early shift
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,8 @@ def of(events, cls):
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for path in (a, b):
-        assert emulator_main(["--seed", "7", "--duration", "2h", "--fast", "--out", str(path)]) == 0
+        result = CliRunner().invoke(emulate, ["--seed", "7", "--duration", "2h", "--fast", "--out", str(path)])
+        assert result.exit_code == 0, result.output
     assert a.read_bytes() == b.read_bytes()
     assert len(a.read_bytes().splitlines()) > 1000
 
@@ -240,5 +241,90 @@ def test_durations_parse(text, seconds):
 
 @pytest.mark.parametrize("text", ["", "0h", "-1h", "8 hours", "h"])
 def test_bad_durations_are_refused(text):
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def _two_station_plant(buffer: int, cycle_cv: float = 0.0):
+    return parse_plant(
+        {
+            "site": {"id": "lab"},
+            "products": {"p": {}},
+            "lines": [
+                {
+                    "id": "l1",
+                    "product": "p",
+                    "stations": [
+                        {"id": "a", "cycle_s": 30, "breakdown": False},
+                        {"id": "b", "cycle_s": 60, "buffer": buffer, "breakdown": False},
+                    ],
+                }
+            ],
+            "simulation": {"cycle_cv": cycle_cv, "load_factor": 0.9},
+        }
+    )
+
+
+def test_cycle_cv_zero_gives_every_cycle_its_mean():
+    out = []
+    run_fast(PlantModel(_two_station_plant(buffer=2), out.append, START, seed=1), 6 * 3600)
+    work = of(out, ev.StationWorkDone)
+    assert work and {(w.station_id, w.work_s) for w in work} == {("a", 30.0), ("b", 60.0)}
+
+
+def test_buffer_zero_means_no_place_between_stations():
+    """With no buffer, a unit leaves a only when b takes it: its exit from a and entry at b are one instant,
+    and a unit that finished a waits there, blocking it (work done, not exited)."""
+    out = []
+    run_fast(PlantModel(_two_station_plant(buffer=0), out.append, START, seed=1), 6 * 3600)
+    exits = {e.unit_code: e.time for e in out if isinstance(e, ev.StationExited) and e.station_id == "a"}
+    entries = {e.unit_code: e.time for e in out if isinstance(e, ev.StationEntered) and e.station_id == "b"}
+    assert len(entries) > 100
+    assert all(entries[u] == exits[u] for u in entries)
+    done = {e.unit_code: e.time for e in out if isinstance(e, ev.StationWorkDone) and e.station_id == "a"}
+    assert sum(exits[u] > done[u] for u in entries) > len(entries) / 3  # blocked on a while b was busy
+    with_buffer = []
+    run_fast(PlantModel(_two_station_plant(buffer=3), with_buffer.append, START, seed=1), 6 * 3600)
+    waited = [e for e in with_buffer if isinstance(e, ev.StationEntered) and e.station_id == "b"]
+    exits_b = {e.unit_code: e.time for e in with_buffer if isinstance(e, ev.StationExited) and e.station_id == "a"}
+    assert any(e.time > exits_b[e.unit_code] for e in waited)  # a buffer lets units wait between
+
+
+def test_orders_respect_the_option_rules(run_8h, plant):
+    orders = of(run_8h, ev.OrderPlaced)
+    assert len(orders) > 500
+    for order in orders:
+        assert not plant.products[order.product].violations(order.options), order
+
+
+def test_components_are_fitted_once_each_with_supplier_batch_and_serial(run_8h, plant):
+    fitted = defaultdict(list)
+    for e in of(run_8h, ev.ComponentFitted):
+        fitted[e.unit_code].append(e)
+    completed = [e.unit_code for e in of(run_8h, ev.UnitCompleted)]
+    orders = {e.unit_code: e for e in of(run_8h, ev.OrderPlaced)}
+    spec = plant.spec.products
+    for unit in completed[:200]:
+        order = orders.get(unit)
+        if order is None:
+            continue
+        expected = {
+            name
+            for name, c in spec[order.product].components.items()
+            if all(order.options.get(k) == v for k, v in (c.only_with or {}).items())
+        }
+        assert sorted(e.component for e in fitted[unit]) == sorted(expected)
+        assert all(e.serial and e.batch and e.supplier for e in fitted[unit])
+    serials = [e.serial for units in fitted.values() for e in units]
+    assert len(serials) == len(set(serials))
+
+
+def test_every_line_can_keep_up_with_its_demand(plant):
+    """Utilisation below 1 at every station at the average order rate, setups and breakdowns included."""
+    model = PlantModel(plant, lambda e: None, START, seed=1)
+    for line_model in model.lines.values():
+        capacity = line_model.capacity_per_s()
+        open_fraction = model.params.calendars[plant.site_of(line_model.line.id).id].open_fraction()
+        demand = line_model.arrival_rate_per_s / open_fraction  # orders per open second
+        assert demand / capacity == pytest.approx(model.params.load_factor)
+        assert demand / capacity < 1

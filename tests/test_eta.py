@@ -38,7 +38,8 @@ def test_a_unit_at_kitting_gets_the_spread_of_recent_units(plant):
     events = EventFactory()
     spans = [40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60]  # minutes, kitting entry -> completion
     state = empty_state(plant)
-    for e in _finished_units(events, len(spans), spans) + [
+    for e in [
+        *_finished_units(events, len(spans), spans),
         events.placed(200, "U1"),
         events.entered(201, "U1", "kitting"),
     ]:
@@ -58,7 +59,8 @@ def test_a_unit_at_kitting_gets_the_spread_of_recent_units(plant):
 def test_a_breakdown_on_the_way_is_the_reason(plant):
     events = EventFactory()
     state = empty_state(plant)
-    for e in _finished_units(events, 6, [50] * 6) + [
+    for e in [
+        *_finished_units(events, 6, [50] * 6),
         events.placed(200, "U1"),
         events.entered(201, "U1", "kitting"),
         ev.MachineDown(
@@ -72,7 +74,12 @@ def test_a_breakdown_on_the_way_is_the_reason(plant):
     ]:
         apply(state, e)
     eta = estimate(state, plant.line("ac1"), state.units["U1"], 0)
-    assert eta["reason"] == "Helium leak test down since 11:22 UTC (Sensor fault)"
+    assert eta["reason"] == {
+        "code": "station_down",
+        "station": "leak_test",
+        "since": "2026-03-02T11:22:00.000Z",
+        "reason_code": "SENS",
+    }
 
 
 def test_without_history_standard_times_are_used(plant):
@@ -89,7 +96,8 @@ def test_without_history_standard_times_are_used(plant):
 def test_the_estimate_is_never_in_the_past(plant):
     events = EventFactory()
     state = empty_state(plant)
-    for e in _finished_units(events, 6, [50] * 6) + [
+    for e in [
+        *_finished_units(events, 6, [50] * 6),
         events.placed(200, "U1"),
         events.entered(201, "U1", "kitting"),
         events.placed(400, "U2"),

@@ -31,7 +31,8 @@ def comparable(state):
 
 
 def where(state, plant, unit):
-    p = position(state.units[unit], plant.line("ac1"))
+    p = position(state.units[unit], tuple(s.id for s in plant.line("ac1").stations))
+    assert p == state.units[unit].position  # the projection keeps it current
     return p.kind, p.station_id
 
 
@@ -188,6 +189,38 @@ def test_the_converged_state_gives_the_same_views(plant):
     a, b = fold(plant, run), fold(plant, shuffled)
     for line in plant.lines:
         assert floor_view(a, plant, line.id) == floor_view(b, plant, line.id)
-        assert {k: [x[1] for x in m.at] for k, m in line_members(a, line).items()} == {
-            k: [x[1] for x in m.at] for k, m in line_members(b, line).items()
+        assert {k: [x[1] for x in m.at] for k, m in line_members(a, line.id).items()} == {
+            k: [x[1] for x in m.at] for k, m in line_members(b, line.id).items()
         }
+
+
+def test_an_event_about_a_unit_of_another_line_changes_nothing(plant, events):
+    state = fold(plant, [events.placed(0, "U1"), events.entered(1, "U1", "kitting")])
+    stray = EventFactory(line_id="wm1").entered(2, "U1", "cabinet")
+    before = comparable(fold(plant, [events.placed(0, "U1"), events.entered(1, "U1", "kitting")]))
+    assert comparable(apply(state, stray)).units == before.units
+
+
+def test_finished_units_leave_the_live_state_an_hour_after_shipping(plant, events):
+    from datetime import timedelta
+
+    from factory.projector import evict
+
+    e = events
+    shipped = ev.UnitShipped(
+        **e._env(30), unit_code="U1", line_id="ac1", shipment_id="S1", carrier="RRS", estimated_delivery="2026-03-05"
+    )
+    state = fold(
+        plant,
+        [
+            e.placed(0, "U1", token="tok-U1-aaaaaaaaaaaa"),
+            e.entered(1, "U1", "kitting"),
+            e.completed(20, "U1"),
+            shipped,
+            e.placed(40, "U2"),
+        ],
+    )
+    assert evict(state, shipped.time + timedelta(minutes=59)) == 0
+    assert evict(state, shipped.time + timedelta(minutes=61)) == 1
+    assert "U1" not in state.units and "tok-U1-aaaaaaaaaaaa" not in state.unit_by_token
+    assert "U1" in state.lines["ac1"].recent  # kept for the ETA of the units after it

@@ -11,7 +11,7 @@ import redis
 
 from factory.projector import apply
 from factory.state import empty_state
-from line_emulator.__main__ import seeded_tokens
+from line_emulator.cli import seeded_tokens
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast
 from redis_server import RedisServer

@@ -4,9 +4,13 @@ import json
 
 from factory.projector import apply
 from factory.state import empty_state
-from factory.views import order_view
+from factory.views import localise_order, names_for, order_view
 
 ORDER_KEYS = {
+    "site",
+    "promised_by",
+    "scrapped_at",
+    "components",
     "order_id",
     "unit_code",
     "product",
@@ -41,17 +45,21 @@ def test_order_view_of_a_unit_in_production(plant, events):
     view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
     assert set(view) == ORDER_KEYS
     assert view["unit_code"] == "U1" and view["status"] == "in_production"
-    assert view["current_station"] == "Sheet metal"
+    assert view["current_station"] == "sheet_metal"
     assert [s["state"] for s in view["steps"][:3]] == ["done", "current", "pending"]
     assert view["waiting_for"] is None
     assert view["steps"][0] == {
         "id": "kitting",
-        "name": "Kitting",
         "state": "done",
         "entered": "2026-03-02T08:01:00.000Z",
         "exited": "2026-03-02T08:02:00.000Z",
+        "visits": 1,
     }
-    assert {"label": "Model", "value": "12,000 BTU/h"} in view["options"]
+    assert view["options"] == {"model": "AS12", "wifi": "wifi"}
+    english, chinese = localise_order(view, plant, "en"), localise_order(view, plant, "zh")
+    assert english["current_station"] == "Sheet metal" and chinese["current_station"] == "钣金"
+    assert {"option": "model", "choice": "AS12", "label": "Model", "value": "12,000 BTU/h"} in english["options"]
+    assert chinese["product"] == "分体式空调" and chinese["steps"][0]["name"] == "配料"
     text = json.dumps(view)
     assert "U2" not in text and "tok-U2" not in text and "tok-U1" not in text
 
@@ -69,7 +77,7 @@ def test_a_unit_between_stations_is_waiting_for_the_next(plant, events):
     ]:
         apply(state, e)
     view = order_view(state, plant, "tok-U1-aaaaaaaaaaaa")
-    assert view["current_station"] is None and view["waiting_for"] == "Sheet metal"
+    assert view["current_station"] is None and view["waiting_for"] == "sheet_metal"
     assert [s["state"] for s in view["steps"][:3]] == ["done", "waiting", "pending"]
 
 
@@ -108,21 +116,16 @@ def test_test_report_and_shipping_reach_the_customer(plant, events):
     assert view["status"] == "shipped"
     assert view["tests"] == [
         {
-            "station": "Performance run test",
+            "station": "run_test",
             "time": "2026-03-02T08:05:00.000Z",
             "passed": True,
-            "measurements": [
-                {
-                    "label": "Indoor unit noise",
-                    "unit": "dB(A)",
-                    "value": 36.4,
-                    "lower": None,
-                    "upper": 40.0,
-                    "passed": True,
-                }
-            ],
+            "visit": 1,
+            "measurements": [{"name": "noise", "value": 36.4, "lower": None, "upper": 40.0, "passed": True}],
         }
     ]
+    chinese = localise_order(view, plant, "zh")["tests"][0]
+    assert chinese["station"] == "性能运转测试"
+    assert chinese["measurements"][0]["label"] == "室内机噪声" and chinese["measurements"][0]["unit"] == "分贝(A)"
     assert view["shipping"] == {
         "carrier": "RRS Logistics",
         "shipment_id": "AC1-T1",
@@ -132,7 +135,7 @@ def test_test_report_and_shipping_reach_the_customer(plant, events):
 
 
 def test_units_today_counts_from_the_plant_local_midnight(plant, events):
-    # the default plant is UTC+8: local midnight of 2 March is 16:00 UTC on 1 March
+    # the AC line's site (Zhengzhou) is UTC+8: local midnight of 2 March is 16:00 UTC on 1 March
     from support import T0  # 08:00 UTC = 16:00 local on 2 March
 
     state = empty_state(plant)
@@ -144,3 +147,12 @@ def test_units_today_counts_from_the_plant_local_midnight(plant, events):
 
     view = floor_view(state, plant, "ac1")
     assert (view["completed"], view["completed_today"]) == (4, 3)
+
+
+def test_names_for_a_page_cover_its_line_in_both_languages(plant):
+    for line in plant.lines:
+        for lang in ("en", "zh"):
+            names = names_for(plant, line.id, lang)
+            assert set(names["stations"]) == {s.id for s in line.stations}
+            assert all(names["stations"].values()) and names["product"] and names["site"]
+    assert names_for(plant, "ac2", "zh")["site"] == "印度浦那空调工厂"

@@ -7,9 +7,9 @@ floor keeps for alarms.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
+
+from web.csv_safe import csv_text
 
 GREY, BLUE, LIGHT = "#5f6368", "#1a5fb4", "#9aa0a6"
 FACTOR_COLOURS = {"oee": BLUE, "availability": "#7a869a", "performance": "#a7b0be", "quality": "#3c4043"}
@@ -44,7 +44,7 @@ def _pct_axis() -> dict[str, Any]:
     return {"tickformat": ".0%", "rangemode": "tozero", "gridcolor": "#d5d7d9"}
 
 
-def charts(view: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, Any]]:
+def charts(view: dict[str, Any], names: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Return every chart of the page: name -> {"figure": ..., "rows": [(series, x, y), ...]}."""
     days = view["days"]
     out: dict[str, dict[str, Any]] = {}
@@ -147,11 +147,55 @@ def charts(view: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, A
             yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05], "showgrid": False},
             margin={"l": 50, "r": 45, "t": 40, "b": 40},
         )
-    mix = [
-        {"type": "bar", "name": option, "x": list(choices), "y": list(choices.values()), "marker": {"color": GREY}}
-        for option, choices in view["option_mix"].items()
-    ]
-    chart("option_mix", "Option mix (orders placed)", mix, showlegend=False)
+    mix_rows = []  # one horizontal bar per (product,) option and choice, as a share of that option's orders
+    for product, options in view["option_mix"].items():
+        for option, choices in options.items():
+            total = sum(choices.values()) or 1
+            for choice, n in choices.items():
+                label = (f"{names['products'].get(product, product)} · " if len(view["option_mix"]) > 1 else "") + (
+                    f"{names['options'].get(product, {}).get(option, option)}: "
+                    f"{names['choices'].get(product, {}).get(option, {}).get(choice, choice)}"
+                )
+                mix_rows.append((label, round(n / total, 4), n))
+    chart(
+        "option_mix",
+        "Option mix (share of orders placed, per option)",
+        [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": "share",
+                "y": [r[0] for r in mix_rows],
+                "x": [r[1] for r in mix_rows],
+                "text": [f"{r[2]:,}" for r in mix_rows],
+                "textposition": "auto",
+                "marker": {"color": GREY},
+            }
+        ],
+        xaxis={"tickformat": ".0%", "range": [0, 1]},
+        yaxis={"autorange": "reversed", "automargin": True},
+        height=max(300, 22 * len(mix_rows) + 80),
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        showlegend=False,
+    )
+    site_ids = list(view["sites"])
+    chart(
+        "sites",
+        "Site comparison (click a site to drill down)",
+        [
+            {
+                "type": "bar",
+                "name": LABELS[k],
+                "x": [names["sites"].get(i, i) for i in site_ids],
+                "customdata": site_ids,
+                "y": [view["sites"][i][k] for i in site_ids],
+                "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)},
+            }
+            for k in ("oee", "availability", "performance", "quality", "first_pass_yield")
+        ],
+        yaxis=_pct_axis(),
+        barmode="group",
+    )
     line_ids = list(view["lines"])
     chart(
         "lines",
@@ -160,7 +204,7 @@ def charts(view: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, A
             {
                 "type": "bar",
                 "name": LABELS[k],
-                "x": [names.get(i, i) for i in line_ids],
+                "x": [names["lines"].get(i, i) for i in line_ids],
                 "customdata": line_ids,
                 "y": [view["lines"][i][k] for i in line_ids],
                 "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)},
@@ -178,7 +222,7 @@ def charts(view: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, A
             {
                 "type": "bar",
                 "name": LABELS[k],
-                "x": [names.get(i, i) for i in station_ids],
+                "x": [names["stations"].get(i, i) for i in station_ids],
                 "customdata": station_ids,
                 "y": [view["stations"][i][k] for i in station_ids],
                 "marker": {"color": FACTOR_COLOURS.get(k, LIGHT)},
@@ -206,15 +250,21 @@ def histogram(values: list[float], bins: int) -> tuple[list[tuple[float, float]]
 
 
 def to_csv(view: dict[str, Any], shown: dict[str, dict[str, Any]]) -> str:
-    """Return the shown charts and headline figures as one CSV (chart, series, x, y)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    """Return the shown charts and headline figures as one CSV (chart, series, x, y), every cell formula-safe."""
     scope = view["scope"]
-    writer.writerow(["# scope", scope["first"], scope["last"], scope["line"] or "plant", scope["station"] or ""])
-    writer.writerow(["chart", "series", "x", "y"])
-    for name, value in view["headline"].items():
-        writer.writerow(["headline", name, "", "" if value is None else value])
-    for name, chart in shown.items():
-        for series, x, y in chart["rows"]:
-            writer.writerow([name, series, x, "" if y is None else y])
-    return buffer.getvalue()
+    rows: list[list[Any]] = [
+        [
+            "# scope",
+            scope["first"],
+            scope["last"],
+            scope.get("site") or "",
+            scope["line"] or "",
+            scope["station"] or "",
+        ],
+        ["chart", "series", "x", "y"],
+    ]
+    rows += [["headline", name, "", "" if value is None else value] for name, value in view["headline"].items()]
+    rows += [
+        [name, series, x, "" if y is None else y] for name, chart in shown.items() for series, x, y in chart["rows"]
+    ]
+    return csv_text(rows)

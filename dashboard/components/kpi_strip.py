@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 
-from dashboard import ids
+from dashboard.components.data_attrs import data
 
-# (KPI name, label); values are filled by assets/live.js from each frame's "kpis".
+# (KPI name, label); values are filled by assets/tf-floor.js from each frame's "kpis".
 HEADLINE = ("oee", "OEE")
 FACTORS = (("availability", "A"), ("performance", "P"), ("quality", "Q"))
 OTHERS = (
@@ -18,40 +20,40 @@ OTHERS = (
 )
 
 
-def kpi_tile(label: str, value: str = "…", value_id=None, class_name: str = "kpi") -> html.Div:
-    """Return one KPI tile: a small label over a large value (``value_id`` when it is updated live)."""
-    value_div = (
-        html.Div(value, className="kpi-value")
-        if value_id is None
-        else html.Div(value, id=value_id, className="kpi-value")
+def kpi_tile(
+    label: str, value: str = "…", value_id: str | None = None, kpi: str | None = None, class_name: str = "kpi"
+) -> html.Div:
+    """Return one KPI tile: a small label over a large value (``kpi`` names the value a live page fills in)."""
+    attributes: dict[str, Any] = {"id": value_id} if value_id else {}
+    if kpi:
+        attributes |= data(kpi=kpi)
+    return html.Div(
+        [html.Div(label, className="kpi-label"), html.Div(value, className="kpi-value", **attributes)],
+        className=class_name,
     )
-    return html.Div([html.Div(label, className="kpi-label"), value_div], className=class_name)
 
 
-def kpi_strip(wip: int) -> html.Section:
-    """Return the KPI tiles: shift figures empty until the first frame, WIP live from the floor view."""
+def kpi_strip() -> html.Section:
+    """Return the KPI tiles, empty until the first frame."""
     return html.Section(
-        id=ids.panel("kpis"),
         className="panel kpis",
+        **data(panel="kpis"),
         children=[
             html.Div(
                 [
-                    kpi_tile(HEADLINE[1], value_id=ids.floor_kpi(HEADLINE[0]), class_name="kpi-main"),
+                    kpi_tile(HEADLINE[1], kpi=HEADLINE[0], class_name="kpi-main"),
                     html.Div(
-                        [
-                            kpi_tile(label, value_id=ids.floor_kpi(name), class_name="kpi-factor")
-                            for name, label in FACTORS
-                        ],
+                        [kpi_tile(label, kpi=name, class_name="kpi-factor") for name, label in FACTORS],
                         className="kpi-factors",
                     ),
                 ],
                 className="kpi-oee",
             ),
-            kpi_tile("This hour / plan", value_id=ids.FLOOR_THIS_HOUR),
-            *[kpi_tile(label, value_id=ids.floor_kpi(name)) for name, label in OTHERS],
-            kpi_tile("WIP", str(wip), ids.FLOOR_WIP),
+            kpi_tile("This hour / plan", value_id="floor-this-hour"),
+            *[kpi_tile(label, kpi=name) for name, label in OTHERS],
+            kpi_tile("WIP", value_id="floor-wip"),
             html.Div(
-                [html.Div(id=ids.FLOOR_KPI_PERIOD), html.Div(id=ids.panel_age("kpis"), className="panel-age")],
+                [html.Div(id="floor-kpi-period"), html.Div(className="panel-age", **data(age="kpis"))],
                 className="kpi-period",
             ),
         ],

@@ -7,26 +7,33 @@ from typing import Any
 import segno
 from dash import html
 
-from dashboard import ids
+from dashboard.components.data_attrs import data
 
 
-def headline(view: dict[str, Any], t: dict[str, str]) -> str:
-    """Return the one-line status shown above the stepper (assets/live.js words updates the same)."""
+def headline(view: dict[str, Any], names: dict[str, Any], t: dict[str, str]) -> str:
+    """Return the one-line status shown above the stepper (assets/tf-track.js words updates the same)."""
     if view["current_station"]:
-        return t["at"].format(view["current_station"])
+        return t["at"].format(names["stations"].get(view["current_station"], view["current_station"]))
     if view["waiting_for"]:
-        return t["next"].format(view["waiting_for"])
+        return t["next"].format(names["stations"].get(view["waiting_for"], view["waiting_for"]))
     return t[view["status"]]
 
 
-def configuration_card(view: dict[str, Any], t: dict[str, str]) -> html.Div:
-    """Return what the customer ordered and the unit's code."""
+def configuration_card(view: dict[str, Any], names: dict[str, Any], t: dict[str, str]) -> html.Div:
+    """Return what the customer ordered and the unit's code, in the viewer's language."""
     return html.Div(
         className="card",
         children=[
-            html.H2(view["product"]),
+            html.H2(names["product"]),
             html.Dl(
-                [item for option in view["options"] for item in (html.Dt(option["label"]), html.Dd(option["value"]))]
+                [
+                    item
+                    for option, choice in view["options"].items()
+                    for item in (
+                        html.Dt(names["options"].get(option, option)),
+                        html.Dd(names["choices"].get(option, {}).get(choice, choice)),
+                    )
+                ]
             ),
             html.Div([f"{t['unit_code']} ", html.Code(view["unit_code"], className="unit-code")], className="unit-id"),
             html.Div([f"{t['order']} ", html.Span(view["order_id"])], className="muted"),
@@ -34,34 +41,35 @@ def configuration_card(view: dict[str, Any], t: dict[str, str]) -> html.Div:
     )
 
 
-def stepper(view: dict[str, Any]) -> html.Ol:
+def stepper(view: dict[str, Any], names: dict[str, Any]) -> html.Ol:
     """Return the stations in flow order, each marked done, current or pending."""
     return html.Ol(
         className="stepper",
         children=[
             html.Li(
-                id=ids.track_step(step["id"]),
                 className=f"step step-{step['state']}",
                 children=[
                     html.Span(className="step-dot"),
-                    html.Span(step["name"], className="step-name"),
-                    html.Span(id=ids.track_step_time(step["id"]), className="step-time"),
+                    html.Span(names["stations"].get(step["id"], step["id"]), className="step-name"),
+                    html.Span(className="step-time"),
                 ],
+                **data(station=step["id"]),
             )
             for step in view["steps"]
         ],
     )
 
 
-def report_links(token: str, t: dict[str, str]) -> html.Div:
+def report_links(token: str, lang: str, t: dict[str, str]) -> html.Div:
     """Return the download links of the unit's test report."""
     return html.Div(
         className="card report",
         children=[
             html.H2(t["report"]),
             html.P(t["report_note"], className="muted"),
-            html.A(t["pdf"], href=f"/api/orders/{token}/report.pdf", className="button", download=""),
-            html.A(t["csv"], href=f"/api/orders/{token}/report.csv", className="button", download=""),
+            html.P(id="track-tests"),
+            html.A(t["pdf"], href=f"/api/orders/{token}/report.pdf?lang={lang}", className="button", download=""),
+            html.A(t["csv"], href=f"/api/orders/{token}/report.csv?lang={lang}", className="button", download=""),
         ],
     )
 

@@ -1,8 +1,9 @@
-"""Executive view (/exec): KPI history of the plant, a line or a station over whole days.
+"""Executive view (/exec): KPI history of the enterprise, a site, a line or a station over whole days.
 
-Pick a range and a line (or click one in the line comparison, then a station); every chart and
-the CSV export follow. Built from day rollups, so a month answers in well under two seconds.
-Every callback asks auth on the server: an executive or admin session, nothing else.
+Pick a range and a site or line (or click one in the comparisons, then a station); every chart
+and the CSV export follow. Built from the history's rollups, so a month answers within a couple
+of seconds even after a restart. Every callback asks auth on the server: an executive or admin
+session, and an executive bound to a site sees that site only.
 """
 
 from datetime import date, timedelta
@@ -10,17 +11,19 @@ from datetime import date, timedelta
 import dash
 from dash import ALL, Input, Output, State, callback, dcc, html
 
-from dashboard import auth, ids
+from dashboard import ids
 from dashboard.components.exec_figures import charts, to_csv
 from dashboard.components.kpi_strip import kpi_tile
 from dashboard.components.not_found import sign_in_needed
-from dashboard.realtime import current_live
 from factory.exec_view import ScopeError, default_range, exec_view
+from web import auth
+from web.services import current_who, services
 
 dash.register_page(__name__, path="/exec", title="Executive · Transparent Factory")
 
 CHARTS = (
     "oee_trend",
+    "sites",
     "lines",
     "throughput_day",
     "throughput_hour",
@@ -38,6 +41,7 @@ TILES = (
     ("quality", "Quality", "pct"),
     ("units_completed", "Completed", "int"),
     ("first_pass_yield", "FPY", "pct"),
+    ("plan_attainment", "Plan", "pct"),
     ("on_time_delivery", "On time", "pct"),
     ("lead_time_avg_s", "Lead time", "h"),
     ("mtbf_s", "MTBF", "h"),
@@ -52,39 +56,50 @@ UNITS = {
 
 
 def _allowed() -> bool:
-    return auth.may(auth.current_role(), "exec")
+    return auth.may(current_who(), "exec")
 
 
 def _now():
-    live = current_live()
-    return live.state.last_event_time or live.history.last_time()
+    svc = services()
+    with svc.live.lock:
+        latest = svc.live.state.last_event_time
+    return latest or svc.history.last_time(line_events_only=True)
 
 
-def _names() -> dict[str, str]:
-    plant = current_live().plant
+def _names(line_id: str | None) -> dict:
+    plant = services().plant
+    spec = plant.spec
     return {
-        **{s.id: s.name for line in plant.lines for s in line.stations},
-        **{line.id: line.name for line in plant.lines},
-    }
+        "sites": {s.id: s.name for s in plant.sites},
+        "lines": {ln.id: ln.name for ln in plant.lines},
+        "stations": {s.id: s.name for s in plant.line(line_id).stations} if line_id else {},
+        "products": {pid: p.name for pid, p in plant.products.items()},
+        "options": {pid: {o.id: o.label for o in p.options} for pid, p in plant.products.items()},
+        "choices": {pid: {o.id: {c.id: c.label for c in o.choices} for o in p.options}
+                    for pid, p in plant.products.items()},
+        "reasons": {code: names["en"] for code, names in spec.reasons().items()},
+    }  # fmt: skip
 
 
 def layout(**_query):
     """Return the executive page, to executives and admins only."""
-    if not _allowed():
+    who = current_who()
+    if who is None or not auth.may(who, "exec"):
         return sign_in_needed()
-    plant = current_live().plant
+    plant = services().plant
     now = _now()
     first, last = default_range(plant, now) if now is not None else (date.today() - timedelta(days=29), date.today())
+    sites = [s for s in plant.sites if who.site_id in (None, s.id)]
     return html.Main(
         className="page exec",
         children=[
             html.Header(
                 className="exec-header",
                 children=[
-                    html.H1("Plant performance"),
+                    html.H1("Enterprise performance" if who.site_id is None else f"{sites[0].name}: performance"),
                     html.Nav(
                         [
-                            *([html.A("Orders", href="/orders")] if auth.may(auth.current_role(), "orders") else []),
+                            *([html.A("Orders", href="/orders")] if auth.may(who, "orders") else []),
                             html.A("Sign out", href="/logout"),
                         ],
                         className="exec-nav",
@@ -103,8 +118,16 @@ def layout(**_query):
                         minimum_nights=0,
                     ),
                     dcc.Dropdown(
+                        id=ids.EXEC_SITE,
+                        options=[{"label": s.name, "value": s.id} for s in sites],
+                        value=sites[0].id if who.site_id else None,
+                        clearable=who.site_id is None,
+                        placeholder="All sites",
+                        className="exec-dropdown",
+                    ),
+                    dcc.Dropdown(
                         id=ids.EXEC_LINE,
-                        options=[{"label": line.name, "value": line.id} for line in plant.lines],
+                        options=[{"label": ln.name, "value": ln.id} for s in sites for ln in s.lines],
                         placeholder="All lines",
                         className="exec-dropdown",
                     ),
@@ -118,7 +141,7 @@ def layout(**_query):
             html.Div(
                 className="exec-crumbs",
                 children=[
-                    html.Button("Plant", id=ids.EXEC_CRUMB_PLANT, className="crumb"),
+                    html.Button("Enterprise", id=ids.EXEC_CRUMB_PLANT, className="crumb"),
                     html.Span(id=ids.EXEC_CRUMBS),
                 ],
             ),
@@ -148,16 +171,22 @@ def _tiles(headline: dict) -> list:
     ]
 
 
-def _view(start_date, end_date, line, station):
+def _view(start_date, end_date, site, line, station):
     try:
         first, last = date.fromisoformat(str(start_date)), date.fromisoformat(str(end_date))
     except ValueError:
         raise ScopeError("choose a start and an end date") from None
-    live = current_live()
+    svc = services()
+    who = current_who()
     now = _now()
     if now is None:
         raise ScopeError("no history yet")
-    return exec_view(live.history, live.plant, first, last, now, line or None, station or None)
+    allowed = None if who is None or who.site_id is None else {who.site_id}
+    return svc.run(
+        lambda: exec_view(
+            svc.history, svc.plant, first, last, now, line or None, station or None, site or None, allowed
+        )
+    )
 
 
 @callback(
@@ -167,19 +196,20 @@ def _view(start_date, end_date, line, station):
     Output(ids.EXEC_CRUMBS, "children"),
     Input(ids.EXEC_RANGE, "start_date"),
     Input(ids.EXEC_RANGE, "end_date"),
+    Input(ids.EXEC_SITE, "value"),
     Input(ids.EXEC_LINE, "value"),
     Input(ids.EXEC_STATION, "value"),
 )
-def show(start_date, end_date, line, station):
+def show(start_date, end_date, site, line, station):
     """Draw every chart for the chosen range and scope."""
     outputs = dash.ctx.outputs_list[1]
     if not _allowed():
         return [], [dash.no_update] * len(outputs), "Sign in as an executive to see this page.", ""
     try:
-        view = _view(start_date, end_date, line, station)
+        view = _view(start_date, end_date, site, line, station)
     except ScopeError as exc:
         return [], [dash.no_update] * len(outputs), str(exc), ""
-    names = _names()
+    names = _names(line)
     shown = charts(view, names)
     figures = [
         shown[o["id"]["chart"]]["figure"]
@@ -187,41 +217,54 @@ def show(start_date, end_date, line, station):
         else dash.no_update
         for o in outputs
     ]
-    crumbs = [f" › {names[line]}" if line else "", f" › {names[station]}" if station else ""]
+    scope = view["scope"]
+    crumbs = [
+        f" › {names['sites'][scope['site']]}" if scope["site"] else "",
+        f" › {names['lines'][line]}" if line else "",
+        f" › {names['stations'][station]}" if station else "",
+    ]
     return _tiles(view["headline"]), figures, "", crumbs
 
 
 @callback(
+    Output(ids.EXEC_SITE, "value"),
     Output(ids.EXEC_LINE, "value"),
     Output(ids.EXEC_STATION, "options"),
     Output(ids.EXEC_STATION, "value"),
     Input(ids.EXEC_LINE, "value"),
+    Input(ids.exec_chart("sites"), "clickData"),
     Input(ids.exec_chart("lines"), "clickData"),
     Input(ids.exec_chart("stations"), "clickData"),
     Input(ids.EXEC_CRUMB_PLANT, "n_clicks"),
+    State(ids.EXEC_SITE, "value"),
     State(ids.EXEC_STATION, "value"),
     prevent_initial_call=True,
 )
-def drill(line, line_click, station_click, _plant, station):
-    """Move the scope down (a clicked line or station) or back up to the plant."""
-    if not _allowed():
-        return dash.no_update, [], None
-    plant = current_live().plant
+def drill(line, site_click, line_click, station_click, _top, site, station):
+    """Move the scope down (a clicked site, line or station) or back up to the enterprise."""
+    who = current_who()
+    if who is None or not auth.may(who, "exec"):
+        return dash.no_update, dash.no_update, [], None
+    plant = services().plant
+    mine = who.site_id
     trigger = dash.ctx.triggered_id
     if trigger == ids.EXEC_CRUMB_PLANT:
-        return None, [], None
+        return mine, None, [], None
+    if isinstance(trigger, dict) and trigger.get("chart") == "sites":
+        clicked = _clicked(site_click)
+        return (clicked if plant.has_site(clicked) and mine in (None, clicked) else mine), None, [], None
     if isinstance(trigger, dict) and trigger.get("chart") == "lines":
         line, station = _clicked(line_click), None
     elif isinstance(trigger, dict) and trigger.get("chart") == "stations":
         station = _clicked(station_click)
     else:
         station = None  # a new line from the dropdown starts at its top
-    if not isinstance(line, str) or not plant.has_line(line):
-        return None, [], None
+    if not isinstance(line, str) or not plant.has_line(line) or mine not in (None, plant.line(line).site_id):
+        return dash.no_update, None, [], None
     stations = plant.line(line).stations
     if station not in {s.id for s in stations}:
         station = None
-    return line, [{"label": s.name, "value": s.id} for s in stations], station
+    return plant.line(line).site_id, line, [{"label": s.name, "value": s.id} for s in stations], station
 
 
 def _clicked(click) -> str | None:
@@ -236,21 +279,22 @@ def _clicked(click) -> str | None:
     Input(ids.EXEC_CSV, "n_clicks"),
     State(ids.EXEC_RANGE, "start_date"),
     State(ids.EXEC_RANGE, "end_date"),
+    State(ids.EXEC_SITE, "value"),
     State(ids.EXEC_LINE, "value"),
     State(ids.EXEC_STATION, "value"),
     prevent_initial_call=True,
 )
-def download(clicks, start_date, end_date, line, station):
+def download(clicks, start_date, end_date, site, line, station):
     """Send what the page shows as CSV."""
     if not clicks or not _allowed():
         return dash.no_update
     try:
-        view = _view(start_date, end_date, line, station)
+        view = _view(start_date, end_date, site, line, station)
     except ScopeError:
         return dash.no_update
-    scope = "-".join(filter(None, [line, station])) or "plant"
+    scope = "-".join(filter(None, [view["scope"]["site"], line, station])) or "enterprise"
     return dcc.send_string(
-        to_csv(view, charts(view, _names())),
+        to_csv(view, charts(view, _names(line))),
         f"kpis-{scope}-{view['scope']['first']}-{view['scope']['last']}.csv",
         type="text/csv",
     )

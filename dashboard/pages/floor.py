@@ -1,30 +1,30 @@
 """Floor screen of one line (/floor?line=<id>[&kiosk=1][&rotate=<s>]): andon, KPIs, line map, hour by hour.
 
-Everything on it is pushed over the line's Socket.IO room and applied in the browser
-(assets/live.js); a browser-only timer ages each panel, greys out stale ones and, in kiosk mode,
-moves on to the next line. The one server callback acknowledges an andon alarm, for managers.
+Everything on it is pushed over the line's Socket.IO room and drawn by assets/tf-floor.js, which
+touches only what changed; a one-second timer there ages each panel, greys out stale ones and,
+in kiosk mode, moves on to the next line. Managers acknowledge alarms from here (REST, checked
+on the server). A viewer bound to a site (or a wall screen to a line) sees only those lines.
 """
 
 import dash
-import flask
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 from dash_socketio import DashSocketIO
 
-from dashboard import auth, ids
-from dashboard.components.andon import KIND_LABEL, NO_ALARMS, andon_rows
+from dashboard import ids
+from dashboard.components.data_attrs import data
 from dashboard.components.hourly_chart import chart_layout
 from dashboard.components.kpi_strip import kpi_strip
 from dashboard.components.not_found import not_found, sign_in_needed
-from dashboard.components.station_tile import STATUS_LABEL, line_map
-from dashboard.i18n import texts
-from dashboard.realtime import current_live
+from dashboard.components.station_tile import KIND_LABEL, STATUS_LABEL, line_map
+from dashboard.i18n import FLOOR_TEXTS
+from web import auth
+from web.services import current_who, services
 
 dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory")
 
 # socket.io-client's own reconnection: exponential from 1 s up to 10 s, each delay jittered
 # by ±50 % so a hall of screens does not reconnect in step after a server restart.
 RECONNECT = {"reconnectionDelay": 1000, "reconnectionDelayMax": 10_000, "randomizationFactor": 0.5}
-PANELS = ("andon", "kpis", "map", "hourly")
 
 
 def _rotate_s(value) -> float:
@@ -35,35 +35,44 @@ def _rotate_s(value) -> float:
     return seconds if 5 <= seconds <= 24 * 3600 else 0.0  # nonsense values mean "stay"
 
 
-def _panel_head(title: str, name: str) -> html.Div:
-    return html.Div([html.H2(title), html.Span(id=ids.panel_age(name), className="panel-age")], className="panel-head")
+def _panel(name: str, title: str, *children, class_name: str = "") -> html.Section:
+    return html.Section(
+        className=f"panel {name} {class_name}".strip(),
+        **data(panel=name),
+        children=[
+            html.Div([html.H2(title), html.Span(className="panel-age", **data(age=name))], className="panel-head"),
+            *children,
+        ],
+    )
 
 
 def layout(line=None, kiosk=None, rotate=None, **_query):
-    """Return the floor screen of ``line`` (default: the plant's first line), to entitled roles only."""
-    role = auth.current_role()
-    if not auth.may(role, "floor"):
+    """Return the floor screen of ``line`` (default: the first the viewer may see), to entitled roles only."""
+    who = current_who()
+    if who is None or not auth.may(who, "floor"):
         return sign_in_needed()
-    live = current_live()
-    line_id = line or live.plant.lines[0].id
-    if not live.plant.has_line(line_id):
+    svc = services()
+    plant = svc.plant
+
+    def site_of(line_id: str) -> str:
+        return plant.line(line_id).site_id
+
+    visible = [ln for ln in plant.lines if auth.may_see_line(who, ln.id, site_of)]
+    line_id = line or (visible[0].id if visible else None)
+    if line_id is None or not plant.has_line(line_id) or not auth.may_see_line(who, line_id, site_of):
         return not_found()
+    the_line = plant.line(line_id)
+    site = plant.site(the_line.site_id)
     is_kiosk = kiosk == "1"
-    can_ack = auth.may(role, "acknowledge")
-    view = live.floor(line_id)
     settings = {
-        "labels": STATUS_LABEL,
-        "kinds": KIND_LABEL,
-        "no_alarms": NO_ALARMS,
-        "can_ack": can_ack,
-        "stale_after_s": flask.current_app.config.get("TF_STALE_AFTER_S", 15.0),
-        "kpi_interval_s": live.kpi_interval_s,
+        "line": line_id, "site": site.id, "tz": site.timezone, "locale": "en-GB",
+        "labels": STATUS_LABEL, "kinds": KIND_LABEL, "texts": FLOOR_TEXTS,
+        "names": svc.queries.names(line_id, "en"),
+        "can_ack": auth.may(who, "acknowledge"),
+        "stale_after_s": svc.settings.stale_after_s, "kpi_interval_s": svc.queries.kpi_interval_s,
         "rotate_s": _rotate_s(rotate) if is_kiosk else 0.0,
-        "utc_offset_h": live.plant.utc_offset_h,
-        "lines": [other.id for other in live.plant.lines],
-        "line": line_id,
-        **{k: texts("en")[k] for k in ("live", "reconnecting")},
-    }
+        "lines": [ln.id for ln in visible if ln.site_id == site.id or who.site_id is None],
+    }  # fmt: skip
     return html.Main(
         className="page floor" + (" kiosk" if is_kiosk else ""),
         children=[
@@ -73,68 +82,57 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
                 options={"auth": {"view": "floor", "line": line_id}, **RECONNECT},
             ),
             dcc.Store(id=ids.FLOOR_SETTINGS, data=settings),
-            dcc.Interval(id=ids.FLOOR_TICK, interval=1000),
+            html.Div(id=ids.FLOOR_SINK, hidden=True),
             html.Header(
                 className="floor-header",
                 children=[
-                    html.H1(view["line"]["name"]),
+                    html.H1(the_line.name),
+                    html.Span(site.name, className="floor-site muted"),
                     html.Nav(
                         [
                             html.A(
-                                other.name,
-                                href=f"/floor?line={other.id}",
-                                className="current" if other.id == line_id else "",
+                                ln.name, href=f"/floor?line={ln.id}", className="current" if ln.id == line_id else ""
                             )
-                            for other in live.plant.lines
+                            for ln in visible
+                            if ln.site_id == site.id
                         ],
                         className="line-links",
                     ),
-                    html.Div("Connecting…", id=ids.FLOOR_STATUS, className="freshness"),
+                    html.Div("Connecting…", id="floor-status", className="freshness"),
                 ],
             ),
-            html.Div(id=ids.FLOOR_BANNER, className="connection-banner hidden"),
+            html.Div(id="floor-banner", className="connection-banner hidden"),
+            html.Div(id="floor-health", className="health-banner hidden") if auth.may(who, "health") else None,
             html.Section(
-                id=ids.panel("andon"),
                 className="panel andon",
+                **data(panel="andon"),
                 children=[
-                    html.Ul(andon_rows(view, can_ack), id=ids.FLOOR_ANDON, className="andon-list"),
-                    html.Span(id=ids.panel_age("andon"), className="panel-age"),
-                    html.Div(id=ids.ANDON_ACK_RESULT, className="andon-result", role="status"),
+                    html.Ul([html.Li("…", className="andon-none")], id="floor-andon", className="andon-list"),
+                    html.Span(id="floor-shelved", className="andon-shelved muted"),
+                    html.Span(className="panel-age", **data(age="andon")),
+                    html.Div(id="andon-ack-result", className="andon-result", role="status"),
                 ],
             ),
-            kpi_strip(view["wip"]),
-            html.Section(
-                id=ids.panel("map"), className="panel map", children=[_panel_head("Line", "map"), line_map(view)]
-            ),
-            html.Section(
-                id=ids.panel("hourly"),
-                className="panel hourly",
-                children=[
-                    _panel_head("Hour by hour: completed vs plan", "hourly"),
-                    dcc.Graph(
-                        id=ids.FLOOR_HOURLY,
-                        figure={"data": [], "layout": chart_layout()},
-                        config={"staticPlot": True, "responsive": True},
-                        className="hourly-graph",
-                    ),
-                ],
+            kpi_strip(),
+            _panel("map", "Line", line_map(the_line)),
+            _panel(
+                "hourly",
+                "Hour by hour: completed vs plan",
+                dcc.Graph(
+                    id=ids.FLOOR_HOURLY,
+                    figure={"data": [], "layout": chart_layout()},
+                    config={"staticPlot": True, "responsive": True},
+                    className="hourly-graph",
+                ),
             ),
         ],
     )
 
 
-# Frames are applied in the browser: no server round trip per update and per screen.
+# Frames are drawn in the browser: no server round trip per update and per screen, and only the
+# chart (when the KPIs change) goes through Dash's renderer.
 clientside_callback(
-    ClientsideFunction(namespace="tf", function_name="applyFloorFrame"),
-    Output({"type": ids.STATION_UNITS, "station": ALL}, "children"),
-    Output({"type": ids.STATION_QUEUE, "station": ALL}, "children"),
-    Output({"type": ids.STATION_TILE, "station": ALL}, "className"),
-    Output({"type": ids.STATION_STATUS, "station": ALL}, "children"),
-    Output(ids.FLOOR_WIP, "children"),
-    Output({"type": ids.FLOOR_KPI, "kpi": ALL}, "children"),
-    Output(ids.FLOOR_KPI_PERIOD, "children"),
-    Output(ids.FLOOR_THIS_HOUR, "children"),
-    Output(ids.FLOOR_ANDON, "children"),
+    ClientsideFunction(namespace="tf_floor", function_name="frame"),
     Output(ids.FLOOR_HOURLY, "figure"),
     Input(ids.FLOOR_SOCKET, "data-floor"),
     State(ids.FLOOR_SETTINGS, "data"),
@@ -143,30 +141,8 @@ clientside_callback(
 )
 
 clientside_callback(
-    ClientsideFunction(namespace="tf", function_name="tickFloor"),
-    Output({"type": ids.PANEL_AGE, "panel": ALL}, "children"),
-    Output({"type": ids.PANEL, "panel": ALL}, "className"),
-    Output(ids.FLOOR_BANNER, "children"),
-    Output(ids.FLOOR_BANNER, "className"),
-    Output(ids.FLOOR_STATUS, "children"),
-    Output(ids.FLOOR_STATUS, "className"),
-    Input(ids.FLOOR_TICK, "n_intervals"),
+    ClientsideFunction(namespace="tf_floor", function_name="connection"),
+    Output(ids.FLOOR_SINK, "children"),
     Input(ids.FLOOR_SOCKET, "connected"),
     State(ids.FLOOR_SETTINGS, "data"),
 )
-
-
-@callback(
-    Output(ids.ANDON_ACK_RESULT, "children"),
-    Input({"type": ids.ANDON_ACK, "alarm": ALL}, "n_clicks"),
-    prevent_initial_call=True,
-)
-def acknowledge(_clicks):
-    """Acknowledge the alarm whose button was pressed, if the caller is a signed-in manager."""
-    if not auth.may(auth.current_role(), "acknowledge"):
-        return "Only a signed-in manager can acknowledge alarms."
-    trigger = dash.ctx.triggered_id
-    if not isinstance(trigger, dict) or not dash.ctx.triggered or not dash.ctx.triggered[0].get("value"):
-        return dash.no_update  # a button appeared; nobody pressed it
-    result = current_live().acknowledge(trigger.get("alarm"), str(flask.session.get("user", "?")))
-    return {"ok": "", "already": "Already acknowledged.", "unknown": "That alarm has cleared."}[result]

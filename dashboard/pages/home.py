@@ -1,33 +1,49 @@
-"""Landing page: what this is and where the floor screens are."""
+"""Landing page: what this is and where the screens are, for each role."""
 
 import dash
 from dash import html
 
-from dashboard import auth
-from dashboard.realtime import current_live
+from web import auth
+from web.services import current_who, services
 
 dash.register_page(__name__, path="/", title="Transparent Factory")
 
 
 def layout(**_query):
-    """Return the landing page; the list of lines only to those who may see the floor."""
-    plant = current_live().plant
-    role = auth.current_role()
+    """Return the landing page; the lines only to those who may see the floor, and only their site's."""
+    plant = services().plant
+    who = current_who()
     offices = [
         html.Li(html.A(label, href=path))
-        for area, label, path in (("exec", "Plant performance (KPI history)", "/exec"), ("orders", "Orders", "/orders"))
-        if auth.may(role, area)
+        for area, label, path in (
+            ("exec", "Performance (KPI history)", "/exec"),
+            ("orders", "Orders", "/orders"),
+            ("inbox", "Customer feedback", "/inbox"),
+        )
+        if auth.may(who, area)
     ]
-    staff = (
-        [
+    if auth.may(who, "floor"):
+        sites = []
+        for site in plant.sites:
+            lines = [ln for ln in site.lines if auth.may_see_line(who, ln.id, lambda i: plant.line(i).site_id)]
+            if lines:
+                sites.append(
+                    html.Li(
+                        [
+                            html.Strong(site.name),
+                            html.Span(f"  {site.timezone}", className="muted"),
+                            html.Ul([html.Li(html.A(ln.name, href=f"/floor?line={ln.id}")) for ln in lines]),
+                        ]
+                    )
+                )
+        staff = [
             html.H2("Floor screens"),
-            html.Ul([html.Li(html.A(line.name, href=f"/floor?line={line.id}")) for line in plant.lines]),
+            html.Ul(sites),
             *([html.H2("Office"), html.Ul(offices)] if offices else []),
             html.P(html.A("Sign out", href="/logout")),
         ]
-        if auth.may(role, "floor")
-        else [html.P(html.A("Staff sign in", href="/login"))]
-    )
+    else:
+        staff = [html.P(html.A("Staff sign in", href="/login"))]
     return html.Main(
         className="page home",
         children=[

@@ -1,4 +1,9 @@
-"""Real processes and a real browser: the app as a subprocess, Debian's headless Chromium."""
+"""Real processes and a real browser: the app as a subprocess, Debian's headless Chromium.
+
+Every wait is a condition with a generous ceiling (a loaded 2-core machine takes longer, it does
+not fail); timings are measured by the benchmarks under bench/, never asserted here.
+Screenshots go to an ignored folder; ``scripts/refresh-screenshots.sh`` writes the README's.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support import DAY_SHIFT, RunningApp
+from support import DAY_SHIFT, ROOT, RunningApp
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out, which a closed network refuses.
@@ -18,6 +23,41 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+WAIT_MS = 120_000  # the ceiling of any one wait in a browser
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        default=str(ROOT / "tests" / "artifacts" / "screenshots"),
+        help="where browser tests save their screenshots (docs/screenshots refreshes the README's)",
+    )
+
+
+@pytest.fixture(scope="session")
+def screenshots(request) -> Path:
+    folder = Path(request.config.getoption("--screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Browser:
+    """Chromium whose pages wait up to WAIT_MS for anything by default."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        page.set_default_timeout(WAIT_MS)
+        page.set_default_navigation_timeout(WAIT_MS)
+        return page
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.set_default_timeout(WAIT_MS)
+        context.set_default_navigation_timeout(WAIT_MS)
+        return context
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +68,7 @@ def browser():
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield Browser(browser)
         browser.close()
 
 

@@ -1,46 +1,30 @@
-"""The customer's test report of one unit, as CSV and PDF, built from its public order view only."""
+"""The customer's test report of one unit, as CSV and PDF, built from its public (localised) order view only."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from fpdf import FPDF
 
+from web.csv_safe import csv_text
+
 
 def _rows(view: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for test in view["tests"]:
-        for m in test["measurements"]:
-            rows.append(
-                [
-                    test["station"],
-                    test["time"],
-                    m["label"],
-                    f"{m['value']:g}",
-                    m["unit"],
-                    "" if m["lower"] is None else f"{m['lower']:g}",
-                    "" if m["upper"] is None else f"{m['upper']:g}",
-                    "pass" if m["passed"] else "fail",
-                ]
-            )
-    return rows
+    return [
+        [test["station"], test["time"], m["label"], f"{m['value']:g}", m["unit"],
+         "" if m["lower"] is None else f"{m['lower']:g}", "" if m["upper"] is None else f"{m['upper']:g}",
+         "pass" if m["passed"] else "fail"]
+        for test in view["tests"]
+        for m in test["measurements"]
+    ]  # fmt: skip
 
 
 HEADER = ["station", "time_utc", "measurement", "value", "unit", "lower_limit", "upper_limit", "result"]
 
 
 def report_csv(view: dict[str, Any]) -> str:
-    """Return every measurement of the unit's tests as CSV, one row per measurement."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["unit_code", view["unit_code"]])
-    writer.writerow(["order_id", view["order_id"]])
-    writer.writerow([])
-    writer.writerow(HEADER)
-    writer.writerows(_rows(view))
-    return out.getvalue()
+    """Return every measurement of the unit's tests as CSV, one row per measurement (cells formula-safe)."""
+    return csv_text([["unit_code", view["unit_code"]], ["order_id", view["order_id"]], [], HEADER, *_rows(view)])
 
 
 def report_pdf(view: dict[str, Any]) -> bytes:

@@ -1,0 +1,222 @@
+/* The floor screen's one renderer: frames of a line's room in, the changed DOM nodes out.
+ *
+ * The page (dashboard/pages/floor.py) draws the skeleton once: panels, KPI tiles, one tile per
+ * station. Every frame patches the view kept here, and only the tiles, chips, alarms and
+ * figures whose data changed are touched (chips are keyed by unit code, so a unit moving on is
+ * one node moved, not a tile redrawn). A one-second timer ages the panels, greys out stale
+ * ones, and in kiosk mode moves on to the next line. Grey is normal (ISA-101): only alarms get
+ * a colour (style.css).
+ */
+(function () {
+  "use strict";
+  var tf = window.tf = window.tf || {};
+  var NO_UPDATE = function () { return window.dash_clientside.no_update; };
+  var RATIOS = { oee: 1, availability: 1, performance: 1, quality: 1, first_pass_yield: 1, plan_attainment: 1 };
+
+  function kpiText(name, value) {
+    if (value === null || value === undefined) { return "—"; }
+    if (RATIOS[name]) { return (value * 100).toFixed(1) + " %"; }
+    if (name === "throughput_per_hour") { return value.toFixed(1); }
+    if (name.slice(-2) === "_s") { return Math.round(value) + " s"; }
+    return String(value);
+  }
+
+  function Floor(settings) {
+    this.settings = settings;
+    this.room = new tf.Room("/api/live/floor/" + encodeURIComponent(settings.line), this.draw.bind(this));
+    this.connected = false; this.everConnected = false; this.disconnectedAt = null;
+    this.tiles = {}; this.stationOf = {}; this.kpisAt = null; this.rotating = false; this.startedAt = Date.now();
+    var self = this;
+    document.querySelectorAll(".station-tile[data-station]").forEach(function (tile) {
+      self.tiles[tile.dataset.station] = { tile: tile, status: tile.querySelector(".station-status"),
+        units: tile.querySelector(".station-units"), queue: tile.querySelector(".station-queue-n"), chips: {} };
+    });
+    this.timer = setInterval(this.tick.bind(this), 1000);
+  }
+
+  Floor.prototype.draw = function (view, previous) {
+    var s = this.settings, self = this;
+    var moved = {};
+    view.stations.forEach(function (station, i) {
+      if (previous && tf.same(previous.stations[i], station)) { return; }
+      var t = self.tiles[station.id];
+      if (!t) { return; }
+      tf.setClass(t.tile, "station-tile state-" + station.status + (station.alert ? " alert" : ""));
+      var label = s.labels[station.status] || station.status;
+      tf.setText(t.status, station.status === "down" && station.down_reason ? label + ": " + station.down_reason : label);
+      tf.setText(t.queue, String(station.queue));
+      var keep = {};
+      station.units.forEach(function (code) {
+        keep[code] = true;
+        var chip = t.chips[code];
+        if (!chip) {
+          var cut = code.lastIndexOf("-");
+          chip = tf.el("span", { className: "unit-chip", title: code }, [
+            tf.el("span", { className: "chip-prefix", text: cut >= 0 ? code.slice(0, cut + 1) : "" }),
+            tf.el("span", { className: "chip-serial", text: code.slice(cut + 1) })]);
+          if (self.stationOf[code] !== undefined && self.stationOf[code] !== station.id) { chip.className += " arrived"; }
+          t.chips[code] = chip;
+        }
+        moved[code] = station.id;
+        t.units.appendChild(chip);  // in order: appending an attached node moves it
+      });
+      Object.keys(t.chips).forEach(function (code) {
+        if (!keep[code]) { t.chips[code].remove(); delete t.chips[code]; }
+      });
+    });
+    Object.keys(moved).forEach(function (code) { self.stationOf[code] = moved[code]; });
+    if (!previous || !tf.same(previous.alarms, view.alarms) || previous.as_of !== view.as_of) { this.andon(view); }
+    tf.setText(document.getElementById("floor-wip"), String(view.wip));
+    if (!previous || !tf.same(previous.kpis, view.kpis)) { this.kpis(view.kpis); }
+    this.health();
+  };
+
+  Floor.prototype.andon = function (view) {
+    var s = this.settings, list = document.getElementById("floor-andon");
+    if (!list) { return; }
+    var rows = view.alarms.map(function (a) {
+      var name = s.names.stations[a.station] || a.station;
+      var what = name + ": " + (s.kinds[a.kind] || a.kind) + (a.reason ? " (" + a.reason + ")" : "");
+      var tail;
+      if (a.ack) { tail = tf.el("span", { className: "andon-acked", text: "✓ " + a.ack.by }); }
+      else if (s.can_ack) {
+        tail = tf.el("button", { className: "andon-ack", type: "button", "data-alarm": a.id, text: s.texts.acknowledge,
+                                 onclick: function () { tf.acknowledge(a.id); } });
+      } else { tail = tf.el("span", { className: "andon-unacked", text: s.texts.unacknowledged }); }
+      var lasted = (new Date(view.as_of) - new Date(a.since)) / 1000;
+      return tf.el("li", { className: "andon-alarm kind-" + a.kind + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
+        tf.el("span", { className: "andon-what", text: what }),
+        tf.el("span", { className: "andon-lasted", text: tf.lastedText(lasted) }), tail]);
+    });
+    if (!rows.length) { rows = [tf.el("li", { className: "andon-none", text: s.texts.no_alarms })]; }
+    list.replaceChildren.apply(list, rows);
+    tf.setText(document.getElementById("floor-shelved"), view.shelved ? tf.fill(s.texts.shelved, { n: view.shelved }) : "");
+  };
+
+  Floor.prototype.kpis = function (kpis) {
+    var s = this.settings;
+    kpis = kpis || {};
+    document.querySelectorAll("[data-kpi]").forEach(function (node) { tf.setText(node, kpiText(node.dataset.kpi, kpis[node.dataset.kpi])); });
+    var hourly = kpis.hourly || [];
+    var now = hourly.length ? hourly[hourly.length - 1] : null;
+    tf.setText(document.getElementById("floor-this-hour"), now ? now.actual + " / " + Math.round(now.plan) : "—");
+    tf.setText(document.getElementById("floor-kpi-period"), kpis.from ? tf.fill(s.texts.since, { time: tf.clock(kpis.from, s.locale, s.tz) }) : "");
+    this.kpisAt = kpis.computed_at || null;
+    this.chart = kpis.hourly ? this.traces(kpis.hourly) : null;
+  };
+
+  // The hour-by-hour chart: the plan as an outlined bar behind a narrower filled one ("how full is the hour").
+  Floor.prototype.traces = function (hourly) {
+    var s = this.settings;
+    var labels = hourly.map(function (h) { return tf.clock(h.hour, s.locale, s.tz); });
+    return [
+      { type: "bar", name: s.texts.plan, x: labels, y: hourly.map(function (h) { return Math.round(h.plan * 10) / 10; }),
+        marker: { color: "rgba(26,95,180,0.08)", line: { color: "#1a5fb4", width: 2 } } },
+      { type: "bar", name: s.texts.actual, x: labels, y: hourly.map(function (h) { return h.actual; }), width: 0.5,
+        marker: { color: "#5f6368" }, text: hourly.map(function (h) { return h.actual; }), textposition: "outside" }];
+  };
+
+  Floor.prototype.health = function () {
+    var node = document.getElementById("floor-health");
+    var stamp = this.room.stamp;
+    if (!node || !stamp || !stamp.health) { return; }
+    var problems = stamp.health.problems || [];
+    tf.setText(node, problems.length ? this.settings.texts.health + " " + problems.join(" · ") : "");
+    tf.setClass(node, problems.length ? "health-banner" : "health-banner hidden");
+  };
+
+  Floor.prototype.tick = function () {
+    var s = this.settings, r = this.room, now = Date.now(), stamp = r.stamp;
+    var ages = {}, stale = {}, banner = "", status = [s.texts.live, "freshness live"];
+    if (r.receivedAt && stamp) {
+      var sinceFrame = (now - r.receivedAt) / 1000;
+      var streamAge = stamp.fed ? (stamp.sent - stamp.fed) / 1000 + sinceFrame : null;
+      var kpiAge = this.kpisAt ? (stamp.sent - this.kpisAt) / 1000 + sinceFrame : null;
+      var streamStale = sinceFrame > s.stale_after_s || (!stamp.quiet && (streamAge === null || streamAge > s.stale_after_s));
+      var live = stamp.quiet && streamAge > s.stale_after_s ? tf.fill(s.texts.quiet, { age: tf.ageText(streamAge) })
+        : tf.fill(s.texts.updated, { age: tf.ageText(streamAge === null ? sinceFrame : streamAge) });
+      ages = { andon: live, map: live, kpis: kpiAge === null ? "" : tf.fill(s.texts.computed, { age: tf.ageText(kpiAge) }) };
+      ages.hourly = ages.kpis;
+      stale = { andon: streamStale, map: streamStale, kpis: kpiAge === null || kpiAge > s.kpi_interval_s + s.stale_after_s };
+      stale.hourly = stale.kpis;
+      if (streamStale && this.connected) {
+        banner = tf.fill(s.texts.no_data, { age: tf.ageText(Math.max(sinceFrame, streamAge || 0)) });
+        status = [s.texts.stopped, "freshness offline"];
+      }
+    }
+    if (!this.connected) {  // before the first connection there is nothing lost yet
+      banner = !this.everConnected ? s.texts.connecting_long
+        : tf.fill(s.texts.lost, { age: tf.ageText(r.receivedAt ? (now - r.receivedAt) / 1000 : null) });
+      status = [this.everConnected ? s.texts.reconnecting : s.texts.connecting, "freshness offline"];
+      ["andon", "kpis", "map", "hourly"].forEach(function (p) { stale[p] = true; });
+      if (this.disconnectedAt && now - this.disconnectedAt > 5000 && (now / 1000 | 0) % 5 === 0) { tf.checkSession(); }
+    }
+    document.querySelectorAll("[data-age]").forEach(function (node) { tf.setText(node, ages[node.dataset.age] || ""); });
+    document.querySelectorAll(".panel[data-panel]").forEach(function (node) {
+      tf.setClass(node, "panel " + node.dataset.panel + (stale[node.dataset.panel] ? " stale" : ""));
+    });
+    var bannerNode = document.getElementById("floor-banner");
+    tf.setText(bannerNode, banner);
+    tf.setClass(bannerNode, banner ? "connection-banner" : "connection-banner hidden");
+    var statusNode = document.getElementById("floor-status");
+    tf.setText(statusNode, status[0]);
+    tf.setClass(statusNode, status[1]);
+    if (this.connected && s.rotate_s > 0 && now - this.startedAt >= s.rotate_s * 1000 && !this.rotating) { this.rotate(); }
+  };
+
+  // Kiosk rotation: the next line, in the page's own navigation (like dcc.Link), so a failed
+  // request leaves the screen as it was instead of a browser error page.
+  Floor.prototype.rotate = function () {
+    var s = this.settings;
+    this.rotating = true;
+    var next = s.lines[(s.lines.indexOf(s.line) + 1) % s.lines.length];
+    window.history.pushState({}, "", "/floor?line=" + encodeURIComponent(next) + "&kiosk=1&rotate=" + s.rotate_s);
+    window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
+    window.scrollTo(0, 0);
+  };
+
+  Floor.prototype.stop = function () { clearInterval(this.timer); };
+
+  tf.acknowledge = function (alarm) {
+    var result = document.getElementById("andon-ack-result");
+    fetch("/api/alarms/ack", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+                               body: JSON.stringify({ alarm: alarm }) })
+      .then(function (r) { return r.json().then(function (body) { return [r.status, body]; }); })
+      .then(function (answer) { tf.setText(result, answer[0] === 200 ? "" : (answer[1].detail || "")); })
+      .catch(function () { tf.setText(result, "—"); });
+  };
+
+  var current = null;
+  function floorFor(settings) {  // one renderer per drawn page (kiosk rotation draws a new one)
+    if (!current || current.settings !== settings) {
+      if (current) { current.stop(); }
+      current = new Floor(settings);
+    }
+    return current;
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    tf_floor: {
+      frame: function (frame, settings, figure) {
+        var floor = floorFor(settings);
+        var chartBefore = floor.chart;
+        floor.room.receive(frame);
+        if (floor.chart === chartBefore || !floor.chart) { return NO_UPDATE(); }
+        var graph = document.getElementById("floor-hourly");
+        var size = graph ? parseFloat(window.getComputedStyle(graph).fontSize) : 16;
+        var layout = Object.assign({}, figure.layout, { font: Object.assign({}, figure.layout.font, { size: size }),
+          legend: Object.assign({}, figure.layout.legend, { font: { size: size } }),
+          margin: { l: 3 * size, r: size, t: 0.5 * size, b: 2.2 * size } });
+        return { data: floor.chart, layout: layout };
+      },
+      connection: function (connected, settings) {
+        var floor = floorFor(settings);
+        floor.connected = !!connected;
+        if (connected) { floor.everConnected = true; floor.disconnectedAt = null; }
+        else if (!floor.disconnectedAt) { floor.disconnectedAt = Date.now(); }
+        floor.tick();
+        return NO_UPDATE();
+      }
+    }
+  });
+})();

@@ -1,0 +1,96 @@
+/* The customer tracker's one renderer: frames of one order's room in, the changed parts of the page out.
+ *
+ * The page (dashboard/pages/track.py) draws the skeleton once, in the viewer's language, with the
+ * names of its line's stations, options and measurements; frames carry ids and times only, and
+ * every time is shown in the viewer's own zone.
+ */
+(function () {
+  "use strict";
+  var tf = window.tf = window.tf || {};
+  var NO_UPDATE = function () { return window.dash_clientside.no_update; };
+
+  function Tracker(settings) {
+    this.settings = settings;
+    this.room = new tf.Room("/api/live/order/" + encodeURIComponent(settings.token), this.draw.bind(this));
+    this.connected = false;
+  }
+
+  Tracker.prototype.headline = function (v) {
+    var t = this.settings.texts, n = this.settings.names.stations;
+    if (v.current_station) { return t.at.replace("{}", n[v.current_station] || v.current_station); }
+    if (v.waiting_for) { return t.next.replace("{}", n[v.waiting_for] || v.waiting_for); }
+    return t[v.status] || v.status;
+  };
+
+  Tracker.prototype.etaLines = function (v) {
+    var t = this.settings.texts, loc = this.settings.locale, lines = [];
+    if (v.units_ahead > 0) { lines.push(v.units_ahead === 1 ? t.ahead_one : tf.fill(t.ahead, { n: v.units_ahead })); }
+    if (v.eta) {
+      var f = v.eta.finish;
+      var template = v.status === "completed" ? t.finished : tf.when(f.expected, loc) === tf.when(f.latest, loc) ? t.finish_one : t.finish;
+      lines.push(tf.fill(template, { expected: tf.when(f.expected, loc), earliest: tf.when(f.earliest, loc), latest: tf.when(f.latest, loc) }));
+      if (v.eta.ship) { lines.push(tf.fill(t.ship, { expected: tf.when(v.eta.ship.expected, loc) })); }
+      if (v.eta.reason) { lines.push("⚠ " + this.reason(v.eta.reason)); }
+    }
+    if (v.shipping) {
+      lines.push(tf.fill(t.shipped_with, { carrier: v.shipping.carrier, date: tf.date(v.shipping.estimated_delivery, loc) }));
+    }
+    return lines;
+  };
+
+  // A slip's reason arrives as data (factory/eta.py) and is worded here, times in the viewer's zone.
+  Tracker.prototype.reason = function (r) {
+    var t = this.settings.texts, n = this.settings.names;
+    if (typeof r === "string") { return r; }
+    if (r.code === "station_down") {
+      return tf.fill(t.reason_down, { station: n.stations[r.station] || r.station, time: tf.clock(r.since, this.settings.locale),
+                                      why: r.reason_code ? " (" + (n.reasons[r.reason_code] || r.reason_code) + ")" : "" });
+    }
+    return tf.fill(t["reason_" + r.code] || r.code, { stop: r.stop || "" });
+  };
+
+  Tracker.prototype.draw = function (v, previous) {
+    var loc = this.settings.locale;
+    tf.setText(document.getElementById("track-headline"), this.headline(v));
+    var eta = document.getElementById("track-eta");
+    var lines = this.etaLines(v);
+    if (eta && (!previous || !tf.same(this.lastEta, lines))) {
+      this.lastEta = lines;
+      eta.replaceChildren.apply(eta, lines.map(function (text) { return tf.el("div", { text: text }); }));
+    }
+    v.steps.forEach(function (step, i) {
+      if (previous && tf.same(previous.steps[i], step)) { return; }
+      var node = document.querySelector('.step[data-station="' + step.id + '"]');
+      if (!node) { return; }
+      tf.setClass(node, "step step-" + step.state);
+      tf.setText(node.querySelector(".step-time"),
+                 step.entered ? tf.clock(step.entered, loc) + (step.exited ? " – " + tf.clock(step.exited, loc) : "") : "");
+    });
+    var tests = document.getElementById("track-tests");
+    if (tests && (!previous || !tf.same(previous.tests, v.tests))) {
+      var t = this.settings.texts;
+      var passed = v.tests.filter(function (x) { return x.passed; }).length;
+      tf.setText(tests, v.tests.length ? tf.fill(t.tests_done, { n: v.tests.length, passed: passed }) : t.tests_none);
+    }
+  };
+
+  var current = null;
+  function trackerFor(settings) {
+    if (!current || current.settings !== settings) { current = new Tracker(settings); }
+    return current;
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    tf_track: {
+      frame: function (frame, settings) {
+        trackerFor(settings).room.receive(frame);
+        return NO_UPDATE();
+      },
+      connection: function (connected, settings) {
+        var tracker = trackerFor(settings), t = settings.texts;
+        tracker.connected = !!connected;
+        return [connected ? t.live : t.reconnecting, connected ? "freshness live" : "freshness offline"];
+      }
+    }
+  });
+})();

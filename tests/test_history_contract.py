@@ -1,0 +1,204 @@
+"""The history contract: what every store must do. One class of tests, subclassed per backend.
+
+DuckDB runs in-process on a file in a temporary folder; PostgreSQL runs against a real server the
+test starts on a free port (tests/postgres_server.py).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from factory import snapshot
+from factory.history import open_history
+from factory.history import queries as hq
+from factory.history.writer import state_at
+from factory.kpi_registry import evaluate
+from factory.kpi_sums import add
+from factory.kpis import compute
+from factory.projector import apply
+from factory.state import empty_state
+from factory.validation import PlantCheck
+from line_emulator.model import PlantModel
+from line_emulator.runner import run_fast
+from streams import events as ev
+
+T = datetime(2026, 1, 5, tzinfo=UTC)  # 08:00 in the Chinese plants: early shift, breaks and maintenance ahead
+_DAY: list[ev.Event] = []
+
+
+def a_day(plant) -> list[ev.Event]:
+    if not _DAY:
+        run_fast(PlantModel(plant, _DAY.append, T, seed=2), 20 * 3600)
+    return _DAY
+
+
+def same(a, b, path=""):
+    if isinstance(a, dict):
+        assert set(a) == set(b), (path, set(a) ^ set(b))
+        for key in a:
+            same(a[key], b[key], f"{path}/{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+class HistoryContract:
+    """Subclasses provide ``target`` (a fresh, empty store for each test) and ``shared_target`` (one per class)."""
+
+    @pytest.fixture
+    def history(self, plant, target):
+        store = open_history(target, plant)
+        yield store
+        store.close()
+
+    @pytest.fixture(scope="class")
+    def stored(self, plant, shared_target):
+        """A store holding a day of the whole enterprise (written once per class)."""
+        store = open_history(shared_target, plant)
+        day = a_day(plant)
+        for i in range(0, len(day), 3000):
+            store.record(day[i : i + 3000])
+        yield store
+        store.close()
+
+    def test_every_event_is_stored_once_and_copies_are_refused_by_id_and_by_key(self, plant, history):
+        day = a_day(plant)[:4000]
+        history.record(day)
+        assert history.count() == len(day)
+        again = history.record(day[:500])
+        assert (len(again.new), again.duplicate_ids) == (0, 500)
+        original = next(e for e in day if isinstance(e, ev.StationEntered))
+        copy = ev.StationEntered(
+            id="another-id",
+            source=original.source,
+            time=original.time,
+            unit_code=original.unit_code,
+            line_id=original.line_id,
+            station_id=original.station_id,
+            visit=original.visit,
+        )
+        result = history.record([copy])
+        assert (len(result.new), result.duplicate_keys) == (0, 1) and history.count() == len(day)
+
+    def test_replay_is_in_time_then_meaning_then_arrival_order(self, plant, history, events):
+        start = events.placed(0, "U1")  # same instant as the end below, which arrives later
+        at = start.time
+        late = ev.ShiftStarted(id="s2", source="/t", time=at, line_id="ac1", shift="Late", planned_end="")
+        early_end = ev.ShiftEnded(id="s1", source="/t", time=at, line_id="ac1", shift="Early")
+        history.record([late, start, early_end])
+        assert [type(e) for e in history.replay()] == [ev.ShiftEnded, ev.OrderPlaced, ev.ShiftStarted]
+
+    def test_lookups_for_orders(self, plant, stored):
+        day = a_day(plant)
+        order = next(e for e in day if isinstance(e, ev.OrderPlaced))
+        assert stored.unit_for_token(order.tracking_token) == (order.unit_code, order.line_id)
+        assert stored.unit_for_token("no-such-token-000000") is None
+        assert stored.unit_order(order.unit_code) == (order.order_id, order.line_id)
+        mine = stored.unit_events(order.unit_code)
+        assert {type(e) for e in mine} >= {ev.OrderPlaced, ev.StationEntered}
+        assert all(e.unit_code == order.unit_code for e in mine)
+        placed = [e for e in day if isinstance(e, ev.OrderPlaced) and e.line_id == "wm1"]
+        assert stored.next_order_numbers()["wm1"] == len(placed) + 1
+
+    def test_a_token_stays_with_its_first_order(self, plant, history, events):
+        first = events.placed(0, "U1", token="tok-shared-aaaaaaaaaa")
+        second = events.placed(1, "U2", token="tok-shared-aaaaaaaaaa")
+        history.record([first, second])
+        assert history.unit_for_token("tok-shared-aaaaaaaaaa") == ("U1", "ac1")
+
+    @pytest.mark.parametrize("from_h, to_h", [(0, 20), (2, 3.25), (5.9, 14.4), (15.5, 19)])
+    def test_kpis_equal_the_reference_path(self, plant, stored, from_h, to_h):
+        start, end = T + timedelta(hours=from_h), T + timedelta(hours=to_h)
+        same(compute(a_day(plant), plant, start, end), hq.kpis(stored, plant, start, end))
+
+    def test_kpis_of_one_site(self, plant, stored):
+        start, end = T + timedelta(hours=1), T + timedelta(hours=9)
+        result = hq.kpis(stored, plant, start, end, site_id="camden")
+        assert list(result["lines"]) == ["rf2"] and list(result["sites"]) == ["camden"]
+        same(compute(a_day(plant), plant, start, end, site_id="camden"), result)
+
+    def test_days_add_up_to_the_range(self, plant, stored):
+        line = plant.line("ac1")
+        tz = plant.tz_of("ac1")
+        first = T.astimezone(tz).date()
+        now = T + timedelta(hours=20)
+        days = hq.daily_sums(stored, plant, line, first, first + timedelta(days=1), now)
+        assert list(days) == [first, first + timedelta(days=1)]
+        from factory.local_time import day_bounds
+
+        direct = hq.kpis(stored, plant, day_bounds(first, tz)[0], now, "ac1")["lines"]["ac1"]
+        same(evaluate(add(list(days.values()))), direct)
+
+    def test_meta_and_checkpoints(self, plant, history):
+        day = [e for e in a_day(plant) if e.time < T + timedelta(hours=7)]
+        history.record(day)
+        stored = history
+        stored.record([], meta={"offset:redis:tf:events": "17-0"})
+        assert stored.meta("offset:redis:tf:events") == "17-0"
+        state = empty_state(plant)
+        check = PlantCheck(plant, window=timedelta(days=3650))
+        cut = T + timedelta(hours=6)
+        for e in a_day(plant):
+            if e.time < cut and check.admit(e) is None:
+                apply(state, e)
+        stored.put_checkpoint(cut - timedelta(hours=2), 0, snapshot.to_json(empty_state(plant)))
+        replayed = state_at(stored, cut - timedelta(milliseconds=1))
+        state.events_applied = replayed.events_applied = 0
+        for line in plant.lines:
+            assert replayed.lines[line.id].active == state.lines[line.id].active
+        assert {c: u.position for c, u in replayed.units.items()} == {c: u.position for c, u in state.units.items()}
+
+    def test_a_failed_batch_leaves_nothing_half_done(self, plant, history, events, monkeypatch):
+        batch = [events.placed(0, "U1"), events.entered(1, "U1", "kitting")]
+        real = history._insert
+
+        def failing(table, *args, **kwargs):
+            if table == "units":
+                raise OSError("disk full")
+            return real(table, *args, **kwargs)
+
+        monkeypatch.setattr(history, "_insert", failing)
+        with pytest.raises(OSError):
+            history.record(batch)
+        monkeypatch.setattr(history, "_insert", real)
+        assert history.count() == 0
+        assert len(history.record(batch).new) == 2 and history.unit_order("U1") == ("SO-U1", "ac1")
+
+
+class TestDuckDB(HistoryContract):
+    @pytest.fixture
+    def target(self, tmp_path):
+        return tmp_path / "history.duckdb"
+
+    @pytest.fixture(scope="class")
+    def shared_target(self, tmp_path_factory):
+        return tmp_path_factory.mktemp("duckdb") / "history.duckdb"
+
+    def test_history_survives_reopening(self, plant, tmp_path):
+        day = a_day(plant)
+        path = tmp_path / "h.duckdb"
+        first = open_history(path, plant)
+        first.record(day[:1000])
+        first.close()
+        again = open_history(path, plant)
+        assert again.count() == 1000 and len(again.record(day[:1200]).new) == 200
+        again.close()
+
+    def test_a_damaged_file_is_one_clear_message(self, plant, tmp_path):
+        from factory.history import HistoryError
+
+        path = tmp_path / "h.duckdb"
+        path.write_bytes(b"this is not a database" * 100)
+        with pytest.raises(HistoryError, match="damaged or not a DuckDB database"):
+            open_history(path, plant)
+
+
+__all__ = ["HistoryContract", "date"]
