@@ -66,6 +66,11 @@ venv_ok() {
     .venv/bin/python -m pip --version >/dev/null 2>&1
 }
 
+# The stamp that says a requirements file (with the pins and the project it builds on) is installed.
+stamp_of() {
+  echo ".venv/.installed-$1-$(cat "$1" requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
+}
+
 ensure_venv() {
   local requirements="$1" python version stamp
   python=$(find_python) || {
@@ -82,16 +87,18 @@ ensure_venv() {
     "$python" -m venv .venv || die "could not create .venv with $python"
     venv_ok || die "the new .venv has no working pip"
   fi
-  # Reinstall only when what is installed would change.
-  stamp=".venv/.installed-$(cat "$requirements" requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
-  if [ ! -f "$stamp" ]; then
+  # Reinstall only when what is installed would change. The dev set includes the runtime set, so
+  # a current dev stamp also satisfies run.sh (switching between the two commands installs nothing).
+  stamp=$(stamp_of "$requirements")
+  if [ ! -f "$stamp" ] && [ ! -f "$(stamp_of requirements-dev.txt)" ]; then
     echo "installing Python packages from $requirements into .venv" >&2
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements" ||
       die "pip could not install $requirements"
-    # The project itself, editable: gives the `tf` command without copying the code.
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . ||
+    # The project itself, editable: gives the `tf` command without copying the code (pip builds
+    # it with a setuptools of its own: venvs of Python 3.12 and later have none).
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . ||
       die "pip could not install the project"
-    rm -f .venv/.installed-*
+    rm -f .venv/.installed-"$requirements"-*
     touch "$stamp"
   fi
 }

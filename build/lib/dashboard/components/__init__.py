@@ -1,0 +1,1 @@
+"""Pure builders: view dicts in, Dash components out (testable without a server)."""

@@ -1,0 +1,37 @@
+"""Component ids shared by layouts and callbacks, so a rename is one edit.
+
+Live pages address their inner nodes by ``data-*`` attributes (assets/tf-floor.js, tf-track.js);
+the ids here are those Dash callbacks need.
+"""
+
+FLOOR_SOCKET = "floor-socket"
+FLOOR_SETTINGS = "floor-settings"
+FLOOR_SINK = "floor-sink"  # the output of clientside callbacks that only draw (always no_update)
+FLOOR_HOURLY = "floor-hourly"
+
+EXEC_RANGE = "exec-range"
+EXEC_SITE = "exec-site"
+EXEC_LINE = "exec-line"
+EXEC_STATION = "exec-station"
+EXEC_CRUMBS = "exec-crumbs"
+EXEC_CRUMB_PLANT = "exec-crumb-plant"
+EXEC_HEADLINE = "exec-headline"
+EXEC_ERROR = "exec-error"
+EXEC_CSV = "exec-csv"
+EXEC_DOWNLOAD = "exec-download"
+EXEC_CHART = "exec-chart"  # pattern id type: {"type": EXEC_CHART, "chart": <chart name>}
+
+ORDERS_GRID = "orders-grid"
+ORDERS_SEARCH = "orders-search"
+ORDERS_COUNT = "orders-count"
+ORDERS_REFRESH = "orders-refresh"
+
+TRACK_SOCKET = "track-socket"
+TRACK_SETTINGS = "track-settings"
+TRACK_STATUS = "track-status"
+TRACK_SINK = "track-sink"
+
+
+def exec_chart(name) -> dict:
+    """Return the id of one chart of the executive page."""
+    return {"type": EXEC_CHART, "chart": name}

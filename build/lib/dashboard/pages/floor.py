@@ -1,0 +1,148 @@
+"""Floor screen of one line (/floor?line=<id>[&kiosk=1][&rotate=<s>]): andon, KPIs, line map, hour by hour.
+
+Everything on it is pushed over the line's Socket.IO room and drawn by assets/tf-floor.js, which
+touches only what changed; a one-second timer there ages each panel, greys out stale ones and,
+in kiosk mode, moves on to the next line. Managers acknowledge alarms from here (REST, checked
+on the server). A viewer bound to a site (or a wall screen to a line) sees only those lines.
+"""
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+from dash_socketio import DashSocketIO
+
+from dashboard import ids
+from dashboard.components.data_attrs import data
+from dashboard.components.hourly_chart import chart_layout
+from dashboard.components.kpi_strip import kpi_strip
+from dashboard.components.not_found import not_found, sign_in_needed
+from dashboard.components.station_tile import KIND_LABEL, STATUS_LABEL, line_map
+from dashboard.i18n import FLOOR_TEXTS
+from web import auth
+from web.services import current_who, services
+
+dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory")
+
+# socket.io-client's own reconnection: exponential from 1 s up to 10 s, each delay jittered
+# by ±50 % so a hall of screens does not reconnect in step after a server restart.
+RECONNECT = {"reconnectionDelay": 1000, "reconnectionDelayMax": 10_000, "randomizationFactor": 0.5}
+
+
+def _rotate_s(value) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if 5 <= seconds <= 24 * 3600 else 0.0  # nonsense values mean "stay"
+
+
+def _panel(name: str, title: str, *children, class_name: str = "") -> html.Section:
+    return html.Section(
+        className=f"panel {name} {class_name}".strip(),
+        **data(panel=name),
+        children=[
+            html.Div([html.H2(title), html.Span(className="panel-age", **data(age=name))], className="panel-head"),
+            *children,
+        ],
+    )
+
+
+def layout(line=None, kiosk=None, rotate=None, **_query):
+    """Return the floor screen of ``line`` (default: the first the viewer may see), to entitled roles only."""
+    who = current_who()
+    if who is None or not auth.may(who, "floor"):
+        return sign_in_needed()
+    svc = services()
+    plant = svc.plant
+
+    def site_of(line_id: str) -> str:
+        return plant.line(line_id).site_id
+
+    visible = [ln for ln in plant.lines if auth.may_see_line(who, ln.id, site_of)]
+    line_id = line or (visible[0].id if visible else None)
+    if line_id is None or not plant.has_line(line_id) or not auth.may_see_line(who, line_id, site_of):
+        return not_found()
+    the_line = plant.line(line_id)
+    site = plant.site(the_line.site_id)
+    is_kiosk = kiosk == "1"
+    settings = {
+        "line": line_id, "site": site.id, "tz": site.timezone, "locale": "en-GB",
+        "labels": STATUS_LABEL, "kinds": KIND_LABEL, "texts": FLOOR_TEXTS,
+        "names": svc.queries.names(line_id, "en"),
+        "can_ack": auth.may(who, "acknowledge"),
+        "stale_after_s": svc.settings.stale_after_s, "kpi_interval_s": svc.queries.kpi_interval_s,
+        "rotate_s": _rotate_s(rotate) if is_kiosk else 0.0,
+        "lines": [ln.id for ln in visible if ln.site_id == site.id or who.site_id is None],
+    }  # fmt: skip
+    return html.Main(
+        className="page floor" + (" kiosk" if is_kiosk else ""),
+        children=[
+            DashSocketIO(
+                id=ids.FLOOR_SOCKET,
+                eventNames=["floor"],
+                options={"auth": {"view": "floor", "line": line_id}, **RECONNECT},
+            ),
+            dcc.Store(id=ids.FLOOR_SETTINGS, data=settings),
+            html.Div(id=ids.FLOOR_SINK, hidden=True),
+            html.Header(
+                className="floor-header",
+                children=[
+                    html.H1(the_line.name),
+                    html.Span(site.name, className="floor-site muted"),
+                    html.Nav(
+                        [
+                            html.A(
+                                ln.name, href=f"/floor?line={ln.id}", className="current" if ln.id == line_id else ""
+                            )
+                            for ln in visible
+                            if ln.site_id == site.id
+                        ],
+                        className="line-links",
+                    ),
+                    html.Div("Connecting…", id="floor-status", className="freshness"),
+                ],
+            ),
+            html.Div(id="floor-banner", className="connection-banner hidden"),
+            html.Div(id="floor-health", className="health-banner hidden") if auth.may(who, "health") else None,
+            html.Section(
+                className="panel andon",
+                **data(panel="andon"),
+                children=[
+                    html.Ul([html.Li("…", className="andon-none")], id="floor-andon", className="andon-list"),
+                    html.Span(id="floor-shelved", className="andon-shelved muted"),
+                    html.Span(className="panel-age", **data(age="andon")),
+                    html.Div(id="andon-ack-result", className="andon-result", role="status"),
+                ],
+            ),
+            kpi_strip(),
+            _panel("map", "Line", line_map(the_line)),
+            _panel(
+                "hourly",
+                "Hour by hour: completed vs plan",
+                dcc.Graph(
+                    id=ids.FLOOR_HOURLY,
+                    figure={"data": [], "layout": chart_layout()},
+                    config={"staticPlot": True, "responsive": True},
+                    className="hourly-graph",
+                ),
+            ),
+        ],
+    )
+
+
+# Frames are drawn in the browser: no server round trip per update and per screen, and only the
+# chart (when the KPIs change) goes through Dash's renderer.
+clientside_callback(
+    ClientsideFunction(namespace="tf_floor", function_name="frame"),
+    Output(ids.FLOOR_HOURLY, "figure"),
+    Input(ids.FLOOR_SOCKET, "data-floor"),
+    State(ids.FLOOR_SETTINGS, "data"),
+    State(ids.FLOOR_HOURLY, "figure"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction(namespace="tf_floor", function_name="connection"),
+    Output(ids.FLOOR_SINK, "children"),
+    Input(ids.FLOOR_SOCKET, "connected"),
+    State(ids.FLOOR_SETTINGS, "data"),
+)

@@ -1,0 +1,1 @@
+"""What the events mean: plant layout, state projection, views (and later KPIs and history)."""

@@ -1,0 +1,149 @@
+"""Where things are, derived from the facts in factory.state: unit positions, station members and states.
+
+Pure functions of the state, so any order of events that gives the same facts gives the same
+answers. A unit is where its latest movement fact puts it; facts at one instant are ranked by
+flow (a later station wins, and at one station entry < work done < exit < sent to rework).
+The projector calls :func:`reposition` whenever a unit's facts change, so a view never has to
+derive every unit of a line again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from factory.state import FactoryState, LineState, Position, Rework, StationState, UnitState, Visit
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times
+
+
+def position(unit: UnitState, station_ids: tuple[str, ...]) -> Position:
+    """Return where ``unit`` is now, given its line's stations in flow order."""
+    if unit.scrapped_at is not None:
+        return Position("scrapped", None, unit.scrapped_at)
+    if unit.completed_at is not None:
+        return Position("completed", None, unit.completed_at)
+    latest: tuple[datetime, int, int] | None = None
+    what: Visit | Rework | None = None
+    for visit in unit.visits.values():
+        i = station_ids.index(visit.station_id)
+        for rank, time in enumerate((visit.entered, visit.work_done, visit.exited)):
+            if time is not None and (latest is None or (time, i, rank) > latest):
+                latest, what = (time, i, rank), visit
+    for rework in unit.reworks.values():
+        index = station_ids.index(rework.station_id) if rework.station_id in station_ids else 0
+        candidate = (rework.time, index, 3)
+        if latest is None or candidate > latest:
+            latest, what = candidate, rework
+    if latest is None or what is None:
+        return Position("queued", station_ids[0], unit.placed_at)
+    time, i, rank = latest
+    if isinstance(what, Rework):
+        return Position("rework", what.reenter_at, time)
+    if rank == 2:
+        following = station_ids[i + 1] if i + 1 < len(station_ids) else None
+        return Position("queued", following, time)
+    visit = what
+    blocked = visit.work_done if visit.work_done is not None and visit.exited is None else None
+    return Position("at", visit.station_id, visit.entered or time, blocked)
+
+
+def reposition(line: LineState, unit: UnitState) -> None:
+    """Recompute ``unit``'s position from its facts and move it in its line's station membership."""
+    old, new = unit.position, position(unit, line.station_ids)
+    if old == new:
+        return
+    if old is not None and old.station_id is not None:
+        line.at.get(old.station_id, {}).pop(unit.unit_code, None)
+        line.queued.get(old.station_id, {}).pop(unit.unit_code, None)
+    unit.position = new
+    if unit.finished or new.station_id is None:
+        return
+    if new.kind == "at":
+        line.at[new.station_id][unit.unit_code] = (new.since, new.blocked_since)
+    elif new.kind == "queued":
+        line.queued[new.station_id][unit.unit_code] = new.since
+
+
+@dataclass
+class Members:
+    at: list[tuple[datetime, str, datetime | None]] = field(default_factory=list)  # (since, unit, blocked since)
+    queue: list[tuple[datetime, str]] = field(default_factory=list)  # (since, unit), first in line first
+
+
+def line_members(state: FactoryState, line_id: str) -> dict[str, Members]:
+    """Return, per station in flow order, the units at it and queued in front of it."""
+    line = state.lines[line_id]
+    members = {}
+    for sid in line.station_ids:
+        at = sorted(
+            ((since or _EPOCH, code, blocked) for code, (since, blocked) in line.at[sid].items()),
+            key=lambda a: (a[0], a[1]),
+        )
+        queue = sorted((since or _EPOCH, code) for code, since in line.queued[sid].items())
+        members[sid] = Members(at, queue)
+    return members
+
+
+MembersCache = dict  # line id -> line_members(...) result, shared by the views built in one go
+
+
+def members_of(state: FactoryState, line_id: str, cache: MembersCache | None = None) -> dict[str, Members]:
+    """Return line_members, computed once per ``cache`` (several views built from one state)."""
+    if cache is None:
+        return line_members(state, line_id)
+    if line_id not in cache:
+        cache[line_id] = line_members(state, line_id)
+    return cache[line_id]
+
+
+def in_shift(line: LineState) -> bool:
+    """Tell whether the line is scheduled now (a stream without calendar events always is)."""
+    if line.shift_started is None:
+        return line.shift_ended is None
+    return line.shift_ended is None or line.shift_started >= line.shift_ended  # end and next start may coincide
+
+
+def planned_stop(line: LineState) -> str | None:
+    """Return the reason of the planned stop under way, or None."""
+    if line.stop_started is not None and (line.stop_ended is None or line.stop_started >= line.stop_ended):
+        return line.stop_reason
+    return None
+
+
+def breakdown(station: StationState) -> tuple[datetime, str | None] | None:
+    """Return (down since, reason) if a machine of the station is down, else None."""
+    down = [
+        m
+        for m in station.machines.values()
+        if m.last_down is not None and (m.last_up is None or m.last_down > m.last_up)
+    ]
+    if not down:
+        return None
+    return min(m.last_down for m in down if m.last_down), max(down, key=lambda m: m.last_down or _EPOCH).reason
+
+
+def station_status(line: LineState, station: StationState, members: Members) -> tuple[str, datetime | None, str | None]:
+    """Return (state, since, reason) of a station, most urgent state first.
+
+    down (a machine broken, since the earliest open breakdown) > idle (planned stop or no shift;
+    units on stations wait for the line to reopen) > changeover > running (a unit in work) >
+    blocked (only finished units that cannot move on) > starved (open, nothing to work on).
+    """
+    down = breakdown(station)
+    if down is not None:
+        return "down", down[0], down[1]
+    stop = planned_stop(line)
+    if stop is not None:
+        return "idle", line.stop_started, stop
+    if not in_shift(line):
+        return "idle", line.shift_ended, None
+    if station.changeover_started is not None and (
+        station.changeover_finished is None or station.changeover_started > station.changeover_finished
+    ):
+        return "changeover", station.changeover_started, None
+    if any(blocked is None for _, _, blocked in members.at):
+        return "running", station.last_fact, None
+    if members.at:
+        return "blocked", max(blocked for _, _, blocked in members.at if blocked is not None), None
+    return "starved", station.last_fact, None

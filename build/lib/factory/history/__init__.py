@@ -1,0 +1,32 @@
+"""Every event kept once, with the facts and sums that KPI queries need, behind one interface.
+
+    history = open_history(settings.history_url or data_dir / "history.duckdb", plant)
+
+The embedded DuckDB file is the default; a ``postgresql://`` URL selects the shared store for
+several workers and sites. See :mod:`factory.history.store` for what both provide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from factory.history.store import History, HistoryError, RecordResult
+from factory.layout import Plant
+
+
+def open_history(
+    target: str | Path | None, plant: Plant, run: Callable[[Callable[[], Any]], Any] | None = None
+) -> History:
+    """Open the history at ``target``: a PostgreSQL URL, a DuckDB file, or None / ":memory:" for memory."""
+    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+        from factory.history.postgres_store import PostgresHistory
+
+        return PostgresHistory(target, plant, run)
+    from factory.history.duckdb_store import DuckDBHistory
+
+    return DuckDBHistory(":memory:" if target is None else target, plant, run)
+
+
+__all__ = ["History", "HistoryError", "RecordResult", "open_history"]

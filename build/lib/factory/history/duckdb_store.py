@@ -1,0 +1,148 @@
+"""The embedded history: one DuckDB file in the data directory (or memory), no server needed.
+
+One connection per process; every call takes a cursor of its own (DuckDB's cursors are
+independent connections to the same database), so readers never wait for each other or for
+the writer's batch. A batch is written in one transaction on the writer's cursor. Memory is
+capped (``memory_limit``) so a screen that runs for months keeps a flat footprint; DuckDB
+spills to disk beyond it.
+
+DuckDB allows one process at a time on a file: a second process (another worker) fails to
+open it with a clear error. Several workers share a PostgreSQL history instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from factory.history.store import History, HistoryError
+from factory.layout import Plant
+
+TYPES = {"text": "VARCHAR", "double": "DOUBLE"}
+MEMORY_LIMIT = "512MB"
+
+
+class DuckDBHistory(History):
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        path: str | Path,
+        plant: Plant,
+        run: Callable[[Callable[[], Any]], Any] | None = None,
+        memory_limit: str = MEMORY_LIMIT,
+    ) -> None:
+        super().__init__(plant, run)
+        self.path = str(path)
+        self._local = threading.local()
+        self._types: dict[str, dict[str, str]] = {}  # table -> column -> DuckDB type
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = duckdb.connect(self.path, config={"memory_limit": memory_limit, "threads": "2"})
+            self._create(TYPES)
+        except OSError as exc:
+            raise HistoryError(f"cannot open the history file {self.path}: {exc.strerror or exc}") from None
+        except duckdb.IOException as exc:
+            text = str(exc).lower()
+            if "lock" in text:
+                raise HistoryError(
+                    f"the history file {self.path} is in use by another process (one process per "
+                    "DuckDB file; share a PostgreSQL history between workers)"
+                ) from None
+            if "not a valid duckdb database" in text or "corrupt" in text or "checksum" in text:
+                raise HistoryError(
+                    f"the history file {self.path} is damaged or not a DuckDB database; move it "
+                    "aside and start again, or restore it from a backup"
+                ) from None
+            if "no space" in text or "disk is full" in text:
+                raise HistoryError(f"the disk of the history file {self.path} is full") from None
+            raise HistoryError(f"cannot open the history file {self.path}: {exc}") from None
+        except duckdb.Error as exc:
+            raise HistoryError(
+                f"the history file {self.path} is damaged or not a DuckDB database ({exc}); "
+                "move it aside and start again, or restore it from a backup"
+            ) from None
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        tx = getattr(self._local, "cursor", None)
+        return tx if tx is not None else self._db.cursor()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        cursor = self._cursor()
+        return cursor.execute(sql, list(params)).fetchall()
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor().execute(sql, list(params))
+
+    def _insert(
+        self,
+        table: str,
+        columns: list[str],
+        rows: list[list[Any]],
+        conflict: str = "DO NOTHING",
+        returning: str | None = None,
+    ) -> list[tuple]:
+        if not rows:
+            return []
+        cursor = self._cursor()
+        types = self._types.get(table)
+        if types is None:
+            types = self._types[table] = {
+                name: kind for name, kind, *_ in cursor.execute(f"DESCRIBE {table}").fetchall()
+            }
+        incoming = pa.table(
+            {c: pa.array([row[i] for row in rows], type=_ARROW.get(types[c])) for i, c in enumerate(columns)}
+        )
+        name = f"incoming_{table}"
+        cursor.register(name, incoming)
+        try:
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {name}"
+            if conflict:
+                sql += f" ON CONFLICT {conflict}"
+            if returning:
+                return cursor.execute(sql + f" RETURNING {returning}").fetchall()
+            cursor.execute(sql)
+            return []
+        finally:
+            cursor.unregister(name)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        cursor = self._db.cursor()
+        self._local.cursor = cursor
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            yield
+            cursor.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                cursor.execute("ROLLBACK")
+            raise
+        finally:
+            self._local.cursor = None
+            cursor.close()
+
+    def seconds_between(self, a: str, b: str) -> str:
+        return f"(epoch({b}) - epoch({a}))"
+
+    def close(self) -> None:
+        self._db.close()
+
+
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "DATE": pa.date32(),
+}

@@ -1,0 +1,176 @@
+"""The history writer: every event the buses carry goes into the history, in batches, exactly once.
+
+It reads a batch (up to ``batch`` events, or what arrived within ``linger_s``), records it in one
+transaction and only then moves its offset on: when the store is away (a PostgreSQL restart, a
+full disk) it keeps the batch, says so (:attr:`Recorder.healthy`, ``last_error``) and retries
+with backoff, so nothing read is lost, and it catches up when the store is back. Copies are
+refused by the store (by id and by key) and counted.
+
+It also keeps a projection of its own, and writes a checkpoint of it every ``checkpoint_every``
+of event time: a restart resumes from the latest checkpoint, and the floor can be replayed from
+any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from factory import snapshot
+from factory.history.store import History
+from factory.projector import apply, evict
+from factory.state import FactoryState, empty_state
+from factory.validation import PlantCheck
+from streams.bus import Bus, Offset
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    """Copies one or more buses into a history (run() in a background task)."""
+
+    def __init__(
+        self,
+        history: History,
+        sources: dict[str, Bus],
+        batch: int = 2000,
+        linger_s: float = 0.25,
+        checkpoint_every: timedelta = timedelta(hours=1),
+        is_writer: Callable[[], bool] = lambda: True,
+        state: FactoryState | None = None,
+        start_after: dict[str, Offset | None] | None = None,
+    ) -> None:
+        self.history = history
+        self.sources = sources
+        self.batch = batch
+        self.linger_s = linger_s
+        self.checkpoint_every = checkpoint_every
+        self.is_writer = is_writer
+        self.state = state or empty_state(history.plant)
+        self._check = PlantCheck(history.plant, window=timedelta(days=3650))
+        self.offsets: dict[str, Offset | None] = dict(start_after or {})
+        self.healthy = True
+        self.last_error: str | None = None
+        self.recorded = 0
+        self.lag_s = 0.0  # wall-clock seconds the oldest unrecorded event has waited
+        self._last_checkpoint: datetime | None = None
+        self._stopped = threading.Event()
+
+    def run(self, stop: threading.Event, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Record until ``stop`` is set, then flush what was read."""
+        backoff = 0.5
+        while True:
+            if not self.is_writer():
+                sleep(1.0)  # another worker writes this history
+                if stop.is_set():
+                    return
+                continue
+            pending = self._read(stop)
+            while pending:
+                try:
+                    self._record(pending)
+                    pending = []
+                    backoff = 0.5
+                    if not self.healthy:
+                        log.warning("history writable again")
+                    self.healthy, self.last_error = True, None
+                except Exception as exc:  # noqa: BLE001 - a store that is away: keep the batch, say so (/ready), retry
+                    self.history.writes_failed += 1
+                    self.healthy, self.last_error = False, f"{type(exc).__name__}: {exc}"[:500]
+                    log.warning(
+                        "history write failed (%s); %d events kept, retrying in %.1f s",
+                        self.last_error,
+                        len(pending),
+                        backoff,
+                    )
+                    sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    if stop.is_set() and backoff >= 10.0:
+                        log.error("history unreachable at shutdown: %d events not recorded", len(pending))
+                        return
+            if stop.is_set() and not any(self._peek()):
+                self.checkpoint()
+                self._stopped.set()
+                return
+
+    def _peek(self) -> list[bool]:
+        return [bool(bus.read(self.offsets.get(name), limit=1)) for name, bus in self.sources.items()]
+
+    def _read(self, stop: threading.Event) -> list[tuple[str, Offset, object]]:
+        out: list[tuple[str, Offset, object]] = []
+        deadline = time.monotonic() + self.linger_s
+        while len(out) < self.batch:
+            got = 0
+            for name, bus in self.sources.items():
+                entries = bus.read(self.offsets.get(name), limit=self.batch - len(out), block_s=0)
+                if entries:
+                    self.offsets[name] = entries[-1][0]
+                    out += [(name, offset, event) for offset, event in entries]
+                    got += len(entries)
+            if got == 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or stop.is_set():
+                    break
+                first = next(iter(self.sources.values()))
+                first.read(self.offsets.get(next(iter(self.sources))), limit=1, block_s=min(remaining, 0.25))
+        return out
+
+    def _record(self, pending: list) -> None:
+        events = [event for _, _, event in pending]
+        offsets = {}
+        for name, offset, _ in pending:
+            durable = getattr(self.sources[name], "durable_id", None)
+            if durable is not None:
+                offsets[f"offset:{durable}"] = offset
+        result = self.history.record(events, meta=offsets)
+        self.recorded += len(result.new)
+        for event in result.new:
+            if self._check.admit(event) is None:
+                apply(self.state, event)
+        if result.new:
+            newest = self.state.last_event_time
+            if newest is not None and (
+                self._last_checkpoint is None or newest - self._last_checkpoint >= self.checkpoint_every
+            ):
+                evict(self.state, newest)
+                self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write the writer's projection as a checkpoint (at its latest event time)."""
+        at = self.state.last_event_time
+        if at is None:
+            return
+        try:
+            self.history.put_checkpoint(at, self.history.last_seq(), snapshot.to_json(self.state))
+            self._last_checkpoint = at
+        except Exception:  # a checkpoint is an optimisation: the events are safe
+            log.warning("checkpoint at %s not written", at, exc_info=True)
+
+    def wait_stopped(self, timeout_s: float) -> bool:
+        """Wait until run() has flushed and returned."""
+        return self._stopped.wait(timeout_s)
+
+
+def recorded_offsets(history: History, sources: dict[str, Bus]) -> dict[str, Offset | None]:
+    """Return where the writer left each durable bus (a restart does not read a retained stream again)."""
+    out: dict[str, Offset | None] = {}
+    for name, bus in sources.items():
+        durable = getattr(bus, "durable_id", None)
+        out[name] = history.meta(f"offset:{durable}") if durable is not None else None
+    return out
+
+
+def state_at(history: History, at: datetime | None = None) -> FactoryState:
+    """Return the projection as of ``at`` (default: everything recorded): latest checkpoint + events after it."""
+    found = history.latest_checkpoint(at)
+    state = snapshot.from_json(found[2], history.plant) if found else empty_state(history.plant)
+    after = found[1] if found else None
+    check = PlantCheck(history.plant, window=timedelta(days=3650))
+    end = at + timedelta(milliseconds=1) if at is not None else None
+    for event in history.iter_replay(end=end, after_seq=after):
+        if check.admit(event) is None:
+            apply(state, event)
+    return state

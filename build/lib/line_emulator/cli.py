@@ -1,0 +1,185 @@
+"""``tf emulate`` / ``python -m line_emulator --seed 7 --duration 8h --fast --out events.jsonl``.
+
+Writes one CloudEvents JSON document per line. With ``--seed`` and ``--start`` the output is
+byte-identical on every run: tracking tokens then come from a seeded generator too, so such files
+are test data, never links to hand to customers.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import random
+import re
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import click
+
+from config import TIMESTAMP
+from factory.layout import LayoutError, load_plant
+from line_emulator.model import PlantModel
+from line_emulator.orders import random_token
+from line_emulator.runner import run_fast, run_paced
+from streams.codec import to_json
+
+ROOT = Path(__file__).resolve().parent.parent
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Parse ``90s``, ``30m``, ``8h``, ``2d`` or plain seconds into seconds (ValueError otherwise)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"not a positive duration like 90s, 30m, 8h or 2d: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+class _Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def seeded_tokens(seed: int):
+    """Return a token source that repeats for the same seed (reproducible test data only)."""
+    rng = random.Random(f"{seed}:tracking-tokens")
+    return lambda: base64.urlsafe_b64encode(rng.getrandbits(128).to_bytes(16, "big")).rstrip(b"=").decode()
+
+
+@click.command("emulate", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", type=click.Path(path_type=Path), default=ROOT / "factory.yaml", show_default=True, help="Factory file."
+)
+@click.option("--seed", type=int, default=None, help="Random seed; the same seed and start give identical output.")
+@click.option(
+    "--duration",
+    type=_Duration(),
+    default="8h",
+    show_default=True,
+    help="Simulated time to run, e.g. 90s, 30m, 8h, 2d.",
+)
+@click.option(
+    "--start",
+    type=TIMESTAMP,
+    default=None,
+    help="Simulation clock at the start, ISO 8601 (default: 2026-01-05T06:00Z with --seed, else now).",
+)
+@click.option("--fast", is_flag=True, help="Run as fast as possible instead of paced (a progress bar on a terminal).")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Paced mode: simulated seconds per real second.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output file (default: standard output).")
+@click.option(
+    "--redis-url",
+    default=None,
+    help="Publish to this Redis stream (redis://host:port/db) instead of "
+    "writing JSON lines; retries with backoff while Redis is unreachable.",
+)
+def emulate(
+    config: Path,
+    seed: int | None,
+    duration: float,
+    start,
+    fast: bool,
+    speed: float,
+    out: Path | None,
+    redis_url: str | None,
+) -> None:
+    """Simulate the enterprise's plants and write their event stream as JSON lines (or to Redis)."""
+    sys.exit(
+        _main(
+            SimpleNamespace(
+                config=config,
+                seed=seed,
+                duration=duration,
+                start=start,
+                fast=fast,
+                speed=speed,
+                out=out,
+                redis_url=redis_url,
+            )
+        )
+    )
+
+
+def _main(args: SimpleNamespace) -> int:
+    try:
+        plant = load_plant(args.config)
+    except LayoutError as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from None
+    if args.start is None:
+        args.start = datetime(2026, 1, 5, 6, tzinfo=UTC) if args.seed is not None else datetime.now(UTC)
+    tokens = seeded_tokens(args.seed) if args.seed is not None else random_token
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.redis_url:
+        return _to_redis(args, plant, tokens)
+    sink = open(args.out, "w", encoding="utf-8", newline="\n") if args.out else sys.stdout  # noqa: SIM115
+    try:
+        model = PlantModel(plant, lambda e: sink.write(to_json(e) + "\n"), args.start, args.seed, tokens)
+        _run(args, model)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's exit-time flush from
+        # raising the same error again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    return 0
+
+
+def _run(args, model: PlantModel, after_step=None) -> None:
+    if args.fast:
+        show = sys.stderr.isatty() and (args.out is not None or args.redis_url is not None)
+        run_fast(model, args.duration, progress=_progress_bar if show else None, after_step=after_step)
+        if show:
+            sys.stderr.write("\n")
+    else:
+        run_paced(model, args.speed, threading.Event(), after_tick=after_step, until_s=args.duration)
+
+
+def _to_redis(args, plant, tokens) -> int:
+    import redis
+
+    from line_emulator.publisher import BusPublisher
+    from streams.redis_streams import RedisStreamsBus
+
+    bus = RedisStreamsBus(args.redis_url)
+    publisher = BusPublisher(bus, retry_on=(redis.RedisError, OSError))
+    try:
+        _run(args, PlantModel(plant, publisher.emit, args.start, args.seed, tokens), after_step=publisher.flush)
+        publisher.flush()
+    except KeyboardInterrupt:
+        publisher.flush()
+        return 130
+    finally:
+        bus.close()
+    return 0
+
+
+def _progress_bar(fraction: float) -> None:
+    width = 40
+    done = int(fraction * width)
+    sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {fraction:6.1%}")
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    emulate(prog_name="python -m line_emulator.cli")

@@ -1,0 +1,1 @@
+"""What travels between the plant and its viewers: the event schema and the buses that carry it."""

@@ -1,0 +1,36 @@
+"""The Bus protocol every backend implements, so that one setting picks the backend.
+
+Offsets are opaque, ordered strings: read(after=offset) returns what was published after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from streams.events import Event
+
+Offset = str
+Entry = tuple[Offset, Event]
+
+
+class Bus(Protocol):
+    """An append-only, replayable stream of events."""
+
+    def publish(self, event: Event) -> Offset:
+        """Append one event and return its offset."""
+
+    def publish_many(self, events: Iterable[Event]) -> list[Offset]:
+        """Append several events in order and return their offsets."""
+
+    def read(self, after: Offset | None = None, limit: int = 1000, block_s: float = 0.0) -> list[Entry]:
+        """Return up to ``limit`` entries after ``after`` (None: from the start), waiting up to ``block_s``."""
+
+    def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
+        """Call ``callback`` for every event published from now on; return the unsubscribe function."""
+
+    def dead_letter(self, reason: str, detail: str, raw: str) -> None:
+        """Keep input that could not be accepted, with why (a reason code) and where it came from."""
+
+    def close(self) -> None:
+        """Release resources and wake blocked readers."""

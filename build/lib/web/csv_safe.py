@@ -1,0 +1,31 @@
+"""CSV that spreadsheets open as text: cells that would start a formula are neutralised (OWASP).
+
+A customer's comment, an order note or an option text from a real line can begin with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return; a spreadsheet opening the export would run it
+as a formula. Such a cell is written with a leading apostrophe. Numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Return a value safe to put in a CSV cell."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(rows: Iterable[Iterable[Any]]) -> str:
+    """Return rows as CSV text, every text cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return out.getvalue()

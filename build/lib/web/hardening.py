@@ -1,0 +1,205 @@
+"""HTTP hardening for every response and every request.
+
+- Security headers: a Content-Security-Policy that allows only this origin's scripts plus the
+  hashes of Dash's own inline scripts, no framing, no MIME sniffing, ``Referrer-Policy:
+  no-referrer`` (a tracker link must never leak through a Referer), and ``no-store`` on pages
+  behind a secret link so shared caches keep no copy.
+- Behind a reverse proxy (``--trusted-proxies N``), Werkzeug's ProxyFix takes the client address
+  and scheme from the last N hops of ``X-Forwarded-For``/``-Proto``; from nobody else.
+- Clean JSON: every JSON answer is valid JSON (NaN and infinities become null).
+- Bodies: Dash answers a malformed ``/_dash-update-component`` body with a 500; users expect a
+  4xx. JSON bodies too deep or too large are refused with 400/413 before anything parses them.
+- A path that is no page, no route and no asset answers 404 (Dash alone answers its page shell
+  with 200 for any path).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import dash
+import flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+MAX_CALLBACK_BODY = 256 * 1024  # bytes; the largest legitimate callback body here is a few kB
+MAX_JSON_DEPTH = 32
+SECRET_LINK_PREFIXES = ("/track/", "/api/orders/", "/verify")
+
+
+def clean(value: Any) -> Any:
+    """Return ``value`` with NaN and infinities replaced by None, recursively (so JSON stays JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    return value
+
+
+class CleanJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing to write NaN: missing values are null."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(clean(obj), default=self.default, **kwargs)
+
+
+def json_depth_ok(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Tell whether a JSON text nests at most ``limit`` levels (counted without parsing it)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return False
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return True
+
+
+def error(status: int, reason: str, detail: str) -> flask.Response:
+    """Return a JSON error answer."""
+    response = flask.jsonify({"error": reason, "detail": detail})
+    response.status_code = status
+    return response
+
+
+def install(dash_app: dash.Dash, trusted_proxies: int = 0) -> None:
+    """Add the headers, proxy handling, JSON rules and request checks to ``dash_app``'s server."""
+    server = dash_app.server
+    server.json = CleanJSONProvider(server)
+    if trusted_proxies > 0:
+        server.wsgi_app = ProxyFix(
+            server.wsgi_app,
+            x_for=trusted_proxies,
+            x_proto=trusted_proxies,
+            x_host=trusted_proxies,
+        )
+    policy: list[str] = []
+
+    def csp() -> str:
+        # Built at the first response: Dash registers some inline scripts (the page title's
+        # clientside callback) only when it sets itself up on the first request.
+        if not policy:
+            policy.append("; ".join([
+                "default-src 'self'",
+                f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
+                "style-src 'self' 'unsafe-inline'",  # React sets style attributes
+                "img-src 'self' data:",
+                "connect-src 'self'",
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+            ]))  # fmt: skip
+        return policy[0]
+
+    @server.after_request
+    def _headers(response: flask.Response) -> flask.Response:
+        response.headers.setdefault("Content-Security-Policy", csp())
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if flask.request.path.startswith(SECRET_LINK_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @server.errorhandler(dash.exceptions.CallbackException)
+    def _callback_mismatch(exc):
+        # Raised while Dash matches the request's outputs to the callback: the client's fault.
+        return error(400, "bad_callback_request", f"callback request does not match the callback: {exc}")
+
+    @server.errorhandler(413)
+    def _too_large(_exc):
+        return error(413, "too_large", "the request body is too large")
+
+    @server.before_request
+    def _json_bodies():
+        request = flask.request
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/json",
+            "application/x-ndjson",
+        ):
+            limit = MAX_CALLBACK_BODY if request.path == "/_dash-update-component" else None
+            if limit is not None and (request.content_length or 0) > limit:
+                return error(413, "too_large", "callback body too large")
+            if not json_depth_ok(request.get_data(cache=True)):
+                return error(400, "too_deep", f"JSON nests more than {MAX_JSON_DEPTH} levels")
+        if request.path == "/_dash-update-component" and request.method == "POST":
+            return _check_callback_body(dash_app)
+        return None
+
+    pages: list[re.Pattern] = []
+
+    @server.before_request
+    def _unknown_paths():
+        if not pages:
+            pages.extend(_page_patterns())
+        path = flask.request.path
+        adapter = server.url_map.bind("")
+        try:
+            endpoint, _ = adapter.match(path, method=flask.request.method)
+        except HTTPException:
+            return None  # Flask answers 404 / 405 itself
+        if endpoint != "/<path:path>" or any(p.fullmatch(path) for p in pages):
+            return None
+        return flask.make_response(dash_app.index(), 404)
+
+
+def _page_patterns() -> list[re.Pattern]:
+    patterns = []
+    for page in dash.page_registry.values():
+        template = page.get("path_template")
+        if template:
+            patterns.append(re.compile(re.sub(r"<[^>]+>", "[^/]+", re.escape(template))))
+        patterns.append(re.compile(re.escape(page["path"])))
+    return patterns
+
+
+def _check_callback_body(dash_app: dash.Dash) -> flask.Response | None:
+    body = flask.request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error(400, "bad_callback_request", "callback body must be a JSON object")
+    output, inputs = body.get("output"), body.get("inputs", [])
+    # Clientside callbacks are listed too, but have no server function to call.
+    if not isinstance(output, str) or "callback" not in dash_app.callback_map.get(output, {}):
+        return error(400, "bad_callback_request", "unknown callback output")
+    if output.startswith("..") != isinstance(body.get("outputs"), list):  # Dash would fail on the return
+        return error(400, "bad_callback_request", "callback outputs do not match the callback")
+    if not isinstance(inputs, list) or not all(isinstance(i, (dict, list)) for i in inputs):
+        return error(400, "bad_callback_request", "callback inputs must be a list of objects")
+    if "_pages_content" in output and not _router_inputs_ok(inputs):
+        return error(
+            400, "bad_callback_request", "the page router needs a pathname starting with '/' and a text search"
+        )
+    return None
+
+
+def _router_inputs_ok(inputs: list) -> bool:
+    """Dash's page router raises (a 500) on a pathname it cannot map; refuse such input first."""
+    for item in inputs:
+        if not isinstance(item, dict):
+            return False
+        value = item.get("value")
+        if item.get("property") == "pathname" and not (
+            isinstance(value, str) and value.startswith("/") and len(value) < 2048
+        ):
+            return False
+        if item.get("property") == "search" and not (value is None or (isinstance(value, str) and len(value) < 2048)):
+            return False
+    return True
