@@ -1,1 +1,0 @@
-"""Pure builders: view dicts in, Dash components out (testable without a server)."""

@@ -1,1 +1,0 @@
-"""The simulated plant: SimPy processes that emit typed events and know nothing of their sinks."""
