@@ -24,6 +24,7 @@ MAX_TEXT = 4096  # characters in one string field
 MAX_INT = 2**31 - 1  # visits, machines, ratings: 32-bit in every store
 MAX_NUMBER = 1e15  # seconds, measured values: anything larger is not a physical reading
 MAX_ITEMS = 64  # options of an order, measurements of a check
+MAX_DEPTH = 16  # nesting levels of one event document; a real one has 4
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 
 
@@ -135,13 +136,25 @@ def from_dict(doc: Any) -> Event:
 
 
 def parse_document(text: str | bytes) -> Any:
-    """Parse JSON text strictly (no NaN, nesting under 1,024 levels, valid UTF-8), or raise DecodeError."""
+    """Parse JSON text strictly (no NaN, valid UTF-8, at most MAX_DEPTH levels), or raise DecodeError."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise DecodeError("too_large", f"{len(text)} bytes; an event is at most {MAX_DOCUMENT_BYTES}")
     try:
-        return orjson.loads(text)
+        doc = orjson.loads(text)  # C, with its own limit of 1,024 levels
     except orjson.JSONDecodeError as exc:
         raise DecodeError("bad_json", str(exc)[:300]) from None
+    if _deeper_than(doc, MAX_DEPTH):
+        raise DecodeError("too_deep", f"JSON nests more than {MAX_DEPTH} levels")
+    return doc
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Tell whether parsed JSON nests beyond ``limit`` (an event is 4 deep: it stops early on others)."""
+    if isinstance(value, dict):
+        return limit <= 0 or any(_deeper_than(v, limit - 1) for v in value.values())
+    if isinstance(value, list):
+        return limit <= 0 or any(_deeper_than(v, limit - 1) for v in value)
+    return False
 
 
 def from_json(text: str | bytes) -> Event:

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from streams.bus import Bus
-from streams.codec import DecodeError, from_dict, from_json
+from streams.codec import DecodeError, from_dict, from_json, to_json
 from streams.events import Event
 
 DeadLetter = Callable[[str, str, str], None]  # (reason, detail, raw text)
@@ -122,8 +122,10 @@ class Ingestor:
                 if reason is None:
                     passed.append(event)
                 else:
-                    from streams.codec import to_json
-
+                    # It passed the gate (and was answered "accepted"), but its unit's earlier
+                    # steps now show it impossible: refused after all, so the counters add up.
+                    with self._lock:
+                        self.counts["accepted"] -= 1
                     self._refuse(reason, f"{origin}: {event.KIND} {event.id} (on release)", to_json(event))
             events = passed
         if events:

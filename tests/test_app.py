@@ -324,7 +324,11 @@ def test_ingestion_refuses_what_it_cannot_take():
     assert _ingest(client, "{}", key="wrong").status_code == 401
     assert _ingest(client, "x,y", "text/csv").status_code == 415
     assert _ingest(client, "{broken").status_code == 422
-    assert _ingest(client, "[" * 100 + "]" * 100, "application/json").status_code == 400  # too deep
+    deep = _ingest(client, "[" * 100 + "]" * 100, "application/json")
+    assert deep.status_code == 422 and deep.get_json()["errors"] == [{"line": 1, "reason": "too_deep"}]
+    # One deep line in a batch is refused on its own; the rest of the batch is judged as usual.
+    mixed = _ingest(client, "[" * 100 + "]" * 100 + "\n{broken", "application/x-ndjson")
+    assert [e["reason"] for e in mixed.get_json()["errors"]] == ["too_deep", "bad_json"]
     assert _ingest(client, "x" * (17 * 1024 * 1024)).status_code == 413
 
 

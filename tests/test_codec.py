@@ -154,6 +154,8 @@ def test_time_is_parsed_to_utc():
     "text, reason",
     [
         ("{not json", "bad_json"),
+        ('{"specversion": "1.0", "data": ' + '{"a": ' * 20 + "1" + "}" * 21, "too_deep"),
+        ("[" * 2000 + "]" * 2000, "bad_json"),  # beyond the parser's own limit
         ("[1, 2]", "not_an_object"),
         ('{"specversion": "0.3"}', "bad_specversion"),
         ('{"specversion": "1.0", "type": "com.example.other"}', "unknown_type"),
