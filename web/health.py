@@ -45,7 +45,8 @@ def readiness(svc: Services) -> dict[str, dict[str, Any]]:
                 part["ok"] = part["ok"] and bridge.connected
             parts[name] = part
     failing = [name for name, task in tasks.items() if task["state"] not in ("running", "stopped")]
-    parts["tasks"] = {"ok": not failing, "failing": failing}
+    restarts = {name: task["restarts"] for name, task in tasks.items()}
+    parts["tasks"] = {"ok": not failing, "failing": failing, "restarts": restarts}
     lag = svc.live.lag_s()
     parts["lag"] = {"ok": lag <= MAX_LAG_S, "seconds": round(lag, 3)}
     return parts

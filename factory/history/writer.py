@@ -96,26 +96,41 @@ class Recorder:
                 self._stopped.set()
                 return
 
+    def step(self) -> int:
+        """Read what the buses hold now (no waiting) and record it as one batch; return how many were read."""
+        now = threading.Event()
+        now.set()  # "stopping": _read takes what is there and does not linger for more
+        pending = self._read(now)
+        if pending:
+            self._record(pending)
+        return len(pending)
+
     def _peek(self) -> list[bool]:
         return [bool(bus.read(self.offsets.get(name), limit=1)) for name, bus in self.sources.items()]
 
     def _read(self, stop: threading.Event) -> list[tuple[str, Offset, object]]:
+        """Read a batch. The offsets move on only once it is recorded (a bus that fails mid-read,
+        or a store that refuses the batch, leaves them where they were: nothing read is lost)."""
         out: list[tuple[str, Offset, object]] = []
+        offsets = dict(self.offsets)
         deadline = time.monotonic() + self.linger_s
         while len(out) < self.batch:
             got = 0
             for name, bus in self.sources.items():
-                entries = bus.read(self.offsets.get(name), limit=self.batch - len(out), block_s=0)
+                room = self.batch - len(out)
+                if room <= 0:
+                    break  # the batch is full: the other buses wait for the next one
+                entries = bus.read(offsets.get(name), limit=room, block_s=0)
                 if entries:
-                    self.offsets[name] = entries[-1][0]
+                    offsets[name] = entries[-1][0]
                     out += [(name, offset, event) for offset, event in entries]
                     got += len(entries)
             if got == 0:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or stop.is_set():
                     break
-                first = next(iter(self.sources.values()))
-                first.read(self.offsets.get(next(iter(self.sources))), limit=1, block_s=min(remaining, 0.25))
+                first = next(iter(self.sources))
+                self.sources[first].read(offsets.get(first), limit=1, block_s=min(remaining, 0.25))
         return out
 
     def _record(self, pending: list) -> None:
@@ -126,6 +141,8 @@ class Recorder:
             if durable is not None:
                 offsets[f"offset:{durable}"] = offset
         result = self.history.record(events, meta=offsets)
+        for name, offset, _ in pending:  # recorded: read on after it
+            self.offsets[name] = offset
         self.recorded += len(result.new)
         for event in result.new:
             if self._check.admit(event) is None:
