@@ -80,10 +80,14 @@ def create_app(settings: Settings) -> Services:
     history = _open_history(settings, plant, run)
     if settings.reset:
         history.wipe()
+        _skip_retained(history, bus)
     live = LivePlant(
         plant, bus, control, check=PlantCheck(plant, window=timedelta(days=3650), lookup_unit=history.unit_order)
     )
     live.state = run(lambda: state_at(history))
+    # The history holds everything up to its recorded offset, so the pump reads on from there
+    # (a worker on a long Redis stream does not read it all again at every start).
+    live.offsets["events"] = recorded_offsets(history, {"events": bus})["events"]
     while (
         live.read_once() > 0
         and live.offsets["control"] is not None
@@ -178,6 +182,15 @@ def _event_bus(settings: Settings) -> Bus:
 
         return RedisStreamsBus(settings.redis_url)
     return MemoryBus()
+
+
+def _skip_retained(history: History, bus: Bus) -> None:
+    """After --reset, begin after what a shared stream retains: the old run must not come back."""
+    durable, tail = getattr(bus, "durable_id", None), getattr(bus, "tail", None)
+    if durable is not None and tail is not None:
+        newest = tail()
+        if newest is not None:
+            history.set_meta(f"offset:{durable}", newest)
 
 
 def _open_history(settings: Settings, plant: Plant, run) -> History:
@@ -468,6 +481,9 @@ def _shut_down(svc: Services, stop: threading.Event) -> None:
         deadline = time.monotonic() + 15
         while not recorder.wait_stopped(0.2) and time.monotonic() < deadline:
             svc.socketio.sleep(0.1)
+    closing = getattr(svc.run, "close", None)
+    if closing is not None:
+        closing()
     svc.history.close()
 
 

@@ -22,8 +22,10 @@ import click
 
 from config import TIMESTAMP
 from factory.layout import LayoutError, load_plant
-from line_emulator.model import PlantModel
+from line_emulator.model import PlantModel, new_run_id
 from line_emulator.orders import random_token
+from line_emulator.params import load_params
+from line_emulator.resume import read_stream, resume_plan
 from line_emulator.runner import run_fast, run_paced
 from streams.codec import to_json
 
@@ -59,9 +61,22 @@ def seeded_tokens(seed: int):
 
 @click.command("emulate", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", type=click.Path(path_type=Path), default=ROOT / "factory.yaml", show_default=True, help="Factory file."
+    "--config",
+    type=click.Path(path_type=Path),
+    default=ROOT / "factory.yaml",
+    show_default=True,
+    envvar="TF_CONFIG",
+    show_envvar=True,
+    help="Factory file.",
 )
-@click.option("--seed", type=int, default=None, help="Random seed; the same seed and start give identical output.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    envvar="TF_SEED",
+    show_envvar=True,
+    help="Random seed; the same seed and start give identical output.",
+)
 @click.option(
     "--duration",
     type=_Duration(),
@@ -73,7 +88,8 @@ def seeded_tokens(seed: int):
     "--start",
     type=TIMESTAMP,
     default=None,
-    help="Simulation clock at the start, ISO 8601 (default: 2026-01-05T06:00Z with --seed, else now).",
+    help="Simulation clock at the start, ISO 8601 (default: 2026-01-05T06:00Z with --seed, else now; "
+    "on a Redis stream that holds the plant already, where it ends).",
 )
 @click.option("--fast", is_flag=True, help="Run as fast as possible instead of paced (a progress bar on a terminal).")
 @click.option(
@@ -81,14 +97,18 @@ def seeded_tokens(seed: int):
     type=click.FloatRange(min=0, min_open=True),
     default=10.0,
     show_default=True,
+    envvar="TF_SPEED",
+    show_envvar=True,
     help="Paced mode: simulated seconds per real second.",
 )
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output file (default: standard output).")
 @click.option(
     "--redis-url",
     default=None,
-    help="Publish to this Redis stream (redis://host:port/db) instead of "
-    "writing JSON lines; retries with backoff while Redis is unreachable.",
+    envvar="TF_REDIS_URL",
+    show_envvar=True,
+    help="Publish to this Redis stream (redis://host:port/db) instead of writing JSON lines; retries with "
+    "backoff while Redis is unreachable, and resumes the plant the stream already holds.",
 )
 def emulate(
     config: Path,
@@ -122,12 +142,12 @@ def _main(args: SimpleNamespace) -> int:
         plant = load_plant(args.config)
     except LayoutError as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
-    if args.start is None:
-        args.start = datetime(2026, 1, 5, 6, tzinfo=UTC) if args.seed is not None else datetime.now(UTC)
     tokens = seeded_tokens(args.seed) if args.seed is not None else random_token
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.redis_url:
         return _to_redis(args, plant, tokens)
+    if args.start is None:
+        args.start = datetime(2026, 1, 5, 6, tzinfo=UTC) if args.seed is not None else datetime.now(UTC)
     sink = open(args.out, "w", encoding="utf-8", newline="\n") if args.out else sys.stdout  # noqa: SIM115
     try:
         model = PlantModel(plant, lambda e: sink.write(to_json(e) + "\n"), args.start, args.seed, tokens)
@@ -164,7 +184,10 @@ def _to_redis(args, plant, tokens) -> int:
     bus = RedisStreamsBus(args.redis_url)
     publisher = BusPublisher(bus, retry_on=(redis.RedisError, OSError))
     try:
-        _run(args, PlantModel(plant, publisher.emit, args.start, args.seed, tokens), after_step=publisher.flush)
+        model = _model_on_stream(args, plant, tokens, bus, publisher.emit)
+        if model is None:
+            return 2
+        _run(args, model, after_step=publisher.flush)
         publisher.flush()
     except KeyboardInterrupt:
         publisher.flush()
@@ -172,6 +195,51 @@ def _to_redis(args, plant, tokens) -> int:
     finally:
         bus.close()
     return 0
+
+
+def _model_on_stream(args, plant, tokens, bus, emit) -> PlantModel | None:
+    """The plant on a shared stream: it continues what the stream holds (a restart is a non-event).
+
+    The stream is the standalone emulator's only memory: folding it gives the units in progress,
+    the order numbers and the clock, so nothing is emitted twice and no unit code repeats.
+    """
+    record = read_stream(bus, plant)
+    if record.until is None:
+        start = args.start or (datetime(2026, 1, 5, 6, tzinfo=UTC) if args.seed is not None else datetime.now(UTC))
+        return PlantModel(plant, emit, start, args.seed, tokens, run_id=new_run_id())
+    if args.start is not None and args.start < record.until:
+        print(
+            f"error: the stream already holds this plant's events up to {record.until.isoformat()}: --start "
+            f"{args.start.isoformat()} would simulate that time again. Start without --start to resume, "
+            "or delete the stream to begin anew.",
+            file=sys.stderr,
+        )
+        return None
+    clock = args.start or record.until
+    seed = args.seed
+    if seed is not None:  # a resumed seeded run draws afresh: its tokens must not repeat the first run's
+        seed = random.Random(f"{seed}:{clock.isoformat()}").getrandbits(32)
+        tokens = seeded_tokens(seed)
+    params = load_params(plant)
+    plan = resume_plan(record.state, plant, params, clock)
+    units = sum(len(p["progress"]) for p in plan.values())
+    logging.getLogger(__name__).info(
+        "resuming the plant at %s from %d events on the stream, %d units in progress",
+        clock.isoformat(),
+        record.events,
+        units,
+    )
+    return PlantModel(
+        plant,
+        emit,
+        clock,
+        args.seed,
+        tokens,
+        params=params,
+        first_orders=record.first_orders,
+        run_id=new_run_id(),
+        resume=plan,
+    )
 
 
 def _progress_bar(fraction: float) -> None:

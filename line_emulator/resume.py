@@ -15,14 +15,20 @@ taken as done.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from factory.history.rows import order_number
 from factory.layout import Plant
-from factory.state import FactoryState, UnitState
+from factory.projector import apply
+from factory.state import FactoryState, UnitState, empty_state
+from factory.validation import PlantCheck
 from line_emulator.model import UnitProgress
 from line_emulator.orders import Order
 from line_emulator.params import SimParams
+from streams import events as ev
+from streams.bus import Bus
 
 
 def _progress(unit: UnitState, plant: Plant, params: SimParams, clock: datetime) -> UnitProgress | None:
@@ -104,3 +110,36 @@ def resume_plan(state: FactoryState, plant: Plant, params: SimParams, clock: dat
             "at_dock": [code for _, code in at_dock],
         }
     return plan
+
+
+@dataclass
+class StreamRecord:
+    """What a retained stream says about the plant that wrote it (a standalone emulator's memory)."""
+
+    state: FactoryState
+    first_orders: dict[str, int]  # line -> the next order number
+    until: datetime | None  # the latest line event (None: the stream holds none)
+    events: int
+
+
+def read_stream(bus: Bus, plant: Plant, batch: int = 5000) -> StreamRecord:
+    """Fold everything ``bus`` retains, as the app's history would: the state, the numbering, the clock."""
+    state = empty_state(plant)
+    check = PlantCheck(plant, window=timedelta(days=3650))
+    numbers: dict[str, int] = {}
+    until: datetime | None = None
+    after = None
+    count = 0
+    while entries := bus.read(after, limit=batch):
+        after = entries[-1][0]
+        for _, event in entries:
+            count += 1
+            if event.CONTROL or check.admit(event) is not None:
+                continue
+            apply(state, event)
+            until = event.time if until is None or event.time > until else until
+            if isinstance(event, ev.OrderPlaced):
+                number = order_number(event.unit_code)
+                if number is not None and number >= numbers.get(event.line_id, 0):
+                    numbers[event.line_id] = number
+    return StreamRecord(state, {line: n + 1 for line, n in numbers.items()}, until, count)

@@ -72,6 +72,11 @@ class RedisStreamsBus:
             offsets += ids.decode().split(",")
         return offsets
 
+    def tail(self) -> Offset | None:
+        """Return the id of the newest entry (None: the stream is empty)."""
+        newest: Any = self._redis.xrevrange(self.stream, count=1)
+        return newest[0][0].decode() if newest else None
+
     def read(self, after: Offset | None = None, limit: int = 1000, block_s: float = 0.0) -> list[Entry]:
         """Return up to ``limit`` entries after ``after`` (None: from the oldest retained)."""
         block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None

@@ -13,7 +13,9 @@ open it with a clear error. Several workers share a PostgreSQL history instead.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +26,8 @@ import pyarrow as pa
 
 from factory.history.store import History, HistoryError
 from factory.layout import Plant
+
+log = logging.getLogger(__name__)
 
 TYPES = {"text": "VARCHAR", "double": "DOUBLE"}
 MEMORY_LIMIT = "512MB"
@@ -134,7 +138,18 @@ class DuckDBHistory(History):
         return f"(epoch({b}) - epoch({a}))"
 
     def close(self) -> None:
-        self._db.close()
+        # A query still running on another thread makes close() refuse: interrupt it and retry
+        # briefly, rather than leave the process to abort at exit with the file half-closed.
+        for _ in range(50):
+            try:
+                self._db.close()
+                return
+            except duckdb.Error as exc:
+                if "busy" not in str(exc) and "in use" not in str(exc).lower():
+                    raise
+                self._db.interrupt()
+                time.sleep(0.1)
+        log.warning("history file still in use at shutdown; its last transaction is in the write-ahead log")
 
 
 _ARROW = {

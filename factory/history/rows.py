@@ -24,6 +24,12 @@ TIMELINE_KINDS = tuple(c.KIND for c in (ev.ShiftStarted, ev.ShiftEnded, ev.Plann
 _NUMBER = re.compile(r"(\d+)$")
 
 
+def order_number(unit_code: str) -> int | None:
+    """Return the running number a unit code ends with (how a restarted plant continues them)."""
+    number = _NUMBER.search(unit_code)
+    return int(number.group(1)) if number else None
+
+
 @overload
 def naive(t: datetime) -> datetime: ...
 @overload
@@ -100,9 +106,8 @@ def merge_unit(row: UnitRow | None, e: ev.Event, plant: Plant) -> UnitRow | None
     row.first_time, row.last_time = _min(row.first_time, t), _max(row.last_time, t)
     if isinstance(e, ev.OrderPlaced):
         if row.order_id is None:
-            number = _NUMBER.search(e.unit_code)
             row.order_id, row.token, row.product = e.order_id, e.tracking_token, e.product
-            row.order_number = int(number.group(1)) if number else None
+            row.order_number = order_number(e.unit_code)
             row.placed_at, row.promised_by = t, e.promised_by
             row.place_bucket, row.place_day = naive(hour_start(e.time, tz)), local_day(e.time, tz)
     elif isinstance(e, ev.StationEntered):

@@ -51,6 +51,7 @@ class LivePlant:
         self.dirty_lines: set[str] = set()
         self.dirty_units: set[str] = set()
         self.skipped: Counter[str] = Counter()  # refused by the plant check, by reason
+        self.events_read = 0  # from the event bus since start (a restart reads on, not again)
         self.fed_at: float | None = None  # wall time the last event was applied (the stream's pulse)
         self.caught_up_at = time.monotonic()  # when a read last found nothing new
         self.listeners: list[Callable[[Event], None]] = []  # told of every control event (revocations)
@@ -65,6 +66,7 @@ class LivePlant:
         entries = self.bus.read(self.offsets["events"], limit=BATCH, block_s=0.0 if control else block_s)
         if entries:
             self.offsets["events"] = entries[-1][0]
+            self.events_read += len(entries)
             self._apply_events([e for _, e in entries])
         if len(entries) < BATCH and len(control) < BATCH:
             self.caught_up_at = time.monotonic()
