@@ -29,8 +29,10 @@
     this.epoch = null; this.seq = -1; this.view = null; this.receivedAt = null; this.stamp = null;
     this.resyncUrl = resyncUrl; this.onView = onView; this.resyncing = false;
   };
+  tf.framesReceived = 0;  // every frame of every room: a quick way to see a page is fed (and for tests)
   tf.Room.prototype.receive = function (frame) {
     if (!frame) { return; }
+    tf.framesReceived += 1;
     this.receivedAt = Date.now();
     if (frame.t) { this.stamp = frame.t; }
     if (frame.v !== undefined) {

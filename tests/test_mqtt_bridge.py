@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
+from mosquitto_server import MosquittoServer
 
 from streams import events as ev
 from streams.codec import to_json
@@ -17,24 +17,12 @@ from streams.memory import MemoryBus
 from streams.mqtt_bridge import MqttBridge
 from support import T0, free_port
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
 
 @pytest.fixture
 def mosquitto(tmp_path):
-    import os
-    import subprocess
-
-    if not os.path.exists(MOSQUITTO):
-        pytest.fail("mosquitto is missing: run scripts/test.sh, which installs Debian's mosquitto")
-    port = free_port()
-    config = tmp_path / "mosquitto.conf"
-    # the broker's defaults otherwise (max_queued_messages 1000 per client): a slow bridge would lose messages
-    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    proc = subprocess.Popen([MOSQUITTO, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    yield port
-    proc.terminate()
-    proc.wait(5)
+    server = MosquittoServer(tmp_path)
+    yield server.port
+    server.stop()
 
 
 def _wait(predicate, seconds=60.0):
