@@ -3,7 +3,7 @@
     tf run            the product (``python app.py`` is the same command)
     tf emulate        the line emulator alone (``python -m line_emulator``)
     tf kpis           KPIs of an event file or of the history (``python -m factory.kpis``)
-    tf users …        sign-in accounts; tf kiosks … wall screens (``python -m web.accounts``)
+    tf users …        sign-in accounts; tf kiosks … wall screens
     tf backfill       rebuild the history's KPI sums from its events, with a progress bar
 
 Sub-commands are imported only when called, so ``tf kpis`` does not load the web stack and

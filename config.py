@@ -31,7 +31,6 @@ class Settings:
     emulator: bool = True
     warmup_s: float | None = None  # None: the factory file's simulation.warmup_s
     data_dir: Path | None = ROOT / "data"  # the history file lives here; None keeps history in memory
-    replay_h: float = 24.0  # hours of history a process without its own emulator replays at start
     redis_url: str | None = None  # None: the in-process bus
     mqtt_url: str | None = None  # None: no MQTT bridge
     mqtt_topic: str = "factory/+/events"
@@ -78,6 +77,13 @@ class _Timestamp(click.ParamType):
 
 TIMESTAMP = _Timestamp()
 POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+def _rotation(_ctx, _param, value: float) -> float:
+    """A wall screen cannot be read in under 5 s, and a rotation beyond a day is a typo."""
+    if value and not 5 <= value <= 24 * 3600:
+        raise click.BadParameter("give 0 (stay on one line) or 5 to 86400 seconds")
+    return value
 
 
 def _option(*names: str, env: str | None = None, **kwargs: Any) -> Callable:
@@ -184,10 +190,11 @@ _RUN_OPTIONS = [
         "kiosk_rotate_s",
         env="KIOSK_ROTATE_S",
         type=click.FloatRange(min=0),
+        callback=_rotation,
         default=60.0,
         show_default=True,
         metavar="SECONDS",
-        help="Kiosk wall screens show each line this long (0: stay).",
+        help="Kiosk wall screens show each line this long (0: stay; else 5 to 86400).",
     ),
     _option(
         "--stale-after",

@@ -23,7 +23,7 @@ def alarm_id(line_id: str, station_id: str, kind: str, since: str) -> str:
 
 
 def is_alarm(status: str, lasted_s: float) -> bool:
-    """Tell whether a station state that has lasted ``lasted_s`` is an alarm (assets/live.js does the same)."""
+    """Tell whether a station state that has lasted ``lasted_s`` is an alarm."""
     return status == "down" or (status in ("blocked", "starved") and lasted_s >= ALERT_AFTER_S)
 
 

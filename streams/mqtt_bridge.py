@@ -126,7 +126,7 @@ class MqttBridge:
         self._client.loop_stop()
 
     def status(self) -> dict[str, Any]:
-        """Return the bridge's counters (for /ready and /metrics)."""
+        """Return the bridge's counters (for /ready)."""
         return {
             "connected": self.connected,
             "client_id": self.client_id,

@@ -2,8 +2,8 @@
 
 Two kinds, both with the kept ``limits`` library underneath Flask-Limiter:
 
-- Route limits (Flask-Limiter decorators): sign-in attempts per client and per account, order
-  placements per client, ingestion per API client.
+- Route limits (Flask-Limiter decorators): sign-in attempts per client and per account,
+  customers' feedback per client.
 - Misses (:class:`MissLimiter`): failed tracking-token lookups per client. Only misses count:
   a customer re-opening their own link is never slowed; a client that keeps guessing is answered
   429 for the rest of the minute. Each client has its own allowance, so a scanner locks out only

@@ -3,7 +3,7 @@
 A background loop that dies silently is how a wall screen keeps showing a plant that stopped
 an hour ago. Every long-running task of the app (pump, history writer, emulator, ingest, MQTT
 bridge) runs under a :class:`Supervisor`: an exception is logged with its traceback, counted,
-shown by ``/ready`` and ``/metrics``, and the task starts again after 1 s, 2 s, 4 s … 30 s.
+shown by ``/ready``, and the task starts again after 1 s, 2 s, 4 s … 30 s.
 """
 
 from __future__ import annotations

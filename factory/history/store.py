@@ -456,7 +456,7 @@ class History:
         return (r.aware(found[0][0]), int(found[0][1]), found[0][2]) if found else None
 
     def stats(self) -> dict[str, Any]:
-        """Return what the writer refused and whether writes fail (for /ready and /metrics)."""
+        """Return what the writer refused and whether writes fail (for /ready)."""
         return {
             "refused_duplicate_ids": self.refused_ids,
             "refused_duplicate_keys": self.refused_keys,

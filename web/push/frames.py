@@ -5,7 +5,7 @@ A frame is ``{"e": epoch, "s": seq, "v": view}`` (whole) or ``{"e": epoch, "s": 
 it was made from; on a gap it asks for the whole view again (``resync``), so nothing is missed
 after a dropped connection, and a server restart (a new ``epoch``) is a fresh start.
 
-Patches (:func:`diff`, applied by ``assets/live.js`` ``applyPatch``) stay JSON: ``{"=": x}``
+Patches (:func:`diff`, applied by ``tf.applyPatch`` in ``assets/tf-common.js``) stay JSON: ``{"=": x}``
 replaces a value, ``{"+": {k: …}}`` patches an object key by key (``{"-": 1}`` removes a key),
 ``{"*": {i: …}}`` patches a list of the same length item by item. A tracker patch for a unit
 that moved on is a few hundred bytes instead of the whole 1.7 kB view.
@@ -44,7 +44,7 @@ def diff(old: Any, new: Any) -> Any:
 
 
 def patch(value: Any, change: Any) -> Any:
-    """Apply a patch made by :func:`diff` (the browser does the same in assets/live.js)."""
+    """Apply a patch made by :func:`diff` (the browser does the same in assets/tf-common.js)."""
     if "=" in change:
         return change["="]
     if "+" in change:
