@@ -28,6 +28,12 @@ from pathlib import Path
 import click
 import dash
 import flask
+import pandas  # noqa: F401 -- see below
+
+# Plotly imports pandas lazily, at its first JSON encoding, and other threads look it up in
+# sys.modules without waiting: two first requests at once (a page's layout and its socket) found
+# it half-imported and the page answered 500 ("partially initialized module 'pandas'"), which a
+# loaded machine made likely. Imported here, it is whole before the server takes a request.
 from flask_socketio import SocketIO
 
 from config import Settings, run_options, settings_from_params
