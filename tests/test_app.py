@@ -144,6 +144,19 @@ def test_a_gap_is_mended_by_fetching_the_whole_frame(factory, events):
     assert client_as(factory).get("/api/live/floor/ac1").status_code == 403
 
 
+def test_a_room_nobody_watches_answers_its_view_of_now_and_keeps_nothing(factory, events):
+    manager = client_as(factory, "mia")
+    first = manager.get("/api/live/floor/ac1").get_json()
+    assert [s["units"] for s in first["v"]["stations"] if s["id"] == "kitting"] == [["UA"]]
+    factory.bus.publish_many([events.exited(2, "UA", "kitting"), events.entered(3, "UA", "sheet_metal")])
+    catch_up(factory)  # no socket watches ac1, so no frame goes out and nothing refreshes a kept one
+    later = manager.get("/api/live/floor/ac1").get_json()
+    assert [s["units"] for s in later["v"]["stations"] if s["id"] == "sheet_metal"] == [["UA"]]
+    for _ in range(3):
+        assert client_as(factory).get(f"/api/live/order/{TOKEN_B}").status_code == 200
+    assert factory.rooms.frames.rooms() == 0  # pollers of rooms leave no frames behind
+
+
 def test_floor_socket_receives_line_frames(factory, events):
     floor = _socket(factory, {"view": "floor", "line": "ac1"}, who="wall")
     first = _frames(floor)[0]

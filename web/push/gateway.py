@@ -46,7 +46,7 @@ class Gateway:
         if room is None:
             self.refused += 1
             return False
-        frame = self.rooms.snapshot(room)
+        frame = self.rooms.snapshot(room, joining=True)
         if frame is None:
             self.refused += 1
             return False

@@ -88,12 +88,20 @@ class Rooms:
             return view
         return self.queries.order(key, cache)
 
-    def snapshot(self, room: str) -> dict[str, Any] | None:
-        """Return the whole frame a socket joining ``room`` gets."""
+    def snapshot(self, room: str, joining: bool = False) -> dict[str, Any] | None:
+        """Return the whole frame of ``room`` now: for a socket ``joining`` it, or an API reader."""
         view = self.view(room)
         if view is None:
             return None
+        watched = self.watchers[room] > 0
+        if not watched:
+            # Frames go out only to watched rooms, so the last view of an unwatched one is old:
+            # it starts again from now, and is kept only for the socket that joins it (a poller
+            # of many tokens would otherwise grow the memory with rooms nobody watches).
+            self.frames.forget(room)
         frame = self.frames.whole(room, view)
+        if not watched and not joining:
+            self.frames.forget(room)
         return self._stamp(room, frame)
 
     def _stamp(self, room: str, frame: dict[str, Any]) -> dict[str, Any]:
