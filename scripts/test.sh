@@ -30,4 +30,7 @@ echo "ruff format --check" >&2
 echo "mypy" >&2
 .venv/bin/mypy
 echo "pytest" >&2
-exec .venv/bin/python -m pytest -n 2 "$@"
+# Two workers that steal from each other (the slow browser tests would otherwise queue behind
+# one). Each test has its own limit (pyproject's timeout); this one bounds the whole run, so a hang
+# nobody foresaw still ends in a failure with a reason, well inside CI's 90 minutes.
+exec timeout --kill-after=60 "${TEST_TIMEOUT:-4200}" .venv/bin/python -m pytest -n 2 --dist worksteal "$@"

@@ -28,7 +28,7 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
     workers = []
     try:
         client = redis.Redis.from_url(server.url)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
         while client.xlen("tf:events") < 200 and time.monotonic() < deadline:
             time.sleep(0.1)  # orders on the line before the workers start
         kiosk = register_kiosk(open_control_log(None, server.url), "hall", None, None, "test")
@@ -69,7 +69,7 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
             "tiles => tiles.map(t => [t.dataset.station, "
             "[...t.querySelectorAll('.unit-chip')].map(c => c.title).join(',')])"
         )
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
         while True:
             layouts = [page.eval_on_selector_all(".station-tile", script) for page in pages]
             if layouts[0] == layouts[1] or time.monotonic() > deadline:
