@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -141,6 +142,110 @@ class RunningApp:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+
+
+class LineFeed:
+    """Events of one line stamped with the wall clock, posted to POST /api/events as a real line would."""
+
+    def __init__(self, base_url: str, key: str, line_id: str = "ac1", prefix: str = "wall") -> None:
+        self.base_url, self.key, self.line_id, self.prefix, self.n = base_url, key, line_id, prefix, 0
+
+    def _env(self) -> dict:
+        self.n += 1
+        return {"id": f"{self.prefix}-{self.n}", "source": f"/test/{self.prefix}", "time": datetime.now(UTC)}
+
+    def post(self, *events: ev.Event) -> dict:
+        import requests
+
+        from streams import codec
+
+        body = "\n".join(codec.to_json(e) for e in events)
+        r = requests.post(
+            self.base_url + "/api/events",
+            data=body,
+            timeout=60,
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/x-ndjson"},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def shift(self):
+        from streams import codec
+
+        end = codec.format_time(datetime.now(UTC) + timedelta(hours=8))
+        return ev.ShiftStarted(**self._env(), line_id=self.line_id, shift="A", planned_end=end)
+
+    def placed(self, unit):
+        return ev.OrderPlaced(
+            **self._env(),
+            order_id=f"SO-{unit}",
+            unit_code=unit,
+            tracking_token=f"token-{unit}-0123456789",
+            line_id=self.line_id,
+            product="air_conditioner",
+            options={"model": "AS12", "panel": "white", "wifi": "wifi"},
+        )
+
+    def entered(self, unit, station):
+        return ev.StationEntered(**self._env(), unit_code=unit, line_id=self.line_id, station_id=station, visit=1)
+
+    def down(self, station):
+        return ev.MachineDown(
+            **self._env(), line_id=self.line_id, station_id=station, machine=1, reason_code="E12", reason="motor fault"
+        )
+
+
+class TcpProxy:
+    """One port in front of several app workers, like a load balancer with sticky connections.
+
+    Each new connection goes to the first worker that accepts it, so when that one dies the
+    browser's reconnection lands on the next.
+    """
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+        self.port = free_port()
+        self._server = socket.create_server(("127.0.0.1", self.port))
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        for port in self.backends:
+            try:
+                upstream = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                continue
+        else:
+            client.close()
+            return
+        upstream.settimeout(None)
+
+        def pipe(a: socket.socket, b: socket.socket) -> None:
+            try:
+                while data := a.recv(65536):
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    with contextlib.suppress(OSError):
+                        s.shutdown(socket.SHUT_RDWR)
+
+        threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+        pipe(upstream, client)
+
+    def close(self) -> None:
+        self._closed = True
+        self._server.close()
 
 
 def add_user(svc, name: str, role: str, password: str, site: str | None = None) -> None:

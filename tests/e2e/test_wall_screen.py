@@ -7,69 +7,15 @@ it hand-made events through POST /api/events, so every number on the screen is k
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
-from streams import codec
-from streams import events as ev
-from support import DAY_SHIFT, RunningApp, offline_user
+from support import DAY_SHIFT, LineFeed, RunningApp, offline_user
 
 KEY = "wall-screen-test-key-0123456789"
 MANAGER, PASSWORD = "mia", "correct horse battery"
 pytestmark = pytest.mark.e2e
-
-
-class Feed:
-    """Events of line ac1 stamped with the wall clock, posted like a real line would."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url, self.n = base_url, 0
-
-    def url(self, base_url: str) -> None:
-        self.base_url = base_url
-
-    def _env(self) -> dict:
-        self.n += 1
-        return {"id": f"wall-{self.n}", "source": "/test/wall", "time": datetime.now(UTC)}
-
-    def post(self, *events: ev.Event) -> None:
-        body = "\n".join(codec.to_json(e) for e in events)
-        r = requests.post(
-            self.base_url + "/api/events",
-            data=body,
-            timeout=30,
-            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/x-ndjson"},
-        )
-        assert r.status_code == 200, r.text
-
-    def shift(self):
-        return ev.ShiftStarted(
-            **self._env(),
-            line_id="ac1",
-            shift="A",
-            planned_end=codec.format_time(datetime.now(UTC) + timedelta(hours=8)),
-        )
-
-    def placed(self, unit):
-        return ev.OrderPlaced(
-            **self._env(),
-            order_id=f"SO-{unit}",
-            unit_code=unit,
-            tracking_token=f"token-{unit}-0123456789",
-            line_id="ac1",
-            product="air_conditioner",
-            options={"model": "AS12", "wifi": "wifi"},
-        )
-
-    def entered(self, unit, station):
-        return ev.StationEntered(**self._env(), unit_code=unit, line_id="ac1", station_id=station, visit=1)
-
-    def down(self, station):
-        return ev.MachineDown(
-            **self._env(), line_id="ac1", station_id=station, machine=1, reason_code="E12", reason="motor fault"
-        )
 
 
 def _fed_app(data_dir, port=None):
@@ -82,7 +28,7 @@ def _fed_app(data_dir, port=None):
 def fed(tmp_path):
     offline_user(tmp_path, MANAGER, "manager", PASSWORD)
     app = _fed_app(tmp_path)
-    yield app, Feed(app.base_url)
+    yield app, LineFeed(app.base_url, KEY)
     app.stop()
 
 
@@ -160,7 +106,7 @@ def test_stale_data_greys_out_and_a_manager_acknowledges_an_alarm(browser, fed):
 
 def test_a_wall_screen_recovers_from_a_server_restart_by_itself(browser, tmp_path):
     app = _fed_app(tmp_path)
-    feed = Feed(app.base_url)
+    feed = LineFeed(app.base_url, KEY)
     try:
         feed.post(
             feed.shift(),
@@ -180,7 +126,7 @@ def test_a_wall_screen_recovers_from_a_server_restart_by_itself(browser, tmp_pat
 
     app = _fed_app(tmp_path, port=port)  # same port and data: the page must find its way back alone
     try:
-        feed.url(app.base_url)
+        feed.base_url = app.base_url
         # Reconnected (no event has come since, so the stream is rightly reported as stopped).
         wall.wait_for_function(
             "() => !document.querySelector('.connection-banner').innerText.includes('Connection lost')"
