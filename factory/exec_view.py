@@ -98,10 +98,14 @@ def exec_view(
     lines_all = [ln for ln in plant.lines if allowed_sites is None or ln.site_id in allowed_sites]
     if site_id is not None and allowed_sites is not None and site_id not in allowed_sites:
         raise ScopeError("that site is not yours")
-    per_line = {
-        line.id: {d: sums for d, sums in hq.daily_sums(history, plant, line, first, last, now).items() if worked(sums)}
-        for line in lines_all
-    }
+    per_line = {}
+    for line in lines_all:
+        began, tz = hq.line_history_start(history, line.id), plant.tz_of(line.id)
+        per_line[line.id] = {
+            d: sums
+            for d, sums in hq.daily_sums(history, plant, line, first, last, now).items()
+            if worked(sums) or recorded(sums, day_bounds(d, tz)[1], began)
+        }
     scope = [ln for ln in _scope(plant, site_id, line_id) if ln.id in per_line]
     days = sorted({d for line in scope for d in per_line[line.id]})
 
@@ -171,6 +175,16 @@ def _mix_by_product(
 def worked(sums: LineSums) -> bool:
     """Tell whether a line did anything that day: a day before its history began has no KPIs, not zeros."""
     return sums.orders_placed > 0 or sums.produced > 0 or any(st.processed for st in sums.stations.values())
+
+
+def recorded(sums: LineSums, day_end: datetime, began: datetime | None) -> bool:
+    """Tell whether an idle day still counts: the line's history had begun and it was open.
+
+    A day open but down from start to end, or open with no orders, is lost time the month's
+    figures must carry (its planned busy time, its breakdowns); only days before the line's
+    first recorded event are left out.
+    """
+    return began is not None and began < day_end and sums.pbt_s > 0
 
 
 def lead_times(history: History, plant: Plant, first: date, last: date, now: datetime, lines: list[str]) -> list[float]:

@@ -225,6 +225,11 @@ def kpis(
     return document(plant, start, end, lambda line: line_sums(history, plant, line, start, end), line_id, site_id)
 
 
+def line_history_start(history: History, line_id: str) -> datetime | None:
+    """Return the time of the line's first recorded event (None: nothing recorded for it)."""
+    return aware(history.query("SELECT min(time) FROM events WHERE line_id = ?", [line_id])[0][0])
+
+
 def daily_sums(
     history: History, plant: Plant, line: Line, first: date, last: date, now: datetime
 ) -> dict[date, LineSums]:
