@@ -2,8 +2,7 @@
 # Install whatever the tests need that is missing, then lint, type-check and run every test.
 # CI (.ci/run) runs exactly this.
 #   Debian packages: chromium + chromium-driver (browser tests), redis-server, mosquitto,
-#                    postgresql (a private server per test), fonts-noto-cjk and poppler-utils
-#                    (Chinese PDFs, checked with pdffonts/pdftoppm)
+#                    fonts-noto-cjk and poppler-utils (Chinese PDFs, checked with pdffonts/pdftoppm)
 #   Python packages: requirements-dev.txt, into .venv
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not e2e"`).
 set -euo pipefail
@@ -17,7 +16,6 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v pdffonts >/dev/null || missing+=(poppler-utils)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

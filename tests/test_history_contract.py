@@ -202,3 +202,16 @@ class TestDuckDB(HistoryContract):
 
 
 __all__ = ["HistoryContract", "date"]
+
+
+def test_a_postgresql_history_is_refused_with_a_clear_error(plant, tmp_path):
+    """A backend this version does not have fails at start, saying so (never an ImportError)."""
+    from click.testing import CliRunner
+
+    from factory.history import HistoryError
+    from factory.kpis_cli import kpis as kpis_command
+
+    with pytest.raises(HistoryError, match="PostgreSQL history is not available"):
+        open_history("postgresql://tf@127.0.0.1:5432/tf", plant)
+    result = CliRunner().invoke(kpis_command, ["--history", "postgresql://tf@127.0.0.1/tf"])
+    assert result.exit_code == 1 and "not available in this version" in result.output

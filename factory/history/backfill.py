@@ -70,7 +70,12 @@ def rebuild(history: History, progress=None, checkpoint_every: timedelta = timed
     show_default=True,
     help="The app's data directory (its history.duckdb).",
 )
-@click.option("--history-url", default=None, envvar="TF_HISTORY_URL", help="A PostgreSQL history instead.")
+@click.option(
+    "--history-url",
+    default=None,
+    envvar="TF_HISTORY_URL",
+    help="A PostgreSQL history: not available in this version (refused).",
+)
 @click.option("--config", type=click.Path(path_type=Path), default=ROOT / "factory.yaml", show_default=True)
 def backfill(data_dir: Path, history_url: str | None, config: Path) -> None:
     """Rebuild the history's KPI sums and checkpoints from its events (stop the app first for DuckDB)."""

@@ -3,9 +3,9 @@
 :class:`History` holds everything that is the same whatever the database: what is recorded for
 each batch (in one transaction, so a crash leaves no half-counted sums), how copies are refused
 (by ``(source, id)`` and by the event's own key), and the questions other modules ask. The two
-backends beside it differ only in how they talk to their database: the embedded DuckDB file
-(default, :mod:`factory.history.duckdb_store`) and PostgreSQL for several workers and sites
-(:mod:`factory.history.postgres_store`). Both pass the same contract tests.
+backends differ only in how they talk to their database (``_query``, ``_execute``, ``_insert``,
+``_transaction``, ``seconds_between``); the one this version has is the embedded DuckDB file
+(:mod:`factory.history.duckdb_store`), held by the contract tests in tests/test_history_contract.py.
 
 Times are stored as naive UTC timestamps and returned aware. Every public method may be called
 from any thread; ``run`` (given by the app) moves blocking database work off a gevent loop.
