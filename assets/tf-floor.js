@@ -213,7 +213,12 @@
         var floor = floorFor(settings);
         floor.connected = !!connected;
         if (connected) { floor.everConnected = true; floor.disconnectedAt = null; }
-        else if (!floor.disconnectedAt) { floor.disconnectedAt = Date.now(); }
+        else if (!floor.disconnectedAt) {
+          floor.disconnectedAt = Date.now();
+          // The server drops the socket of a revoked screen: ask at once why (one request),
+          // then every 5 s while it stays down, rather than first waiting 5 to 10 s.
+          if (floor.everConnected) { tf.checkSession(); }
+        }
         floor.tick();
         return NO_UPDATE();
       }
