@@ -3,7 +3,7 @@
 import pytest
 
 from factory.layout import load_plant
-from support import ROOT, EventFactory
+from support import ROOT, EventFactory, build_factory
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +14,9 @@ def plant():
 @pytest.fixture
 def events():
     return EventFactory()
+
+
+@pytest.fixture
+def factory(events, tmp_path):
+    """An in-process app with orders UA and UB and the people mia, wes and ada (support.build_factory)."""
+    return build_factory(events, tmp_path)

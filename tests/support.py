@@ -318,3 +318,79 @@ def offline_user(data_dir: Path, name: str, role: str, password: str, site: str 
             by="test",
         )
     )
+
+
+# --- an in-process app with two orders and three people (tests/conftest.py's ``factory``) ---------------
+TOKEN_A = "tokenA-0123456789abcdef"
+TOKEN_B = "tokenB-0123456789abcdef"
+PASSWORD = "correct horse battery"
+API_KEY = "test-key-0123456789abcdef"
+
+
+def build_factory(events: EventFactory, data_dir: Path | None, **settings):
+    """Return an in-process app holding orders UA (TOKEN_A, at kitting) and UB (TOKEN_B, queued), live
+    and in history, with the manager mia, the executive wes and the admin ada (PASSWORD)."""
+    from app import create_app
+    from config import Settings
+
+    factory = create_app(Settings(**{"emulator": False, "data_dir": data_dir, "api_keys": (API_KEY,), **settings}))
+    batch = [
+        events.placed(0, "UA", token=TOKEN_A),
+        events.placed(0, "UB", token=TOKEN_B),
+        events.entered(1, "UA", "kitting"),
+    ]
+    factory.bus.publish_many(batch)
+    factory.history.record(batch)
+    catch_up(factory)
+    for name, role in (("mia", "manager"), ("wes", "executive"), ("ada", "admin")):
+        add_user(factory, name, role, PASSWORD)
+    factory.live.take_dirty_units()
+    factory.live.take_dirty_lines()
+    return factory
+
+
+def client_as(factory, who=None):
+    """Return a test client signed in as ``who`` (a user name, "wall", or None for anonymous)."""
+    import secrets as _secrets
+
+    client = factory.dash_app.server.test_client()
+    if who == "wall":
+        assert client.get(f"/kiosk/{add_kiosk(factory, 'Hall ' + _secrets.token_hex(2))}").status_code == 303
+    elif who is not None:
+        sign_in(client, who, PASSWORD)
+    return client
+
+
+def layout_text(factory, pathname, search="", client=None, headers=None) -> str:
+    """Call Dash's page router the way a browser does and return the rendered layout as text."""
+    import json
+
+    client = client or client_as(factory)
+    client.get("/")  # first request registers the router callback
+    response = client.post("/_dash-update-component", json=router_body(client, pathname, search), headers=headers or {})
+    assert response.status_code == 200
+    return json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def callback_body(dep: dict, values: dict, wildcard: dict | None = None) -> dict:
+    """Return the body of a call to the callback ``dep`` (an entry of /_dash-dependencies) as Dash's renderer
+    sends it. ``values`` gives the inputs' and states' values by ``"id.property"`` or by property;
+    ``wildcard`` gives the ids an ALL output matches (by the output's property)."""
+
+    def value(item: dict):
+        return values.get(f"{item['id']}.{item['property']}", values.get(item["property"]))
+
+    outputs: list = []
+    for spec in dep["output"].strip(".").split("..."):
+        ident, prop = spec.rsplit(".", 1)
+        if '["ALL"]' in ident:
+            outputs.append([{"id": i, "property": prop} for i in (wildcard or {}).get(prop, [])])
+        else:
+            outputs.append({"id": ident, "property": prop})
+    return {
+        "output": dep["output"],
+        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+        "inputs": [{**i, "value": value(i)} for i in dep["inputs"]],
+        "state": [{**s, "value": value(s)} for s in dep.get("state", [])],
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
+    }

@@ -10,41 +10,8 @@ import pytest
 
 from app import create_app
 from config import Settings
-from support import add_kiosk, add_user, catch_up, router_body, sign_in
+from support import API_KEY, TOKEN_A, TOKEN_B, add_kiosk, catch_up, client_as, layout_text
 from web.push.frames import patch
-
-TOKEN_A = "tokenA-0123456789abcdef"
-TOKEN_B = "tokenB-0123456789abcdef"
-PASSWORD = "correct horse battery"
-API_KEY = "test-key-0123456789abcdef"
-
-
-@pytest.fixture
-def factory(events, tmp_path):
-    factory = create_app(Settings(emulator=False, data_dir=tmp_path, api_keys=(API_KEY,)))
-    batch = [
-        events.placed(0, "UA", token=TOKEN_A),
-        events.placed(0, "UB", token=TOKEN_B),
-        events.entered(1, "UA", "kitting"),
-    ]
-    factory.bus.publish_many(batch)
-    factory.history.record(batch)
-    catch_up(factory)
-    for name, role in (("mia", "manager"), ("wes", "executive"), ("ada", "admin")):
-        add_user(factory, name, role, PASSWORD)
-    factory.live.take_dirty_units()
-    factory.live.take_dirty_lines()
-    return factory
-
-
-def client_as(factory, who=None):
-    """Return a test client signed in as ``who`` (a user name, "wall", or None for anonymous)."""
-    client = factory.dash_app.server.test_client()
-    if who == "wall":
-        assert client.get(f"/kiosk/{add_kiosk(factory, 'Hall ' + secrets.token_hex(2))}").status_code == 303
-    elif who is not None:
-        sign_in(client, who, PASSWORD)
-    return client
 
 
 def test_pages_answer(factory):
@@ -65,31 +32,22 @@ def test_unknown_or_malformed_tokens_are_404(factory, path):
     assert client_as(factory).get(path).status_code == 404
 
 
-def _layout(factory, pathname, search="", client=None, headers=None):
-    """Call Dash's page router the way a browser does and return the rendered layout as text."""
-    client = client or client_as(factory)
-    client.get("/")  # first request registers the router callback
-    response = client.post("/_dash-update-component", json=router_body(client, pathname, search), headers=headers or {})
-    assert response.status_code == 200
-    return json.dumps(response.get_json(), ensure_ascii=False)
-
-
 def test_tracker_layout_shows_only_its_order(factory):
-    text = _layout(factory, f"/track/{TOKEN_A}")
+    text = layout_text(factory, f"/track/{TOKEN_A}")
     assert "UA" in text and "Kitting" in text
     assert "UB" not in text and TOKEN_B not in text
 
 
 def test_tracker_layout_for_unknown_token_is_not_found(factory):
-    text = _layout(factory, "/track/unknown-token-0123456789")
+    text = layout_text(factory, "/track/unknown-token-0123456789")
     assert "Page not found" in text and "UA" not in text
 
 
 def test_floor_layout_draws_the_line_map(factory):
     manager = client_as(factory, "mia")
-    text = _layout(factory, "/floor", "?line=ac1", manager)
+    text = layout_text(factory, "/floor", "?line=ac1", manager)
     assert "Kitting" in text and "Helium leak test" in text and "data-station" in text
-    assert "Page not found" in _layout(factory, "/floor", "?line=nope", manager)
+    assert "Page not found" in layout_text(factory, "/floor", "?line=nope", manager)
 
 
 @pytest.mark.parametrize("forged", [None, "customer", "manager"])
@@ -98,7 +56,7 @@ def test_floor_layout_is_refused_without_a_valid_session(factory, forged):
     if forged:
         with client.session_transaction() as session:  # a cookie signed by us but naming no session
             session.update(role=forged, user="mia")
-    text = _layout(factory, "/floor", "?line=ac1", client)
+    text = layout_text(factory, "/floor", "?line=ac1", client)
     assert "Sign in to see this page" in text and "Kitting" not in text
 
 
@@ -401,7 +359,7 @@ def test_feedback_reaches_the_managers_inbox_for_that_order_only(factory):
         ("UA", 5, "Lovely to watch"),
     ]
     assert client.get("/api/feedback").status_code == 401
-    assert "Lovely to watch" in _layout(factory, "/inbox", "", client_as(factory, "mia"))
+    assert "Lovely to watch" in layout_text(factory, "/inbox", "", client_as(factory, "mia"))
 
 
 @pytest.mark.parametrize(
@@ -430,7 +388,7 @@ def test_bad_feedback_is_refused(factory, data, status):
     ],
 )
 def test_the_tracker_speaks_the_viewers_language(factory, accept, search, expected):
-    text = _layout(factory, f"/track/{TOKEN_A}", search, headers={"Accept-Language": accept})
+    text = layout_text(factory, f"/track/{TOKEN_A}", search, headers={"Accept-Language": accept})
     assert expected in text
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app import create_app
 from config import Settings
-from support import EventFactory, catch_up
+from support import EventFactory, callback_body, catch_up
 
 TOKEN_A, TOKEN_B = "tokenA-0123456789abcdef", "tokenB-0123456789abcdef"
 # Strings that only factory-wide views contain: other units, station-level detail, counters.
@@ -55,20 +55,6 @@ def app_and_deps():
     return factory, deps
 
 
-def _body(dep, values):
-    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["property"])} for i in dep["inputs"]]
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[-1]} for o in dep["output"].strip(".").split("...")]
-    if not dep["output"].startswith(".."):
-        outputs = outputs[0]  # a single output travels as one object, as Dash's renderer sends it
-    return {
-        "output": dep["output"],
-        "outputs": outputs,
-        "inputs": inputs,
-        "state": [{"id": s["id"], "property": s["property"]} for s in dep.get("state", [])],
-        "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
-    }
-
-
 def test_the_app_has_server_callbacks_to_sweep(app_and_deps):
     _, deps = app_and_deps
     assert any(not d.get("clientside_function") for d in deps)
@@ -81,7 +67,7 @@ def test_no_callback_returns_factory_data_to_an_anonymous_caller(app_and_deps, p
     client = factory.dash_app.server.test_client()
     for dep in deps:
         values = {"pathname": pathname, "search": search, "data": None, "children": None}
-        response = client.post("/_dash-update-component", json=_body(dep, values))
+        response = client.post("/_dash-update-component", json=callback_body(dep, values))
         assert response.status_code < 500, (dep["output"], pathname, search)
         if response.status_code != 200:
             continue
