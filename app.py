@@ -229,12 +229,23 @@ def _origin_policy(settings: Settings):
             return False
         host = environ.get("HTTP_HOST", "")
         scheme = environ.get("wsgi.url_scheme", "http")
-        if settings.trusted_proxies > 0:  # behind our proxy the public scheme and host are the forwarded ones
-            scheme = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[-1].strip()
-            host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[-1].strip()
+        if settings.trusted_proxies > 0:  # behind our proxies the public scheme and host are the forwarded ones
+            scheme = _forwarded(environ, "HTTP_X_FORWARDED_PROTO", settings.trusted_proxies) or scheme
+            host = _forwarded(environ, "HTTP_X_FORWARDED_HOST", settings.trusted_proxies) or host
         return origin == f"{scheme}://{host}"
 
     return allow
+
+
+def _forwarded(environ: dict, header: str, trusted: int) -> str | None:
+    """The value ``trusted`` proxies vouch for, chosen as Werkzeug's ProxyFix chooses it.
+
+    The socket server sees the request before ProxyFix does (it wraps the Flask app, not the
+    Socket.IO middleware): each proxy appends a value, so the first of ours is the trusted-th
+    from the end; with fewer values than proxies, nothing is believed.
+    """
+    values = [v.strip() for v in environ.get(header, "").split(",") if v.strip()]
+    return values[-trusted] if len(values) >= trusted else None
 
 
 def _secret_key(settings: Settings) -> bytes:

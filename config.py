@@ -239,7 +239,7 @@ _RUN_OPTIONS = [
         type=click.IntRange(0, 10),
         default=0,
         show_default=True,
-        help="How many reverse proxies in front of the app to believe for X-Forwarded-For/-Proto "
+        help="How many reverse proxies in front of the app to believe for X-Forwarded-For/-Proto/-Host "
         "(the client address rate limits are counted by).",
     ),
     _option(

@@ -6,6 +6,7 @@ with web.api_spec.api, which parses its parameters and feeds ``/api/openapi.json
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -87,7 +88,9 @@ def report(token: str, kind: str, lang: str | None):
     localised = localise_order(view, svc.plant, lang or "en")
     body = reports.report_csv(localised) if kind == "csv" else svc.run(lambda: reports.report_pdf(localised))
     response = flask.Response(body, mimetype="text/csv" if kind == "csv" else "application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="test-report-{view["unit_code"]}.{kind}"'
+    # The unit code comes from a line: in a header it is cut down to plain filename characters.
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", view["unit_code"])[:100]
+    response.headers["Content-Disposition"] = f'attachment; filename="test-report-{name}.{kind}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 

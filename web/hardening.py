@@ -4,8 +4,10 @@
   hashes of Dash's own inline scripts, no framing, no MIME sniffing, ``Referrer-Policy:
   no-referrer`` (a tracker link must never leak through a Referer), and ``no-store`` on pages
   behind a secret link so shared caches keep no copy.
-- Behind a reverse proxy (``--trusted-proxies N``), Werkzeug's ProxyFix takes the client address
-  and scheme from the last N hops of ``X-Forwarded-For``/``-Proto``; from nobody else.
+- Behind a reverse proxy (``--trusted-proxies N``), Werkzeug's ProxyFix takes the client
+  address, scheme and host from the last N hops of ``X-Forwarded-For``/``-Proto``/``-Host``; from nobody else.
+- The session cookie is marked ``Secure`` whenever the request came over HTTPS (directly, or as a
+  trusted proxy says), so a browser never sends it over plain HTTP.
 - Clean JSON: every JSON answer is valid JSON (NaN and infinities become null).
 - Bodies: Dash answers a malformed ``/_dash-update-component`` body with a 500; users expect a
   4xx. JSON bodies too deep or too large are refused with 400/413 before anything parses them.
@@ -23,6 +25,7 @@ from typing import Any
 import dash
 import flask
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -75,6 +78,13 @@ def json_depth_ok(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, ``Secure`` on every answer to an HTTPS request."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        return super().get_cookie_secure(app) or (flask.has_request_context() and flask.request.is_secure)
+
+
 def error(status: int, reason: str, detail: str) -> flask.Response:
     """Return a JSON error answer."""
     response = flask.jsonify({"error": reason, "detail": detail})
@@ -86,6 +96,7 @@ def install(dash_app: dash.Dash, trusted_proxies: int = 0) -> None:
     """Add the headers, proxy handling, JSON rules and request checks to ``dash_app``'s server."""
     server = dash_app.server
     server.json = CleanJSONProvider(server)
+    server.session_interface = SessionCookies()
     if trusted_proxies > 0:
         server.wsgi_app = ProxyFix(
             server.wsgi_app,

@@ -59,7 +59,7 @@ class DuckDBHistory(History):
             if "lock" in text:
                 raise HistoryError(
                     f"the history file {self.path} is in use by another process (one process per "
-                    "DuckDB file; share a PostgreSQL history between workers)"
+                    "DuckDB file; each worker keeps its own file in its data directory)"
                 ) from None
             if "not a valid duckdb database" in text or "corrupt" in text or "checksum" in text:
                 raise HistoryError(
