@@ -14,6 +14,7 @@ from dashboard import ids
 from dashboard.components.data_attrs import data
 from dashboard.components.hourly_chart import chart_layout
 from dashboard.components.kpi_strip import kpi_strip
+from dashboard.components.live_socket import RECONNECT
 from dashboard.components.not_found import not_found, sign_in_needed
 from dashboard.components.station_tile import KIND_LABEL, STATUS_LABEL, line_map
 from dashboard.i18n import FLOOR_TEXTS
@@ -21,10 +22,6 @@ from web import auth
 from web.services import current_who, services
 
 dash.register_page(__name__, path="/floor", title="Floor · Transparent Factory")
-
-# socket.io-client's own reconnection: exponential from 1 s up to 10 s, each delay jittered
-# by ±50 % so a hall of screens does not reconnect in step after a server restart.
-RECONNECT = {"reconnectionDelay": 1000, "reconnectionDelayMax": 10_000, "randomizationFactor": 0.5}
 
 
 def _rotate_s(value) -> float:

@@ -11,6 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 from dash_socketio import DashSocketIO
 
 from dashboard import ids
+from dashboard.components.live_socket import RECONNECT
 from dashboard.components.not_found import not_found
 from dashboard.components.order_timeline import (
     configuration_card,
@@ -25,7 +26,6 @@ from web.ratelimit import client_key
 from web.services import services
 
 dash.register_page(__name__, path_template="/track/<token>", title="Your order · Transparent Factory")
-RECONNECT = {"reconnectionDelay": 1000, "reconnectionDelayMax": 10_000, "randomizationFactor": 0.5}
 
 
 def layout(token=None, thanks=None, lang=None, **_query):
