@@ -226,8 +226,15 @@ def kpis(
 
 
 def line_history_start(history: History, line_id: str) -> datetime | None:
-    """Return the time of the line's first recorded event (None: nothing recorded for it)."""
-    return aware(history.query("SELECT min(time) FROM events WHERE line_id = ?", [line_id])[0][0])
+    """Return when the line's recorded history begins: its first unit's first event or its first
+    calendar or breakdown event (None: nothing recorded for it). The small per-unit and timeline
+    tables answer it; the events table would be scanned whole."""
+    rows = history.query(
+        "SELECT min(t) FROM (SELECT min(first_time) AS t FROM units WHERE line_id = ? "
+        "UNION ALL SELECT min(time) AS t FROM timeline WHERE line_id = ?) first_times",
+        [line_id, line_id],
+    )
+    return aware(rows[0][0])
 
 
 def daily_sums(
