@@ -29,9 +29,11 @@ import redis
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
-from support import RunningApp, free_port
+from bus_throughput import start_redis
+
+from support import RunningApp
 
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 
@@ -42,26 +44,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
-    """A redis-server on a free port that keeps nothing on disk (the bench measures the app)."""
-    port = free_port()
-    server = shutil.which("redis-server")
-    if server is None:
-        raise SystemExit("redis-server is not on PATH (bash scripts/test.sh installs it)")
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    for _ in range(600):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    return proc, f"redis://127.0.0.1:{port}/0"
 
 
 def published(client: redis.Redis) -> int:
@@ -82,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tf-memory-"))
-    redis_proc, url = start_redis(work)
+    redis_proc, url = start_redis(str(work), appendonly=False)  # the bench measures the app, not Redis
     client = redis.Redis.from_url(url)
     app = None
     samples: list[dict] = []

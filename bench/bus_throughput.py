@@ -61,7 +61,8 @@ def drain(bus: Bus, limit: int = 5000) -> int:
         after = batch[-1][0]
 
 
-def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
+def start_redis(folder: str, appendonly: bool = True) -> tuple[subprocess.Popen, str]:
+    """A private redis-server on a free port (append-only file on unless asked); returns it and its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -69,7 +70,7 @@ def start_redis(folder: str) -> tuple[subprocess.Popen, str]:
     if server is None:
         raise SystemExit("redis-server is not on PATH")
     proc = subprocess.Popen(
-        [server, "--port", str(port), "--save", "", "--appendonly", "yes", "--dir", folder],
+        [server, "--port", str(port), "--save", "", "--appendonly", "yes" if appendonly else "no", "--dir", folder],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)
