@@ -2,7 +2,8 @@
 
 Every wait is a condition with a generous ceiling (a loaded 2-core machine takes longer, it does
 not fail); timings are measured by the benchmarks under bench/, never asserted here.
-Screenshots go to an ignored folder; ``scripts/refresh-screenshots.sh`` writes the README's.
+Screenshots go to an ignored folder; ``bash scripts/test.sh tests/e2e --screenshots docs/screenshots``
+writes the README's pictures instead.
 """
 
 from __future__ import annotations
