@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from streams import codec
 from streams import events as ev
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,8 +158,6 @@ class LineFeed:
     def post(self, *events: ev.Event) -> dict:
         import requests
 
-        from streams import codec
-
         body = "\n".join(codec.to_json(e) for e in events)
         r = requests.post(
             self.base_url + "/api/events",
@@ -170,8 +169,6 @@ class LineFeed:
         return r.json()
 
     def shift(self):
-        from streams import codec
-
         end = codec.format_time(datetime.now(UTC) + timedelta(hours=8))
         return ev.ShiftStarted(**self._env(), line_id=self.line_id, shift="A", planned_end=end)
 
@@ -240,8 +237,12 @@ class TcpProxy:
                     with contextlib.suppress(OSError):
                         s.shutdown(socket.SHUT_RDWR)
 
-        threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+        other = threading.Thread(target=pipe, args=(client, upstream), daemon=True)
+        other.start()
         pipe(upstream, client)
+        other.join(30)
+        for s in (client, upstream):
+            s.close()
 
     def close(self) -> None:
         self._closed = True
