@@ -91,11 +91,10 @@ def _copies(db: duckdb.DuckDBPyConnection, plant: Plant, days: int) -> None:
     db.execute("CREATE TEMP TABLE line_tz (line_id VARCHAR, tz VARCHAR, offset_min INTEGER)")
     db.executemany("INSERT INTO line_tz VALUES (?, ?, ?)", zones)
     span = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()[0][0]
-    for table in ("event_ids", "events", "units", "tokens", "unit_options", "station_facts", "station_hour",
+    for table in ("events", "units", "tokens", "unit_options", "station_facts", "station_hour",
                   "defect_hour", "timeline"):  # fmt: skip
         db.execute(f"CREATE TEMP TABLE base_{table} AS SELECT * FROM {table}")
     copies = f"range(1, {int(days)}) r(k)"
-    db.execute(f"INSERT INTO event_ids SELECT source, id || '-' || k FROM base_event_ids, {copies} ORDER BY k")
     db.execute(
         f"""
         INSERT INTO events

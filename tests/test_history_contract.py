@@ -6,6 +6,7 @@ test starts on a free port (tests/postgres_server.py).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, date, datetime, timedelta
 
@@ -87,6 +88,15 @@ class HistoryContract:
         )
         result = history.record([copy])
         assert (len(result.new), result.duplicate_keys) == (0, 1) and history.count() == len(day)
+        # the same fact reported five minutes later by another gateway, and twice in one batch
+        later = dataclasses.replace(
+            copy, id="a-third-id", source="/gateway-2", time=original.time + timedelta(minutes=5)
+        )
+        result = history.record([later, dataclasses.replace(later, id="a-fourth-id")])
+        assert (len(result.new), result.duplicate_ids, result.duplicate_keys) == (0, 0, 2)
+        fresh = ev.ShiftStarted(id="x1", source="/t", time=original.time, line_id="ac1", shift="X", planned_end="")
+        result = history.record([fresh, fresh])  # one new event and its redelivery in the same batch
+        assert (len(result.new), result.duplicate_ids) == (1, 1) and history.count() == len(day) + 1
 
     def test_replay_is_in_time_then_meaning_then_arrival_order(self, plant, history, events):
         start = events.placed(0, "U1")  # same instant as the end below, which arrives later
@@ -190,6 +200,43 @@ class TestDuckDB(HistoryContract):
         first.close()
         again = open_history(path, plant)
         assert again.count() == 1000 and len(again.record(day[:1200]).new) == 200
+        again.close()
+
+    def test_no_index_grows_with_every_event(self, plant, target):
+        history = open_history(target, plant)
+        keyed = history.query("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'")
+        assert "events" not in {t for (t,) in keyed} and "event_ids" not in {t for (t,) in keyed}
+        history.close()
+
+    def test_a_file_with_the_old_event_index_is_rebuilt_once_and_keeps_every_event(self, plant, tmp_path):
+        import duckdb
+
+        day = a_day(plant)[:300]
+        path = tmp_path / "old.duckdb"
+        history = open_history(path, plant)
+        history.record(day)
+        history.close()
+        db = duckdb.connect(str(path))  # the layout files had before: a primary key on events, and event_ids
+        db.execute("CREATE TABLE keyed AS SELECT * FROM events")
+        db.execute("DROP TABLE events")
+        db.execute(
+            "CREATE TABLE events (key VARCHAR PRIMARY KEY, seq BIGINT NOT NULL, source VARCHAR NOT NULL, "
+            "id VARCHAR NOT NULL, kind VARCHAR NOT NULL, time TIMESTAMP NOT NULL, line_id VARCHAR, "
+            "station_id VARCHAR, unit_code VARCHAR, doc VARCHAR NOT NULL)"
+        )
+        db.execute("INSERT INTO events SELECT * FROM keyed")
+        db.execute("DROP TABLE keyed")
+        db.execute("CREATE TABLE event_ids (source VARCHAR NOT NULL, id VARCHAR NOT NULL, PRIMARY KEY (source, id))")
+        db.close()
+        again = open_history(path, plant)
+        keyed = (
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'"
+        )
+        assert again.query(keyed)[0][0] == 0
+        assert {e.id for e in again.replay()} == {e.id for e in day}
+        assert again.count() == 300 and again.last_seq() == 300
+        assert len(again.record(a_day(plant)[:400]).new) == 100
+        assert again.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'event_ids'")[0][0] == 0
         again.close()
 
     def test_a_damaged_file_is_one_clear_message(self, plant, tmp_path):

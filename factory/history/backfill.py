@@ -22,7 +22,7 @@ from factory.validation import PlantCheck
 from streams import codec
 
 DERIVED = ("units", "tokens", "unit_options", "station_facts", "station_hour", "defect_hour", "timeline",
-           "checkpoints")  # fmt: skip
+           "checkpoints", "day_sums", "day_sums_state")  # fmt: skip
 CHUNK = 20_000
 
 

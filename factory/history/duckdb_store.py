@@ -7,7 +7,7 @@ capped (``memory_limit``) so a screen that runs for months keeps a flat footprin
 spills to disk beyond it.
 
 DuckDB allows one process at a time on a file: a second process (another worker) fails to
-open it with a clear error. Several workers share a PostgreSQL history instead.
+open it with a clear error; each worker keeps its own file in its own data directory.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from factory.history.store import History, HistoryError
+from factory.history.store import EVENTS_TABLE, History, HistoryError
 from factory.layout import Plant
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class DuckDBHistory(History):
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = duckdb.connect(self.path, config={"memory_limit": memory_limit, "threads": "2"})
             self._create(TYPES)
+            self._drop_event_index()
         except OSError as exc:
             raise HistoryError(f"cannot open the history file {self.path}: {exc.strerror or exc}") from None
         except duckdb.IOException as exc:
@@ -74,6 +75,36 @@ class DuckDBHistory(History):
                 f"the history file {self.path} is damaged or not a DuckDB database ({exc}); "
                 "move it aside and start again, or restore it from a backup"
             ) from None
+
+    def _drop_event_index(self) -> None:
+        """Rebuild a file made with a primary key on events (and an ``event_ids`` table) without them, once.
+
+        Such indexes live in memory outside DuckDB's limit and grow with every event (about
+        90 bytes a key, two keys an event); DuckDB cannot drop a primary key in place.
+        """
+        (keyed,) = self._db.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchone() or (0,)
+        if not keyed:
+            return
+        started = time.monotonic()
+        cursor = self._db.cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            cursor.execute("DROP TABLE IF EXISTS events_unkeyed")
+            cursor.execute(EVENTS_TABLE.format(name="events_unkeyed", text=TYPES["text"]))
+            cursor.execute("INSERT INTO events_unkeyed SELECT * FROM events ORDER BY seq")
+            cursor.execute("DROP TABLE events")
+            cursor.execute("ALTER TABLE events_unkeyed RENAME TO events")
+            cursor.execute("DROP TABLE IF EXISTS event_ids")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+        (count,) = self._db.execute("SELECT count(*) FROM events").fetchone() or (0,)
+        log.info("history: rebuilt %d events without their key index in %.1f s", count, time.monotonic() - started)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         tx = getattr(self._local, "cursor", None)

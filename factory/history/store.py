@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from factory.history import rows as r
@@ -30,11 +30,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _UNIT_COLUMNS = r.UnitRow.columns()
-SCHEMA = [
-    "CREATE TABLE IF NOT EXISTS event_ids (source {text} NOT NULL, id {text} NOT NULL, PRIMARY KEY (source, id))",
-    "CREATE TABLE IF NOT EXISTS events (key {text} PRIMARY KEY, seq BIGINT NOT NULL, source {text} NOT NULL, "
+KEY_WINDOW = timedelta(days=1)  # copies of one fact (by key) are recognised this far apart in event time
+# No primary key on events: an index over every event ever stored would grow without bound in
+# memory (DuckDB keeps such indexes outside its memory limit). Copies are found by _not_stored.
+EVENTS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {name} (key {text} NOT NULL, seq BIGINT NOT NULL, source {text} NOT NULL, "
     "id {text} NOT NULL, kind {text} NOT NULL, time TIMESTAMP NOT NULL, line_id {text}, station_id {text}, "
-    "unit_code {text}, doc {text} NOT NULL)",
+    "unit_code {text}, doc {text} NOT NULL)"
+)
+SCHEMA = [
+    EVENTS_TABLE.format(name="events", text="{text}"),
     "CREATE TABLE IF NOT EXISTS units (unit_code {text} PRIMARY KEY, line_id {text} NOT NULL, order_id {text}, "
     "order_number BIGINT, token {text}, product {text}, placed_at TIMESTAMP, place_bucket TIMESTAMP, place_day DATE, "
     "promised_by {text}, first_entered TIMESTAMP, finished_at TIMESTAMP, finish_kind {text}, "
@@ -59,6 +64,9 @@ SCHEMA = [
     "seq BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS checkpoints (time TIMESTAMP PRIMARY KEY, seq BIGINT NOT NULL, state {text} NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (name {text} PRIMARY KEY, value {text} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS day_sums (line_id {text} NOT NULL, day DATE NOT NULL, day_end TIMESTAMP NOT NULL, "
+    "doc {text} NOT NULL, PRIMARY KEY (line_id, day))",
+    "CREATE TABLE IF NOT EXISTS day_sums_state (name {text} PRIMARY KEY, value {text} NOT NULL)",
 ]
 RANK_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in RANK_BY_KIND.items()) + " ELSE 1 END"
 
@@ -153,56 +161,77 @@ class History:
                 return RecordResult([], 0, 0)
             if self._seq is None:
                 self._seq = int(self._query("SELECT coalesce(max(seq), 0) FROM events")[0][0])
-            new_ids = {
-                (s, i)
-                for s, i in self._insert(
-                    "event_ids", ["source", "id"], [[e.source, e.id] for e in batch], returning="source, id"
-                )
-            }
-            fresh = [e for e in batch if (e.source, e.id) in new_ids]
+            fresh, copies_by_id, copies_by_key = self._not_stored(batch)
             first_seq = self._seq + 1
-            rows = []
-            for n, e in enumerate(fresh):
-                rows.append(
-                    [
-                        e.key(),
-                        first_seq + n,
-                        e.source,
-                        e.id,
-                        e.KIND,
-                        r.naive(e.time),
-                        getattr(e, "line_id", None),
-                        getattr(e, "station_id", None),
-                        getattr(e, "unit_code", None) if not e.CONTROL else None,
-                        codec.to_json(e),
-                    ]
+            rows = [
+                [
+                    e.key(),
+                    first_seq + n,
+                    e.source,
+                    e.id,
+                    e.KIND,
+                    r.naive(e.time),
+                    getattr(e, "line_id", None),
+                    getattr(e, "station_id", None),
+                    getattr(e, "unit_code", None) if not e.CONTROL else None,
+                    codec.to_json(e),
+                ]
+                for n, e in enumerate(fresh)
+            ]
+            if rows:
+                self._insert(
+                    "events",
+                    ["key", "seq", "source", "id", "kind", "time", "line_id", "station_id", "unit_code", "doc"],
+                    rows,
+                    conflict="",
                 )
-            kept = (
-                {
-                    k
-                    for (k,) in self._insert(
-                        "events",
-                        ["key", "seq", "source", "id", "kind", "time", "line_id", "station_id", "unit_code", "doc"],
-                        rows,
-                        returning="key",
-                    )
-                }
-                if rows
-                else set()
-            )
-            new: list[ev.Event] = []
-            seqs: dict[int, int] = {}
-            for n, e in enumerate(fresh):
-                if e.key() in kept:
-                    kept.discard(e.key())  # a second event with the same key in this batch is a copy
-                    seqs[id(e)] = first_seq + n
-                    new.append(e)
+            new = fresh
+            seqs = {id(e): first_seq + n for n, e in enumerate(fresh)}
             self._seq = first_seq + len(fresh) - 1 if fresh else self._seq
             self._derive(new, seqs)
-        result = RecordResult(new, len(batch) - len(fresh), len(fresh) - len(new))
+        result = RecordResult(new, copies_by_id, copies_by_key)
         self.refused_ids += result.duplicate_ids
         self.refused_keys += result.duplicate_keys
         return result
+
+    def _not_stored(self, batch: list[ev.Event]) -> tuple[list[ev.Event], int, int]:
+        """Return the batch's events not stored yet, and how many are copies by id and by key.
+
+        A copy by id is the same event again (same source, id and time: a redelivery). A copy by
+        key is the same fact from elsewhere (``Event.key``, e.g. a unit entering a station for
+        the same visit), recognised within ``KEY_WINDOW`` of event time. Both are looked up in
+        the time range the batch covers, which DuckDB's per-block time ranges keep to a few
+        blocks: no index over every event ever stored, so memory stays flat over months.
+        """
+        times = [r.naive(e.time) for e in batch]
+        lo, hi = min(times), max(times)
+        stored_ids = {
+            (source, id_, t)
+            for source, id_, t in self._query(
+                "SELECT source, id, time FROM events WHERE time >= ? AND time <= ? AND id IN (SELECT unnest(?))",
+                [lo, hi, sorted({e.id for e in batch})],
+            )
+        }
+        stored_keys = {
+            k
+            for (k,) in self._query(
+                "SELECT key FROM events WHERE time >= ? AND time <= ? AND key IN (SELECT unnest(?))",
+                [lo - KEY_WINDOW, hi + KEY_WINDOW, sorted({e.key() for e in batch})],
+            )
+        }
+        fresh: list[ev.Event] = []
+        by_id = by_key = 0
+        for e, t in zip(batch, times):
+            if (e.source, e.id, t) in stored_ids:
+                by_id += 1
+                continue
+            stored_ids.add((e.source, e.id, t))  # a second one in this batch is a copy too
+            if e.key() in stored_keys:
+                by_key += 1
+                continue
+            stored_keys.add(e.key())
+            fresh.append(e)
+        return fresh, by_id, by_key
 
     def _derive(self, new: list[ev.Event], seqs: dict[int, int]) -> None:
         """Update the facts and sums the KPI queries read, for events stored for the first time."""
@@ -296,6 +325,43 @@ class History:
             )
         )
 
+    def put_day_sums(self, rows: list[tuple[str, date, datetime, str]], state: dict[str, str] | None = None) -> None:
+        """Keep settled line-days' sums: (line, local day, the day's end, sums as JSON), and named values of theirs.
+
+        Their own tables, never ``meta``: readers keep them while the writer's batch is open.
+        """
+
+        def put() -> None:
+            if rows:
+                self._insert(
+                    "day_sums",
+                    ["line_id", "day", "day_end", "doc"],
+                    [[line_id, day, r.naive(end), doc] for line_id, day, end, doc in rows],
+                    conflict="(line_id, day) DO UPDATE SET day_end = excluded.day_end, doc = excluded.doc",
+                )
+            if state:
+                self._insert(
+                    "day_sums_state",
+                    ["name", "value"],
+                    [[k, v] for k, v in state.items()],
+                    conflict="(name) DO UPDATE SET value = excluded.value",
+                )
+
+        self._run(put)
+
+    def drop_day_sums(self, line_id: str | None = None, ending_after: datetime | None = None) -> None:
+        """Forget kept line-days' sums: of a line (or all lines) whose day ends after ``ending_after`` (or all)."""
+        where: list[str] = []
+        params: list[Any] = []
+        if line_id is not None:
+            where.append("line_id = ?")
+            params.append(line_id)
+        if ending_after is not None:
+            where.append("day_end > ?")
+            params.append(r.naive(ending_after))
+        sql = "DELETE FROM day_sums" + (" WHERE " + " AND ".join(where) if where else "")
+        self._run(lambda: self._execute(sql, params))
+
     def set_meta(self, name: str, value: str) -> None:
         """Keep a named value (e.g. where the built-in plant's clock stands)."""
         self._run(
@@ -310,7 +376,6 @@ class History:
         def wipe() -> None:
             with self._transaction():
                 for table in (
-                    "event_ids",
                     "events",
                     "units",
                     "tokens",
@@ -320,6 +385,8 @@ class History:
                     "defect_hour",
                     "timeline",
                     "checkpoints",
+                    "day_sums",
+                    "day_sums_state",
                     "meta",
                 ):
                     self._execute(f"DELETE FROM {table}")
