@@ -37,6 +37,7 @@ import pandas  # noqa: F401 -- see below
 from flask_socketio import SocketIO
 
 from config import Settings, run_options, settings_from_params
+from factory.exec_view import warm as warm_exec_view
 from factory.history import History, HistoryError, open_history
 from factory.history.writer import Recorder, recorded_offsets, state_at
 from factory.layout import LayoutError, Plant, load_plant
@@ -58,6 +59,7 @@ from web.control_log import open_control_log
 from web.health import health
 from web.json_socket import OrjsonForSocketIO
 from web.push.gateway import Gateway
+from web.push.join_pace import JoinPace
 from web.push.loop import run_kpis, run_pump
 from web.push.pump import LivePlant
 from web.push.queries import LiveQueries
@@ -122,7 +124,7 @@ def create_app(settings: Settings) -> Services:
         ping_timeout=20,
     )
     rooms = Rooms(queries, lambda name, payload, to: socketio.emit(name, payload, to=to))
-    gateway = Gateway(socketio, rooms)
+    gateway = Gateway(socketio, rooms, JoinPace(settings.join_rate, sleep=socketio.sleep))
     gateway.register()
     live.listeners.append(gateway.on_control)
     check = PlantCheck(
@@ -434,6 +436,7 @@ def serve(settings: Settings) -> int:
     svc.supervisor.start("pump", lambda: run_pump(svc.live, svc.rooms, settings.frame_interval_s, stop, socketio.sleep))
     svc.supervisor.start("kpis", lambda: run_kpis(svc.rooms, svc.queries.kpi_interval_s, stop, svc.run, socketio.sleep))
     svc.supervisor.start("ingest", lambda: svc.ingestor.run(stop))
+    svc.supervisor.start("exec-warm", lambda: _warm_exec_view(svc), restart=False)
     if settings.mqtt_url:
         from streams.mqtt_bridge import MqttBridge
 
@@ -461,6 +464,17 @@ def serve(settings: Settings) -> int:
     finally:
         _shut_down(svc, stop)
     return 0
+
+
+def _warm_exec_view(svc: Services) -> None:
+    """Keep the executive page's default month summed (a failure here only makes its first load slower)."""
+    started = time.monotonic()
+    try:
+        days = svc.run(lambda: warm_exec_view(svc.history, svc.plant))
+    except Exception:  # the page sums what is missing itself
+        log.warning("could not sum the executive view's days in advance", exc_info=True)
+        return
+    log.info("executive view: %d line-days summed in %.1f s", days, time.monotonic() - started)
 
 
 def _stop_on_sigterm(socketio: SocketIO, settings: Settings) -> None:

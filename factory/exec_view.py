@@ -1,8 +1,9 @@
 """The executive view: KPIs of a scope (enterprise, site, line or station) over whole site-local days.
 
 Each line's days come from the history's rollups in a few grouped queries
-(factory.history.queries.daily_sums); ratios are always taken of summed quantities
-(factory.kpi_sums.add, then the registry), never averaged. Sites and lines are compared on the
+(factory.history.queries.daily_sums), settled days from those kept (factory.history.day_sums);
+ratios are always taken of summed quantities (factory.kpi_sums.add, then the registry), never
+averaged. Sites and lines are compared on the
 same KPIs; a day is each site's own local day. Lead times come from history as a distribution.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from factory.history import History
+from factory.history import History, day_sums
 from factory.history import queries as hq
 from factory.history.rows import naive
 from factory.kpi_registry import evaluate
@@ -99,28 +100,30 @@ def exec_view(
     if site_id is not None and allowed_sites is not None and site_id not in allowed_sites:
         raise ScopeError("that site is not yours")
     per_line = {}
+    day_sums.refresh(history)
     for line in lines_all:
         began, tz = hq.line_history_start(history, line.id), plant.tz_of(line.id)
         per_line[line.id] = {
             d: sums
-            for d, sums in hq.daily_sums(history, plant, line, first, last, now).items()
+            for d, sums in day_sums.line_days(history, plant, line, first, last, now).items()
             if worked(sums) or recorded(sums, day_bounds(d, tz)[1], began)
         }
     scope = [ln for ln in _scope(plant, site_id, line_id) if ln.id in per_line]
     days = sorted({d for line in scope for d in per_line[line.id]})
 
+    line_totals = {ln: add(list(days_of.values())) for ln, days_of in per_line.items()}  # each line's range, once
+
     def combined(lines: list[Line], day: date | None = None) -> LineSums:
-        parts, names = [], []
-        for line in lines:
-            for d, sums in per_line[line.id].items():
-                if day is None or d == day:
-                    parts.append(sums)
-                    names.append(line.id)
+        if day is None:
+            parts, names = [line_totals[ln.id] for ln in lines], [ln.id for ln in lines]
+        else:
+            picked = [ln for ln in lines if day in per_line[ln.id]]
+            parts, names = [per_line[ln.id][day] for ln in picked], [ln.id for ln in picked]
         return add(parts, prefixes=names if len(lines) > 1 or line_id is None else None)
 
     station_key = station_id if line_id is not None and len(scope) == 1 else None
-    day_docs = [evaluate(combined(scope, d)) for d in days]
-    total = evaluate(combined(scope))
+    day_docs = [evaluate(combined(scope, d), hourly=False) for d in days]
+    total = evaluate(combined(scope), hourly=False)
 
     def trend_of(doc: dict[str, Any]) -> dict[str, Any]:
         return doc["stations"].get(station_key, {}) if station_id else doc
@@ -147,14 +150,18 @@ def exec_view(
         "defect_pareto": total["defect_pareto"],
         "downtime_pareto_s": total["downtime_pareto_s"],
         "option_mix": _mix_by_product(plant, scope, per_line),
-        "sites": {s.id: {k: evaluate(combined([ln for ln in s.lines if ln.id in per_line])).get(k) for k in COMPARED}
-                  for s in sites},
-        "lines": {ln.id: {k: evaluate(combined([ln])).get(k) for k in COMPARED}
-                  for ln in (scope if site_id or line_id else lines_all)},
+        "sites": {s.id: compared(combined([ln for ln in s.lines if ln.id in per_line])) for s in sites},
+        "lines": {ln.id: compared(combined([ln])) for ln in (scope if site_id or line_id else lines_all)},
         "stations": {} if line_id is None else {
             s.id: {k: total["stations"][s.id][k] for k in STATION_COMPARED}
             for s in plant.line(line_id).stations if s.id in total["stations"]},
     }  # fmt: skip
+
+
+def compared(sums: LineSums) -> dict[str, Any]:
+    """Return the KPIs sites and lines are compared on (one evaluation of their sums)."""
+    doc = evaluate(sums, hourly=False)
+    return {k: doc.get(k) for k in COMPARED}
 
 
 def _mix_by_product(
@@ -203,6 +210,20 @@ def lead_times(history: History, plant: Plant, first: date, last: date, now: dat
         )
         out += [round(float(v), 3) for (v,) in rows]
     return out
+
+
+def warm(history: History, plant: Plant, days: int = 30) -> int:
+    """Keep every line's settled days of the default range; return how many line-days that took.
+
+    The app runs it once at start, in the background, so the first executive page after a
+    restart (or after ``tf backfill``) reads kept days instead of summing a month of hours.
+    """
+    now = history.last_time(line_events_only=True)
+    if now is None:
+        return 0
+    first, last = default_range(plant, now, days)
+    day_sums.refresh(history)
+    return sum(len(day_sums.line_days(history, plant, line, first, last, now)) for line in plant.lines)
 
 
 def default_range(plant: Plant, now: datetime, days: int = 30) -> tuple[date, date]:

@@ -126,8 +126,12 @@ def pareto(counts: Mapping[str, float]) -> list[dict[str, Any]]:
     return [{"key": k, "value": v} for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if v]
 
 
-def evaluate(sums: LineSums) -> dict[str, Any]:
-    """Return the KPI document of a line's (or several lines') sums: every KPI of the registry."""
+def evaluate(sums: LineSums, hourly: bool = True) -> dict[str, Any]:
+    """Return the KPI document of a line's (or several lines') sums: every KPI of the registry.
+
+    ``hourly=False`` leaves out the hour-by-hour plan and actual (the executive view's many
+    documents of days, lines and sites never show them).
+    """
     stations = {sid: {k.name: k.value(st) for k in STATION_KPIS} for sid, st in sums.stations.items()}
     doc: dict[str, Any] = {k.name: k.value(sums) for k in LINE_KPIS}
     doc.update(
@@ -137,7 +141,7 @@ def evaluate(sums: LineSums) -> dict[str, Any]:
         option_mix={opt: dict(sorted(mix.items())) for opt, mix in sorted(sums.option_mix.items())},
         hourly=[{"hour": hour.isoformat(), "open_s": open_s, "plan": sums.plan_by_hour.get(hour, 0.0),
                  "actual": sums.completed_by_hour.get(hour, 0)}
-                for hour, open_s in sorted(sums.open_s_by_hour.items())],
+                for hour, open_s in sorted(sums.open_s_by_hour.items())] if hourly else [],
         stations=stations,
     )  # fmt: skip
     return doc

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 
@@ -69,22 +70,28 @@ def machine_apt_s(sums: LineSums) -> float:
     return sum(st.pbt_s - st.down_s for st in sums.stations.values())
 
 
+@cache
+def _field_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the fields of LineSums and StationSums (looked up once: ``add`` runs thousands of times a page)."""
+    return tuple(f.name for f in fields(LineSums)), tuple(f.name for f in fields(StationSums))
+
+
 def add(parts: list[LineSums] | Any, prefix_stations: bool = False, prefixes: list[str] | None = None) -> LineSums:
     """Return the sums of several parts (consecutive ranges of one line, or several lines).
 
     With ``prefixes`` (one per part, e.g. line ids), stations are kept apart as ``prefix/station``.
     """
     total = LineSums()
+    line_fields, station_fields = _field_names()
     for n, part in enumerate(parts):
         prefix = f"{prefixes[n]}/" if prefixes else ""
-        for f in fields(LineSums):
-            name = f.name
+        for name in line_fields:
             value = getattr(part, name)
             if name == "stations":
                 for sid, st in value.items():
                     mine = total.stations.setdefault(prefix + sid, StationSums())
-                    for g in fields(StationSums):
-                        setattr(mine, g.name, getattr(mine, g.name) + getattr(st, g.name))
+                    for g in station_fields:
+                        setattr(mine, g, getattr(mine, g) + getattr(st, g))
             elif name == "option_mix":
                 for opt, mix in value.items():
                     total.option_mix.setdefault(opt, Counter()).update(mix)

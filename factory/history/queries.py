@@ -252,11 +252,13 @@ def daily_sums(
         day += timedelta(days=1)
     if not days:
         return {}
-    range_start, range_end = day_bounds(days[0], tz)[0], min(day_bounds(days[-1], tz)[1], now)
+    range_start = day_bounds(days[0], tz)[0]
+    # The timeline is read through ``now``, not the range's end: a breakdown begun in the range and
+    # repaired after it counts as repaired on its day whatever range is asked (kept days rely on it).
     rows = history.query(_IN_FORCE_SQL, [line.id, naive(range_start)]) + history.query(
-        _RANGE_SQL, [line.id, naive(range_start), naive(range_end)]
+        _RANGE_SQL, [line.id, naive(range_start), naive(now)]
     )
-    log = collect([_timeline_event(line.id, row) for row in rows], plant, range_end)[line.id]
+    log = collect([_timeline_event(line.id, row) for row in rows], plant, now)[line.id]
     out = {}
     for d in days:
         start, end = day_bounds(d, tz)
