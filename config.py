@@ -37,6 +37,7 @@ class Settings:
     mqtt_client_id: str | None = None  # None: a unique id per process, clean session
     api_keys: tuple[str, ...] = ()  # bearer keys for the REST API; none configured: one is made per run
     frame_interval_s: float = 0.15  # coalescing period of a floor screen's frames: p99 event -> screen under 300 ms
+    join_rate: float = 150.0  # sockets given a room's whole view per second beyond a burst; 0: unpaced
     tracking_links: int = 3  # how many tracking URLs to print at start
     kiosk_rotate_s: float = 60.0  # a kiosk wall screen moves on to the next line this often; 0: never
     stale_after_s: float = 15.0  # a wall-screen panel greys out when its data is older than this
@@ -215,6 +216,16 @@ _RUN_OPTIONS = [
         show_default=True,
         metavar="SECONDS",
         help="A wall screen gets at most one frame per line this often.",
+    ),
+    _option(
+        "--join-rate",
+        env="JOIN_RATE",
+        type=click.FloatRange(min=0),
+        default=150.0,
+        show_default=True,
+        metavar="PER_SECOND",
+        help="Sockets given a room's whole view (join or resync) per second once a burst of 30 is spent, "
+        "so the viewers of a restarted worker come back spread out (0: no pace).",
     ),
     _option(
         "--event-window",

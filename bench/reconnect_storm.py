@@ -1,13 +1,14 @@
 """Reconnect storm: a worker with many tracker viewers restarts; how fast, and how evenly, are they back?
 
-    python bench/reconnect_storm.py [--viewers 1000] [--out storm.json]
+    python bench/reconnect_storm.py [--viewers 1000] [--join-rate PER_SECOND] [--out storm.json]
 
 A private redis-server carries the stream, with one order per viewer; the app runs as its own
 process (``--redis-url --no-emulator``) on a fixed port. This process connects one asyncio
 Socket.IO client per order (each joins its own order's room and gets its snapshot), with the
 reconnection settings the pages use (1 s first delay, 10 s at most, +-50 % jitter). Then the
 worker is stopped (SIGTERM) and started again on the same port and data directory, and every
-client's first snapshot after the restart is timed.
+client's first snapshot after the restart is timed. ``--join-rate`` is passed to the app (its own
+default otherwise; 0 turns the pace off).
 
 Reported: seconds from the stop (and from the new worker listening) until all viewers have
 their snapshot again, and the arrival spread: the largest share of viewers that came back
@@ -99,6 +100,7 @@ async def connect_all(url: str, tokens: list[str], snapshots: list[list[float]])
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, default=1000)
+    parser.add_argument("--join-rate", type=float, default=None, help="the app's --join-rate (default: its own)")
     parser.add_argument("--out", type=Path, default=None, help="write the result as JSON")
     args = parser.parse_args()
 
@@ -108,6 +110,8 @@ def main() -> None:
         tokens = place_orders(bus, args.viewers)
         port, data = free_port(), Path(folder) / "data"
         worker = ["--redis-url", redis_url, "--no-emulator"]
+        if args.join_rate is not None:
+            worker += ["--join-rate", str(args.join_rate)]
         app = RunningApp(*worker, data_dir=data, port=port, tracking_links=False)
         loop = asyncio.new_event_loop()
         clients: list[socketio.AsyncClient] = []
@@ -116,10 +120,13 @@ def main() -> None:
             snapshots: list[list[float]] = [[] for _ in tokens]
             started = time.monotonic()
             clients = loop.run_until_complete(connect_all(app.base_url, tokens, snapshots))
-            connect_s = time.monotonic() - started
             threading.Thread(target=loop.run_forever, daemon=True).start()
-            time.sleep(2)
+            deadline = time.monotonic() + 60  # the app paces joins: the last snapshots come seconds later
+            while not all(snapshots) and time.monotonic() < deadline:
+                time.sleep(0.1)
             assert all(snapshots), "a viewer got no snapshot on joining"
+            connect_s = time.monotonic() - started
+            time.sleep(2)
             before = [len(s) for s in snapshots]
 
             stopped_at = time.monotonic()
@@ -134,6 +141,7 @@ def main() -> None:
             median = sorted(back)[len(back) // 2] if back else None
             result = {
                 "viewers": args.viewers,
+                "join_rate": args.join_rate,
                 "connect_s": round(connect_s, 1),
                 "restart_s": round(listening_at - stopped_at, 1),
                 "resynced": len(back),
