@@ -3,26 +3,30 @@
     python bench/app_memory.py [--days 30] [--seed 7] [--out memory.json]
 
 Starts a private redis-server and ``python app.py --redis-url … --no-emulator`` on it (a worker
-as it runs beside a standalone plant), then feeds it the default plant one simulated day at a
-time with ``python -m line_emulator --redis-url … --fast --duration 1d`` (each run resumes the
-stream where the last ended). After each day it waits until the worker has recorded every
-event of the stream (``/ready``), then samples the worker's resident set size (VmRSS).
-Reported: RSS after each day, and the last day's RSS against day 3's (goal: within +20 %).
+as it runs beside a standalone plant), and one ``python -m line_emulator --redis-url … --fast
+--duration <days>d`` that publishes the default plant's month as fast as it can. Each time the
+worker has recorded another simulated day (``/ready``: ``recorded_until``), the worker's resident
+set size (VmRSS) is sampled. Reported: RSS after each day, and the last day's against day 3's
+(goal: within +20 %).
 
-The worker consumes as fast as it can: the day-at-a-time feed keeps the stream's trimmed length
-(1,000,000 entries) from overtaking a slow reader.
+The stream is trimmed (its newest 1,000,000 entries are kept), so a publisher far ahead of a
+slow reader would trim events the worker has not read. The bench holds the emulator
+(SIGSTOP / SIGCONT) while the worker is more than ``--max-behind`` events behind: the worker
+still consumes as fast as it can, and nothing is lost.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
@@ -35,7 +39,9 @@ from bus_throughput import start_redis
 
 from support import RunningApp
 
-START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+# The plant starts at today's midnight (UTC) and runs ahead of the wall clock, which stamps what
+# people do (the accounts made at start): the recorded clock is then the plant's from day 1 on.
+START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def rss_mb(pid: int) -> float:
@@ -48,52 +54,75 @@ def rss_mb(pid: int) -> float:
 
 def published(client: redis.Redis) -> int:
     """Events ever appended to the stream (its trimmed length is capped)."""
-    return int(client.xinfo_stream("tf:events")["entries-added"])
+    try:
+        return int(client.xinfo_stream("tf:events")["entries-added"])
+    except redis.ResponseError:  # no stream yet
+        return 0
 
 
-def recorded(base_url: str) -> int:
-    ready = requests.get(f"{base_url}/ready", timeout=60).json()
-    return int(ready["parts"]["history"]["recorded"])
+def history_part(base_url: str) -> dict:
+    return requests.get(f"{base_url}/ready", timeout=60).json()["parts"]["history"]
+
+
+def sample_of(day: int, part: dict, pid: int, began: float, held_s: float) -> dict:
+    return {
+        "day": day,
+        "events": int(part["recorded"]),
+        "rss_mb": round(rss_mb(pid), 1),
+        "elapsed_s": round(time.monotonic() - began, 1),
+        "emulator_held_s": round(held_s, 1),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--max-behind", type=int, default=300_000, help="hold the emulator beyond this backlog")
     parser.add_argument("--out", type=Path, default=None, help="write the samples as JSON")
+    parser.add_argument("--app-arg", action="append", default=[], help="extra argument for app.py (repeatable)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tf-memory-"))
     redis_proc, url = start_redis(str(work), appendonly=False)  # the bench measures the app, not Redis
     client = redis.Redis.from_url(url)
-    app = None
+    feed = [sys.executable, "-m", "line_emulator", "--redis-url", url, "--fast", "--duration", f"{args.days}d"]
+    feed += ["--seed", str(args.seed), "--start", START.isoformat()]
+    app = RunningApp("--redis-url", url, "--no-emulator", *args.app_arg, data_dir=work / "app", tracking_links=False)
+    emulator = subprocess.Popen(feed, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples: list[dict] = []
+    began, held, held_s, held_since = time.monotonic(), False, 0.0, 0.0
     try:
-        # Day 1 is published before the worker starts, so it begins on a stream that holds a plant.
-        for day in range(1, args.days + 1):
-            feed = [sys.executable, "-m", "line_emulator", "--redis-url", url, "--fast", "--duration", "1d"]
-            feed += ["--seed", str(args.seed)] + (["--start", START.isoformat()] if day == 1 else [])
-            started = time.monotonic()
-            subprocess.run(feed, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            emitted_s = time.monotonic() - started
-            if app is None:
-                app = RunningApp("--redis-url", url, "--no-emulator", data_dir=work / "app", tracking_links=False)
-            target = published(client)
-            started = time.monotonic()
-            while recorded(app.base_url) < target:
-                time.sleep(1.0)
-            sample = {
-                "day": day,
-                "events": target,
-                "rss_mb": round(rss_mb(app.proc.pid), 1),
-                "emulate_s": round(emitted_s, 1),
-                "catch_up_s": round(time.monotonic() - started, 1),
-            }
-            samples.append(sample)
-            print(json.dumps(sample), flush=True)
+        day = 1
+        while day <= args.days:
+            part = history_part(app.base_url)
+            behind = published(client) - int(part["recorded"])
+            if not held and behind > args.max_behind and emulator.poll() is None:
+                emulator.send_signal(signal.SIGSTOP)
+                held, held_since = True, time.monotonic()
+            elif held and behind < args.max_behind // 3:
+                emulator.send_signal(signal.SIGCONT)
+                held, held_s = False, held_s + time.monotonic() - held_since
+            until = datetime.fromisoformat(part["recorded_until"]) if part.get("recorded_until") else None
+            if until is not None and until >= START + timedelta(days=day):
+                samples.append(sample_of(day, part, app.proc.pid, began, held_s))
+                print(json.dumps(samples[-1]), flush=True)
+                day += 1
+                continue
+            if emulator.poll() is not None and behind <= 0:
+                if emulator.returncode != 0:
+                    raise RuntimeError(f"the emulator stopped with {emulator.returncode}")
+                if until is not None:  # the month's last events fall just before its last midnight
+                    samples.append(sample_of(day, part, app.proc.pid, began, held_s))
+                    print(json.dumps(samples[-1]), flush=True)
+                break
+            time.sleep(1.0)
     finally:
-        if app is not None:
-            app.stop()
+        if emulator.poll() is None:
+            os.kill(emulator.pid, signal.SIGCONT)
+            emulator.terminate()
+            emulator.wait(30)
+        app.stop()
         redis_proc.terminate()
         redis_proc.wait(30)
         shutil.rmtree(work, ignore_errors=True)
