@@ -75,10 +75,20 @@ def main() -> None:
         apply(state, event)
         if isinstance(event, ev.UnitCompleted):
             for _asked, low, high, stage, line_id in pending.pop(event.unit_code, []):
-                miss_s = 0.0 if low <= event.time <= high else min(abs((event.time - low).total_seconds()),
-                                                                    abs((event.time - high).total_seconds()))
-                scored.append({"stage": stage, "line": line_id, "inside": miss_s == 0.0, "miss_s": miss_s,
-                               "width_s": (high - low).total_seconds()})  # fmt: skip
+                miss_s = (
+                    0.0
+                    if low <= event.time <= high
+                    else min(abs((event.time - low).total_seconds()), abs((event.time - high).total_seconds()))
+                )
+                scored.append(
+                    {
+                        "stage": stage,
+                        "line": line_id,
+                        "inside": miss_s == 0.0,
+                        "miss_s": miss_s,
+                        "width_s": (high - low).total_seconds(),
+                    }
+                )
         elif isinstance(event, ev.UnitScrapped):
             pending.pop(event.unit_code, None)
 
