@@ -24,7 +24,10 @@ from streams import events as ev
 MAX_SECONDS = 7 * 24 * 3600.0  # no work, setup, repair or planned stop lasts longer than a week
 MAX_MEASURED = 1e9
 MAX_VISITS = 20  # a unit visits one station this often at most (the rework loops of the plant are short)
-REMEMBERED_UNITS = 200_000  # beyond, the oldest are forgotten here (the history still knows them)
+# Beyond this many, the units (and tokens) seen longest ago are forgotten here; the history still
+# knows them. About four days of the default plant (5,000 units a day), far beyond a unit's stay;
+# 200,000 kept growing a worker by some 2 MB a day per check for 40 days.
+REMEMBERED_UNITS = 20_000
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 Lookup = Callable[[str], "tuple[str | None, str] | None"]  # token -> (unit code, line); unit -> (order id, line)
@@ -179,6 +182,7 @@ class PlantCheck:
         if unit_code is None or event.CONTROL:
             return
         unit = self._units.get(unit_code) or self._remember_unit(unit_code, line_id, None)
+        self._units.move_to_end(unit_code)  # a unit still at work is the last to be forgotten
         if isinstance(event, ev.OrderPlaced):
             unit.order_id = event.order_id
             if unit.exited is None:
