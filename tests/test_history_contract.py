@@ -239,6 +239,29 @@ class TestDuckDB(HistoryContract):
         assert again.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'event_ids'")[0][0] == 0
         again.close()
 
+    def test_a_fatal_error_opens_the_file_again_and_the_retried_batch_is_recorded(self, plant, tmp_path, monkeypatch):
+        import duckdb
+
+        history = open_history(tmp_path / "h.duckdb", plant)
+        day = a_day(plant)[:200]
+        history.record(day[:100])
+        real = history._insert
+
+        def out_of_memory(table, *args, **kwargs):
+            if table == "events":  # as DuckDB says it after an out-of-memory error in a rollback
+                raise duckdb.FatalException("FATAL Error: database has been invalidated")
+            return real(table, *args, **kwargs)
+
+        monkeypatch.setattr(history, "_insert", out_of_memory)
+        before = history._db
+        with pytest.raises(duckdb.FatalException):
+            history.record(day[100:])
+        assert history._db is not before  # opened again
+        monkeypatch.setattr(history, "_insert", real)
+        assert len(history.record(day[100:]).new) == 100
+        assert history.count() == 200 and history.last_seq() == 200  # nothing lost, no arrival number skipped
+        history.close()
+
     def test_a_damaged_file_is_one_clear_message(self, plant, tmp_path):
         from factory.history import HistoryError
 

@@ -50,7 +50,9 @@ class DuckDBHistory(History):
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = duckdb.connect(self.path, config={"memory_limit": memory_limit, "threads": "2"})
+            self._config = {"memory_limit": memory_limit, "threads": "2"}
+            self._reopening = threading.Lock()
+            self._db = duckdb.connect(self.path, config=self._config)
             self._create(TYPES)
             self._drop_event_index()
         except OSError as exc:
@@ -110,12 +112,38 @@ class DuckDBHistory(History):
         tx = getattr(self._local, "cursor", None)
         return tx if tx is not None else self._db.cursor()
 
+    def _reopen(self, db: duckdb.DuckDBPyConnection, exc: BaseException) -> None:
+        """Open the file again after a fatal error, which leaves DuckDB refusing every call until then.
+
+        Seen after 13 simulated days: an out-of-memory error inside a rollback. Committed
+        batches are safe in the file; the writer retries the failed one (with its offsets) on
+        the new connection, readers get one error. An in-memory history cannot be reopened.
+        """
+        if self.path == ":memory:":
+            return
+        with self._reopening:
+            if self._db is not db:
+                return  # another thread has reopened it already
+            log.error("history: DuckDB failed fatally (%s); opening %s again", str(exc)[:300], self.path)
+            with contextlib.suppress(duckdb.Error):
+                db.close()
+            self._db = duckdb.connect(self.path, config=self._config)
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        cursor = self._cursor()
-        return cursor.execute(sql, list(params)).fetchall()
+        db, cursor = self._db, self._cursor()
+        try:
+            return cursor.execute(sql, list(params)).fetchall()
+        except duckdb.FatalException as exc:
+            self._reopen(db, exc)
+            raise
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cursor().execute(sql, list(params))
+        db, cursor = self._db, self._cursor()
+        try:
+            cursor.execute(sql, list(params))
+        except duckdb.FatalException as exc:
+            self._reopen(db, exc)
+            raise
 
     def _insert(
         self,
@@ -151,15 +179,18 @@ class DuckDBHistory(History):
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        cursor = self._db.cursor()
+        db = self._db
+        cursor = db.cursor()
         self._local.cursor = cursor
         try:
             cursor.execute("BEGIN TRANSACTION")
             yield
             cursor.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 cursor.execute("ROLLBACK")
+            if isinstance(exc, duckdb.FatalException):
+                self._reopen(db, exc)
             raise
         finally:
             self._local.cursor = None

@@ -149,6 +149,13 @@ class History:
         return self._run(lambda: self._record(batch, meta or {}))
 
     def _record(self, batch: list[ev.Event], meta: dict[str, str]) -> RecordResult:
+        try:
+            return self._record_batch(batch, meta)
+        except BaseException:
+            self._seq = None  # the batch was rolled back: read the last arrival number again
+            raise
+
+    def _record_batch(self, batch: list[ev.Event], meta: dict[str, str]) -> RecordResult:
         with self._transaction():
             if meta:
                 self._insert(
