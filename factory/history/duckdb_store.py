@@ -50,7 +50,10 @@ class DuckDBHistory(History):
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._config = {"memory_limit": memory_limit, "threads": "2"}
+            self._config: dict[str, str | bool | int | float | list[str]] = {
+                "memory_limit": memory_limit,
+                "threads": "2",
+            }
             self._reopening = threading.Lock()
             self._db = duckdb.connect(self.path, config=self._config)
             self._create(TYPES)
