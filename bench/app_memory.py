@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,27 @@ def history_part(base_url: str) -> dict:
     return requests.get(f"{base_url}/ready", timeout=60).json()["parts"]["history"]
 
 
+class Hold:
+    """Stop the emulator (SIGSTOP) while the worker is more than ``limit`` events behind, go on below a third."""
+
+    def __init__(self, emulator: subprocess.Popen, client: redis.Redis, recorded: list[int], limit: int) -> None:
+        self.emulator, self.client, self.recorded, self.limit = emulator, client, recorded, limit
+        self.held_s = 0.0
+
+    def run(self) -> None:
+        held_since = None
+        while self.emulator.poll() is None:
+            behind = published(self.client) - self.recorded[0]
+            if held_since is None and behind > self.limit:
+                self.emulator.send_signal(signal.SIGSTOP)
+                held_since = time.monotonic()
+            elif held_since is not None and behind < self.limit // 3:
+                self.emulator.send_signal(signal.SIGCONT)
+                self.held_s += time.monotonic() - held_since
+                held_since = None
+            time.sleep(0.05)
+
+
 def sample_of(day: int, part: dict, pid: int, began: float, held_s: float) -> dict:
     return {
         "day": day,
@@ -91,32 +113,31 @@ def main() -> None:
     app = RunningApp("--redis-url", url, "--no-emulator", *args.app_arg, data_dir=work / "app", tracking_links=False)
     emulator = subprocess.Popen(feed, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples: list[dict] = []
-    began, held, held_s, held_since = time.monotonic(), False, 0.0, 0.0
+    began = time.monotonic()
+    recorded = [0]  # what the worker said last (its /ready can be slow while it is busy)
+    hold = Hold(emulator, client, recorded, args.max_behind)
+    threading.Thread(target=hold.run, daemon=True).start()
     try:
         day = 1
         while day <= args.days:
             part = history_part(app.base_url)
-            behind = published(client) - int(part["recorded"])
-            if not held and behind > args.max_behind and emulator.poll() is None:
-                emulator.send_signal(signal.SIGSTOP)
-                held, held_since = True, time.monotonic()
-            elif held and behind < args.max_behind // 3:
-                emulator.send_signal(signal.SIGCONT)
-                held, held_s = False, held_s + time.monotonic() - held_since
+            recorded[0] = int(part["recorded"])
             until = datetime.fromisoformat(part["recorded_until"]) if part.get("recorded_until") else None
             if until is not None and until >= START + timedelta(days=day):
-                samples.append(sample_of(day, part, app.proc.pid, began, held_s))
+                samples.append(sample_of(day, part, app.proc.pid, began, hold.held_s))
                 print(json.dumps(samples[-1]), flush=True)
                 day += 1
                 continue
-            if emulator.poll() is not None and behind <= 0:
+            if emulator.poll() is not None and published(client) <= recorded[0]:
                 if emulator.returncode != 0:
                     raise RuntimeError(f"the emulator stopped with {emulator.returncode}")
                 if until is not None:  # the month's last events fall just before its last midnight
-                    samples.append(sample_of(day, part, app.proc.pid, began, held_s))
+                    samples.append(sample_of(day, part, app.proc.pid, began, hold.held_s))
                     print(json.dumps(samples[-1]), flush=True)
                 break
             time.sleep(1.0)
+        if published(client) - recorded[0] > 1_000_000:
+            raise RuntimeError("the stream's trim overtook the worker: the run is not valid")
     finally:
         if emulator.poll() is None:
             os.kill(emulator.pid, signal.SIGCONT)
