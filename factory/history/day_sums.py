@@ -59,11 +59,10 @@ def refresh(history: History) -> None:
     memo = _memo(history)
     if checked is None or _state(history, PLANT) != plant_key(history.plant):
         # never checked, or summed for another factory file: trust nothing kept
-        ((last,),) = history.query("SELECT coalesce(max(seq), 0) FROM events")
         history.drop_day_sums()
         with _lock:
             memo.clear()
-        history.put_day_sums([], {PLANT: plant_key(history.plant), CHECKED: str(int(last))})
+        history.put_day_sums([], {PLANT: plant_key(history.plant), CHECKED: str(history.last_seq())})
         return
     rows = history.query(
         "SELECT line_id, min(time), max(seq) FROM events WHERE seq > ? GROUP BY line_id", [int(checked)]
@@ -97,10 +96,7 @@ def line_days(
     tz = plant.tz_of(line.id)
     memo = _memo(history)
     checked = _state(history, CHECKED)
-    days, day = [], first
-    while day <= last and day_bounds(day, tz)[0] < now:
-        days.append(day)
-        day += timedelta(days=1)
+    days = hq.local_days(plant, line, first, last, now)
     out: dict[date, LineSums] = {}
     with _lock:
         for d in days:

@@ -237,6 +237,16 @@ def line_history_start(history: History, line_id: str) -> datetime | None:
     return aware(rows[0][0])
 
 
+def local_days(plant: Plant, line: Line, first: date, last: date, now: datetime) -> list[date]:
+    """Return the line's site-local days in [first, last] that have begun by ``now``."""
+    tz = plant.tz_of(line.id)
+    days, day = [], first
+    while day <= last and day_bounds(day, tz)[0] < now:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
 def daily_sums(
     history: History, plant: Plant, line: Line, first: date, last: date, now: datetime
 ) -> dict[date, LineSums]:
@@ -245,11 +255,7 @@ def daily_sums(
     A local day is made of whole local hours, so the hourly rollups add up to it exactly.
     """
     tz = plant.tz_of(line.id)
-    days = []
-    day = first
-    while day <= last and day_bounds(day, tz)[0] < now:
-        days.append(day)
-        day += timedelta(days=1)
+    days = local_days(plant, line, first, last, now)
     if not days:
         return {}
     range_start = day_bounds(days[0], tz)[0]
