@@ -86,8 +86,11 @@ def test_stale_data_greys_out_and_a_manager_acknowledges_an_alarm(browser, fed):
     assert "alert" in wall.locator('[data-station="assembly"]').get_attribute("class")
 
     # Nothing more arrives: within the stale limit (4 s) the panels grey out and a banner says why.
-    wall.wait_for_selector(".panel.map.stale")
-    assert "No data from the line" in wall.locator(".connection-banner").inner_text()
+    # Both read in one evaluation: two separate reads straddle the screen's one-second tick.
+    wall.wait_for_function(
+        "() => document.querySelector('.panel.map.stale')"
+        " && document.querySelector('.connection-banner').innerText.includes('No data from the line')"
+    )
     feed.post(feed.entered("U1", "sheet_metal"))
     wall.wait_for_selector(".panel.map:not(.stale)")
     wall.wait_for_selector(".connection-banner.hidden", state="attached")
