@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from factory.layout_schema import LANGUAGES, FactoryDoc, validate
+from factory.work_calendar import OpenClock, calendar_from_doc
 
 
 class LayoutError(ValueError):
@@ -266,6 +267,17 @@ class Plant:
     def tz_of(self, line_id: str) -> tzinfo:
         """Return the local time zone of a line's site (shifts, dates, hour buckets, promises)."""
         return self._site_of[line_id].tz
+
+    @cached_property
+    def _open_clocks(self) -> dict[str, OpenClock]:
+        return {
+            site.id: OpenClock(calendar_from_doc(self.spec.calendar_of(doc), site.tz))
+            for site, doc in zip(self.sites, self.spec.sites)
+        }
+
+    def open_clock(self, line_id: str) -> OpenClock:
+        """Return the open-time arithmetic of a line's site calendar (wall time where none is set)."""
+        return self._open_clocks[self._site_of[line_id].id]
 
     def planned_cycle_s(self, line_id: str) -> float:
         """Return the line's planned cycle time per unit, the same ideal time OEE's performance uses.

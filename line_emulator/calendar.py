@@ -8,16 +8,13 @@ KPIs can tell planned from unplanned time. Units hold their station while the ga
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from collections.abc import Callable
+from datetime import datetime
 
 import simpy
 
-from line_emulator.params import Calendar
+from factory.work_calendar import Boundary, Calendar, boundaries
 from line_emulator.processes import Process
-from streams.codec import format_time
 
 
 class LineGate:
@@ -36,63 +33,6 @@ class LineGate:
 
     def close(self) -> None:
         self.is_open = False
-
-
-@dataclass(frozen=True)
-class Boundary:
-    at: datetime  # UTC
-    kind: str  # shift_start, shift_end, stop_start, stop_end
-    name: str  # shift name, or stop kind
-    detail: str  # stop reason, or shift planned end (RFC 3339)
-    minutes: int
-
-
-_RANK = {"stop_end": 0, "shift_end": 1, "shift_start": 2, "stop_start": 3}  # at one instant: ends first
-
-
-def _day_boundaries(calendar: Calendar, day: date) -> list[Boundary]:
-    """Return the boundaries of the shifts that start on local ``day`` (none on a holiday)."""
-    if not calendar.works_on(day):
-        return []
-    out = []
-    for shift in calendar.shifts:
-        local_begin = datetime.combine(day, time()) + timedelta(minutes=shift.start_min)
-        begin = _local(local_begin, calendar.tz)
-        # A shift ends at its local clock time, so a night shift over a DST change lasts 7 or 9 h.
-        end = _local(local_begin + timedelta(minutes=shift.minutes), calendar.tz)
-        out.append(Boundary(begin, "shift_start", shift.name, format_time(end), shift.minutes))
-        out.append(Boundary(end, "shift_end", shift.name, "", 0))
-        for stop in calendar.stops:
-            if stop.shift in (None, shift.name):
-                at = begin + timedelta(minutes=stop.after_min)
-                out.append(Boundary(at, "stop_start", stop.kind, stop.reason, stop.minutes))
-                out.append(Boundary(at + timedelta(minutes=stop.minutes), "stop_end", stop.kind, "", 0))
-    return out
-
-
-def _local(naive: datetime, tz: tzinfo) -> datetime:
-    """Return the UTC instant of a local wall-clock time (a skipped time moves forward, like a clock)."""
-    return naive.replace(tzinfo=tz).astimezone(UTC)
-
-
-def boundaries(calendar: Calendar, start: datetime) -> Iterator[Boundary]:
-    """Yield the calendar's boundaries in time order, forever, from the local day before ``start``.
-
-    Starting a day early catches a night shift that began before midnight. A day's boundaries
-    are released once the next day's have been generated up to its own midnight, so shifts that
-    run past midnight stay in order.
-    """
-    day = start.astimezone(calendar.tz).date() - timedelta(days=1)
-    pending: list[tuple[datetime, int, int, Boundary]] = []
-    counter = 0
-    while True:
-        for b in _day_boundaries(calendar, day):
-            counter += 1
-            heapq.heappush(pending, (b.at, _RANK[b.kind], counter, b))
-        next_midnight = _local(datetime.combine(day + timedelta(days=1), time()), calendar.tz)
-        while pending and pending[0][0] < next_midnight:
-            yield heapq.heappop(pending)[3]
-        day += timedelta(days=1)
 
 
 def run_calendar(

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 import simpy
 
 from factory.layout import Line, Plant, Product
-from line_emulator.calendar import Boundary, LineGate, run_calendar
+from factory.work_calendar import Boundary
+from line_emulator.calendar import LineGate, run_calendar
 from line_emulator.orders import Order, OrderBook, TokenSource, random_token
 from line_emulator.params import SimParams, load_params
 from line_emulator.processes import Process

@@ -10,10 +10,10 @@ validated when it was loaded (factory/layout_schema.py), so nothing here can fai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, tzinfo
 
 from factory.layout import Plant
-from factory.layout_schema import BreakdownDoc, CalendarDoc, FactoryDoc, ShippingDoc
+from factory.layout_schema import BreakdownDoc, FactoryDoc, ShippingDoc
+from factory.work_calendar import Calendar, calendar_from_doc
 
 
 @dataclass(frozen=True)
@@ -62,40 +62,6 @@ class StationParams:
     breakdown: BreakdownSpec | None
     changeover: ChangeoverSpec | None
     gate: GateSpec | None
-
-
-@dataclass(frozen=True)
-class Shift:
-    name: str
-    start_min: int  # minutes after local midnight
-    minutes: int
-
-
-@dataclass(frozen=True)
-class PlannedStop:
-    kind: str  # "break" or "maintenance"
-    shift: str | None  # None: in every shift
-    after_min: int  # minutes after the shift's start
-    minutes: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Calendar:
-    tz: tzinfo  # the site's local time
-    shifts: tuple[Shift, ...]
-    stops: tuple[PlannedStop, ...]
-    holidays: frozenset[date] = frozenset()  # local dates on which no shift starts
-    weekdays: frozenset[int] = frozenset(range(1, 8))  # ISO weekdays on which shifts start
-
-    def works_on(self, day: date) -> bool:
-        """Tell whether shifts start on local ``day``."""
-        return day.isoweekday() in self.weekdays and day not in self.holidays
-
-    def open_fraction(self) -> float:
-        """Return the share of a week the lines are scheduled to produce (holidays aside)."""
-        stop_min = sum(s.minutes * (1 if s.shift else len(self.shifts)) for s in self.stops)
-        return (sum(s.minutes for s in self.shifts) - stop_min) / 1440 * len(self.weekdays) / 7
 
 
 @dataclass(frozen=True)
@@ -165,7 +131,7 @@ def load_params(plant: Plant) -> SimParams:
                     if gate
                     else None,
                 )
-    calendars = {site.id: _calendar(spec.calendar_of(site), plant.site(site.id).tz) for site in spec.sites}
+    calendars = {site.id: calendar_from_doc(spec.calendar_of(site), plant.site(site.id).tz) for site in spec.sites}
     shipping = {site.id: _shipping(site.shipping or sim.shipping) for site in spec.sites}
     return SimParams(
         load_factor=sim.load_factor,
@@ -206,25 +172,6 @@ def _check(name: str, raw) -> CheckSpec:
 
 def _breakdown(raw: BreakdownDoc, reasons: dict[str, str]) -> BreakdownSpec:
     return BreakdownSpec(mtbf_s=raw.mtbf_h * 3600, mttr_s=raw.mttr_min * 60, reasons=tuple(raw.reasons or reasons))
-
-
-def _hhmm(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _calendar(raw: CalendarDoc | None, tz: tzinfo) -> Calendar | None:
-    if raw is None:
-        return None
-    shifts = tuple(Shift(s.name, _hhmm(s.start), round(s.hours * 60)) for s in raw.shifts)
-    stops = tuple(
-        PlannedStop(kind=kind, shift=s.shift, after_min=s.after_min, minutes=s.minutes, reason=s.reason["en"])
-        for kind, items in (("break", raw.breaks), ("maintenance", raw.maintenance))
-        for s in items
-    )
-    return Calendar(
-        tz=tz, shifts=shifts, stops=stops, holidays=frozenset(raw.holidays), weekdays=frozenset(raw.weekdays)
-    )
 
 
 def _shipping(raw: ShippingDoc | None) -> Shipping | None:

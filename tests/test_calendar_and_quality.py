@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import simpy
 
-from line_emulator.calendar import LineGate, boundaries, run_calendar
-from line_emulator.params import Calendar, CheckSpec, PlannedStop, Shift
+from factory.work_calendar import Calendar, PlannedStop, Shift, boundaries
+from line_emulator.calendar import LineGate, run_calendar
+from line_emulator.params import CheckSpec
 from line_emulator.quality import limits_of, measure
 
 # Two shifts, 06:00-14:00 and 14:00-22:00 in UTC+8, a 30-minute meal break 4 h into each,
