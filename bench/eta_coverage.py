@@ -58,7 +58,7 @@ def main() -> None:
                 continue
             line = plant.line(unit.line_id)
             where = _where(unit, line)
-            eta = estimate(state, line, unit, units_ahead(state, unit, where, cache))
+            eta = estimate(state, line, unit, units_ahead(state, unit, where, cache), plant.open_clock(line.id))
             if eta is None:
                 continue
             stage = "backlog" if not unit.visits else "on the line"
@@ -85,6 +85,7 @@ def main() -> None:
                         "stage": stage,
                         "line": line_id,
                         "inside": miss_s == 0.0,
+                        "late": event.time > high,
                         "miss_s": miss_s,
                         "width_s": (high - low).total_seconds(),
                     }
@@ -101,6 +102,9 @@ def main() -> None:
             "coverage": round(sum(r["inside"] for r in rows) / len(rows), 4) if rows else None,
             "median_width_min": round(statistics.median(r["width_s"] for r in rows) / 60, 1) if rows else None,
             "median_miss_min": round(statistics.median(misses), 1) if misses else None,
+            "late_share_of_misses": round(sum(r["late"] for r in rows if not r["inside"]) / len(misses), 3)
+            if misses
+            else None,
         }
 
     measured = [r for r in scored if r["stage"] != "standard times"]

@@ -136,7 +136,7 @@ def unit_view(state: FactoryState, plant: Plant, unit: UnitState, cache: Members
             "visits": visit.visit if visit else 0,
         })  # fmt: skip
     ahead = units_ahead(state, unit, where, cache)
-    eta = estimate(state, line, unit, ahead)
+    eta = estimate(state, line, unit, ahead, plant.open_clock(line.id))
     return {
         "order_id": unit.order_id,
         "unit_code": unit.unit_code,
@@ -228,7 +228,7 @@ def orders_rows(state: FactoryState, plant: Plant, cache: MembersCache | None = 
         status = order_status(unit, where)
         eta = None
         if not unit.finished:
-            estimate_ = estimate(state, line, unit, units_ahead(state, unit, where, cache))
+            estimate_ = estimate(state, line, unit, units_ahead(state, unit, where, cache), plant.open_clock(line.id))
             eta = _iso(estimate_["finish"][1]) if estimate_ else None
         product = plant.products.get(unit.product or "")
         rows.append({
