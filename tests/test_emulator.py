@@ -319,6 +319,34 @@ def test_components_are_fitted_once_each_with_supplier_batch_and_serial(run_8h, 
     assert len(serials) == len(set(serials))
 
 
+def test_every_line_s_backlog_stays_bounded_over_30_days(plant):
+    """The default plant run for 30 days: no line's open orders grow from one week to the next.
+
+    A line with a five-day week (Camden) builds a backlog over each weekend and must work it
+    off during the week; an unstable line would start each week further behind.
+    """
+    open_orders: Counter[str] = Counter()
+
+    def count(event: ev.Event) -> None:
+        if isinstance(event, ev.OrderPlaced):
+            open_orders[event.line_id] += 1
+        elif isinstance(event, (ev.UnitCompleted, ev.UnitScrapped)):
+            open_orders[event.line_id] -= 1
+
+    model = PlantModel(plant, count, START, seed=3)
+    samples: dict[str, list[int]] = defaultdict(list)  # line -> open orders every 6 h
+    for step in range(1, 30 * 4 + 1):
+        run_fast(model, step * 6 * 3600)
+        for line in plant.lines:
+            samples[line.id].append(open_orders[line.id])
+    for line_id, counts in samples.items():
+        weeks = [counts[w * 28 : (w + 1) * 28] for w in range(4)]  # 28 samples of 6 h = a week
+        # Each week the line catches up at least once (as few open orders as an hour of output)...
+        assert all(min(week) <= 60 for week in weeks), (line_id, [min(w) for w in weeks])
+        # ...and the worst moment of the last week is no worse than that of the first, give or take.
+        assert max(weeks[3]) <= 1.25 * max(weeks[0]) + 30, (line_id, [max(w) for w in weeks])
+
+
 def test_every_line_can_keep_up_with_its_demand(plant):
     """Utilisation below 1 at every station at the average order rate, setups and breakdowns included."""
     model = PlantModel(plant, lambda e: None, START, seed=1)
