@@ -31,7 +31,7 @@ MIN_SAMPLES = 5
 Z90 = 1.2816  # the standard normal's 90th percentile
 ALWAYS_OPEN = OpenClock(None)
 MIN_WIDENING, MAX_WIDENING = 0.5, 20.0
-_WIDENING: dict[tuple[float, ...], float] = {}  # recent spans -> widening (they change once per completion)
+_SAMPLES: dict[tuple, tuple[list[float], list[float], float, float | None]] = {}  # see _samples
 
 
 def _latest_visit(unit: UnitState, station_id: str) -> Visit | None:
@@ -52,6 +52,37 @@ def _recent(state: FactoryState, line: Line) -> list[UnitState]:
     return [line_state.recent[code] for _, code in line_state.completed_log[-SAMPLES:] if code in line_state.recent]
 
 
+def _samples(
+    recent: list[UnitState], line: Line, clock: OpenClock, station_id: str, point: str
+) -> tuple[list[float], list[float], float, float | None]:
+    """Return (spans, gaps, widening, pace) of the recent units from a point of the route.
+
+    They change only when a unit completes, while every tracker frame asks: kept per line,
+    clock, point and set of recent units.
+    """
+    key = (line.id, id(clock), station_id, point, *((u.unit_code, u.completed_at) for u in recent))
+    if key in _SAMPLES:
+        return _SAMPLES[key]
+    spans = []
+    for sample in recent:
+        visit = _latest_visit(sample, station_id)
+        reference = getattr(visit, point) if visit else None
+        if reference is not None and sample.completed_at is not None:
+            spans.append(clock.open_seconds(reference, sample.completed_at))
+    gaps = _gaps_s(recent, clock)
+    k = 1.0
+    if len(spans) >= MIN_SAMPLES:
+        # A unit's outcome is known only after those completing while it travels: the range
+        # it was given came from units that far back, so the check looks that far back too.
+        mean_gap = statistics.fmean(gaps) if gaps else 0.0
+        k = _widening(spans, round(statistics.median(spans) / mean_gap) if mean_gap > 0 else 0)
+    found = (spans, gaps, k, _busy_gap_s(recent, line, clock))
+    if len(_SAMPLES) > 4096:
+        _SAMPLES.clear()
+    _SAMPLES[key] = found
+    return found
+
+
 def _widening(spans: list[float], lag: int) -> float:
     """How far the range must widen to have held each recent unit's time 80 % of the time.
 
@@ -62,9 +93,6 @@ def _widening(spans: list[float], lag: int) -> float:
     breakdowns carry over from one to the next), so their plain spread is too narrow.
     """
     lag = max(0, min(lag, len(spans) - 2 * MIN_SAMPLES))
-    key = (lag, *spans)
-    if key in _WIDENING:
-        return _WIDENING[key]
     needs = []
     for j in range(MIN_SAMPLES + lag, len(spans)):
         low, mid, high = _percentiles(spans[: j - lag])
@@ -75,9 +103,6 @@ def _widening(spans: list[float], lag: int) -> float:
     k = 1.0
     if len(needs) >= MIN_SAMPLES:
         k = min(max(statistics.quantiles(needs, n=10, method="inclusive")[7], MIN_WIDENING), MAX_WIDENING)
-    if len(_WIDENING) > 4096:  # one entry per line, point of the route and set of recent units
-        _WIDENING.clear()
-    _WIDENING[key] = k
     return k
 
 
@@ -195,26 +220,11 @@ def estimate(
         else:  # in the order backlog
             anchor, station_id, point = now, line.stations[0].id, "entered"
         anchor = anchor or now
-        spans = []
-        for sample in recent:
-            visit = _latest_visit(sample, station_id)
-            reference = getattr(visit, point) if visit else None
-            if reference is not None and sample.completed_at is not None:
-                spans.append(clock.open_seconds(reference, sample.completed_at))
         in_backlog = where.kind == "queued" and index.get(where.station_id or "", 0) == 0 and not unit.visits
-        gaps = _gaps_s(recent, clock) if in_backlog else []
+        spans, gaps, k, pace = _samples(recent, line, clock, station_id, point)
         if len(spans) >= MIN_SAMPLES and (not in_backlog or len(gaps) >= MIN_SAMPLES):
-            # A unit's outcome is known only after those completing while it travels: the range
-            # it was given came from units that far back, so the check looks that far back too.
-            gaps_now = gaps or _gaps_s(recent, clock)
-            lag = (
-                round(statistics.median(spans) / statistics.fmean(gaps_now))
-                if gaps_now and statistics.fmean(gaps_now) > 0
-                else 0
-            )
-            k = _widening(spans, lag)
             if in_backlog:
-                low, mid, high = _backlog_range(spans, gaps, units_ahead, k, _busy_gap_s(recent, line, clock))
+                low, mid, high = _backlog_range(spans, gaps, units_ahead, k, pace)
             else:
                 # What the unit has already spent since the anchor rules out the samples that
                 # were faster: what is left is what the samples at least as slow had left. A
