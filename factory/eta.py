@@ -5,8 +5,9 @@ from the same point of the route this unit is at now (entering its current stati
 the previous one) to completion, in the *open time* of the site's calendar (factory.work_calendar:
 shifts less breaks, working days), and their 10th, 50th and 90th percentiles are added, in open
 time, to the moment this unit reached that point; samples faster than what the unit has already
-spent there are left out. A unit still in the order backlog waits its turn: one recent mean gap
-between completions for itself and each unit ahead, then a span, with the spread of both
+spent there are left out. A unit still in the order backlog waits its turn: one cycle of the
+line's bottleneck for itself and each unit ahead, then a span, with the spread of both. Every
+range is widened by how the same method would have done on the line's recent units
 (docs/kpis.md, "ETA"). With too few samples the factory file's standard times are used instead,
 without a range. When the estimate may slip, the reason says why (a station down on the unit's
 way, a planned stop, no shift).
