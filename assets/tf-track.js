@@ -8,6 +8,7 @@
   "use strict";
   var tf = window.tf = window.tf || {};
   var NO_UPDATE = function () { return window.dash_clientside.no_update; };
+  var MOVE_MIN_MS = 5 * 60 * 1000;
 
   function Tracker(settings) {
     this.settings = settings;
@@ -31,6 +32,10 @@
       lines.push(tf.fill(template, { expected: tf.when(f.expected, loc), earliest: tf.when(f.earliest, loc), latest: tf.when(f.latest, loc) }));
       if (v.eta.ship) { lines.push(tf.fill(t.ship, { expected: tf.when(v.eta.ship.expected, loc) })); }
       if (v.eta.reason) { lines.push("⚠ " + this.reason(v.eta.reason)); }
+      if (this.move && v.status !== "completed") {
+        var m = this.move, why = m.reason ? this.reason(m.reason) : (m.later ? t.pace_slower : t.pace_faster);
+        lines.push(tf.fill(m.later ? t.moved_later : t.moved_earlier, { by: tf.lastedText(Math.abs(m.by_s)), why: why }));
+      }
     }
     if (v.shipping) {
       lines.push(tf.fill(t.shipped_with, { carrier: v.shipping.carrier, date: tf.date(v.shipping.estimated_delivery, loc) }));
@@ -49,8 +54,27 @@
     return tf.fill(t["reason_" + r.code] || r.code, { stop: r.stop || "" });
   };
 
+  // A finish time that leaves the range shown before is a move the customer is told about, with
+  // its reason (a station down, a stop) or, with none, that the line's pace changed. The range
+  // shown stays the reference until then, so slow drift is caught as well as a jump. Moves under
+  // five minutes are not news to a customer (times are shown to the minute, and a range of
+  // standard times has no width).
+  Tracker.prototype.noteMove = function (v) {
+    var f = v.eta && v.eta.finish;
+    if (!f || v.status === "completed") { this.shown = null; this.move = null; return; }
+    var now = { earliest: Date.parse(f.earliest), expected: Date.parse(f.expected), latest: Date.parse(f.latest) };
+    var shown = this.shown;
+    var beyond = shown && (now.expected > shown.latest || now.expected < shown.earliest);
+    if (beyond && Math.abs(now.expected - shown.expected) >= MOVE_MIN_MS) {
+      this.move = { by_s: (now.expected - shown.expected) / 1000, later: now.expected > shown.expected, reason: v.eta.reason };
+      shown = null;
+    }
+    if (!shown) { this.shown = now; }
+  };
+
   Tracker.prototype.draw = function (v, previous) {
     var loc = this.settings.locale;
+    this.noteMove(v);
     tf.setText(document.getElementById("track-headline"), this.headline(v));
     var eta = document.getElementById("track-eta");
     var lines = this.etaLines(v);

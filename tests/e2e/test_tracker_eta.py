@@ -1,0 +1,80 @@
+"""The tracker tells its customer when the finish time leaves the range shown before, and why.
+
+The page is a real tracker of a hand-fed app in Chromium; once it is live, frames whose ETA is
+known are handed to the page's own renderer (the same entry point the socket uses), so every
+line of text is known.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from dashboard.i18n import texts
+from support import LineFeed, RunningApp
+
+KEY = "tracker-eta-test-key-0123456789"
+pytestmark = pytest.mark.e2e
+
+
+def _view(earliest, expected, latest, reason=None):
+    finish = {
+        k: f"2026-03-02T{v}:00.000Z" for k, v in (("earliest", earliest), ("expected", expected), ("latest", latest))
+    }
+    return {
+        "status": "in_production", "units_ahead": 0, "current_station": "kitting", "waiting_for": None,
+        "steps": [], "tests": [], "shipping": None, "eta": {"finish": finish, "ship": None, "reason": reason},
+    }  # fmt: skip
+
+
+def test_a_move_beyond_the_range_shown_is_said_with_its_reason(browser, tmp_path):
+    app = RunningApp("--no-emulator", "--api-key", KEY, data_dir=tmp_path, tracking_links=False)
+    try:
+        feed = LineFeed(app.base_url, KEY)
+        feed.post(feed.shift(), feed.placed("U1"))
+        deadline = time.monotonic() + 30  # accepted is not yet applied: wait for the live state to know it
+        while requests.get(app.base_url + "/api/live/order/token-U1-0123456789", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-GB", timezone_id="UTC")
+        page.goto(app.base_url + "/track/token-U1-0123456789")
+        page.wait_for_selector(".freshness.live", timeout=20_000)
+        settings = {
+            "token": "token-U1-0123456789",
+            "texts": texts("en"),
+            "names": {"stations": {"assembly": "Assembly", "kitting": "Kitting"}, "reasons": {"E12": "motor fault"}},
+            "locale": "en-GB",
+        }
+        page.evaluate("(s) => { window.__settings = s; }", settings)
+
+        def show(seq, view) -> list[str]:
+            page.evaluate(
+                "([s, v]) => window.dash_clientside.tf_track.frame({e: 'test', s: s, v: v}, window.__settings)",
+                [seq, view],
+            )
+            return page.locator("#track-eta div").all_inner_texts()
+
+        first = show(1, _view("09:50", "10:00", "10:10"))
+        assert not any("shown before" in line for line in first)
+        assert not any("shown before" in line for line in show(2, _view("09:55", "10:05", "10:10")))  # inside: quiet
+        # Out of the first range (09:50-10:10) with no reason given: the pace changed.
+        moved = show(3, _view("10:30", "10:40", "10:50"))
+        assert "40 min later than shown before: the line has been slower than the units before yours" in moved
+        # Inside the range shown at that move: the note stays, nothing new.
+        assert "40 min later than shown before: the line has been slower than the units before yours" in show(
+            4, _view("10:32", "10:42", "10:52")
+        )
+        down = {
+            "code": "station_down",
+            "station": "assembly",
+            "since": "2026-03-02T10:35:00.000Z",
+            "reason_code": "E12",
+        }
+        again = show(5, _view("11:50", "12:00", "12:10", down))
+        assert "1 h 20 later than shown before: Assembly down since 10:35 (motor fault)" in again
+        earlier = show(6, _view("10:50", "11:00", "11:10", None))
+        assert "1 h 00 earlier than shown before: the line has been faster than the units before yours" in earlier
+    finally:
+        app.stop()
