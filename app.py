@@ -55,6 +55,7 @@ from web import api, hardening, login
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
+from web.certificates import certificates
 from web.control_log import open_control_log
 from web.health import health
 from web.json_socket import OrjsonForSocketIO
@@ -167,6 +168,7 @@ def create_app(settings: Settings) -> Services:
     login.install_guard(server)
     server.register_blueprint(login.login)
     server.register_blueprint(api.blueprint)
+    server.register_blueprint(certificates)
     server.register_blueprint(health)
 
     @server.before_request

@@ -5,6 +5,7 @@
     tf kpis           KPIs of an event file or of the history (``python -m factory.kpis``)
     tf users …        sign-in accounts; tf kiosks … wall screens
     tf backfill       rebuild the history's KPI sums from its events, with a progress bar
+    tf verify         check a unit's birth certificate (JSON) against the plant's public key
 
 Sub-commands are imported only when called, so ``tf kpis`` does not load the web stack and
 ``tf run`` can put gevent in place before anything imports the network or threading modules.
@@ -26,6 +27,7 @@ COMMANDS = {
     "users": "web.accounts_cli:users",
     "kiosks": "web.accounts_cli:kiosks",
     "backfill": "factory.history.backfill:backfill",
+    "verify": "web.verify_cli:verify",
 }
 
 

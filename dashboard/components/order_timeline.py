@@ -61,7 +61,7 @@ def stepper(view: dict[str, Any], names: dict[str, Any]) -> html.Ol:
 
 
 def report_links(token: str, lang: str, t: dict[str, str]) -> html.Div:
-    """Return the download links of the unit's test report."""
+    """Return the download links of the unit's test report and its signed birth certificate."""
     return html.Div(
         className="card report",
         children=[
@@ -70,6 +70,11 @@ def report_links(token: str, lang: str, t: dict[str, str]) -> html.Div:
             html.P(id="track-tests"),
             html.A(t["pdf"], href=f"/api/orders/{token}/report.pdf?lang={lang}", className="button", download=""),
             html.A(t["csv"], href=f"/api/orders/{token}/report.csv?lang={lang}", className="button", download=""),
+            html.H3(t["certificate"]),
+            html.P(t["certificate_note"], className="muted"),
+            html.A(t["pdf"], href=f"/track/{token}/certificate.pdf?lang={lang}", className="button", download=""),
+            html.A("JSON", href=f"/track/{token}/certificate.json?lang={lang}", className="button", download=""),
+            html.A(t["verify"], href=f"/verify?lang={lang}", className="button"),
         ],
     )
 

@@ -136,6 +136,24 @@ class LiveQueries:
             return None
         return unit_view(state, self.plant, unit)
 
+    def unit(self, unit_code: str) -> dict[str, Any] | None:
+        """Return the public view of a unit by its code (live, else rebuilt from history), or None.
+
+        For checking a certificate someone holds: the caller compares signatures before it
+        shows anything, since unit codes are not secret.
+        """
+        with self.live.lock:
+            unit = self.live.state.units.get(unit_code)
+            if unit is not None and unit.order_id is not None:
+                return unit_view(self.live.state, self.plant, unit)
+        if self.history is None:
+            return None
+        state = empty_state(self.plant)
+        for event in self.history.unit_events(unit_code):
+            apply(state, event)
+        rebuilt = state.units.get(unit_code)
+        return unit_view(state, self.plant, rebuilt) if rebuilt is not None and rebuilt.order_id is not None else None
+
     def orders(self) -> list[dict[str, Any]]:
         """Return the managers' rows of every order the live state holds."""
         with self.live.lock:
