@@ -1,7 +1,8 @@
-"""The tracker tells its customer when the finish time leaves the range shown before, and why.
+"""The tracker in Chromium: it says when the finish time leaves the range shown before, and why;
+in Chinese it shows no English name from the factory file.
 
-The page is a real tracker of a hand-fed app in Chromium; once it is live, frames whose ETA is
-known are handed to the page's own renderer (the same entry point the socket uses), so every
+The pages are real trackers of a hand-fed app. For the moves, once the page is live, frames whose
+ETA is known are handed to the page's own renderer (the same entry point the socket uses), so every
 line of text is known.
 """
 
@@ -76,5 +77,34 @@ def test_a_move_beyond_the_range_shown_is_said_with_its_reason(browser, tmp_path
         assert "1 h 20 later than shown before: Assembly down since 10:35 (motor fault)" in again
         earlier = show(6, _view("10:50", "11:00", "11:10", None))
         assert "1 h 00 earlier than shown before: the line has been faster than the units before yours" in earlier
+    finally:
+        app.stop()
+
+
+def test_the_tracker_in_chinese_shows_no_english_name_from_the_factory_file(browser, tmp_path):
+    from config import ROOT
+    from factory.layout import load_plant
+    from factory.views import names_for
+
+    app = RunningApp("--no-emulator", "--api-key", KEY, data_dir=tmp_path, tracking_links=False)
+    try:
+        feed = LineFeed(app.base_url, KEY)
+        feed.post(feed.shift(), feed.placed("U1"), feed.entered("U1", "kitting"))
+        deadline = time.monotonic() + 30
+        while requests.get(app.base_url + "/api/live/order/token-U1-0123456789", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(app.base_url + "/track/token-U1-0123456789?lang=zh")
+        page.wait_for_selector(".freshness.live")
+        shown = page.locator("body").inner_text()
+        plant = load_plant(ROOT / "factory.yaml")  # the app's default factory file
+        en, zh = names_for(plant, "ac1", "en"), names_for(plant, "ac1", "zh")
+        english = {en["product"], en["line"], en["site"], *en["stations"].values(), *en["options"].values()}
+        english |= {name for choices in en["choices"].values() for name in choices.values()}
+        english -= {zh["product"], *zh["stations"].values(), *zh["options"].values()}  # same in both (none today)
+        assert zh["stations"]["kitting"] in shown and zh["product"] in shown
+        leaked = sorted(name for name in english if name in shown and not name.isdigit())
+        assert not leaked, leaked
     finally:
         app.stop()
