@@ -90,6 +90,15 @@
       tf.setText(node.querySelector(".step-time"),
                  step.entered ? tf.clock(step.entered, loc) + (step.exited ? " – " + tf.clock(step.exited, loc) : "") : "");
     });
+    var parts = document.getElementById("track-parts");
+    if (parts && (!previous || !tf.same(previous.components, v.components))) {
+      var t0 = this.settings.texts, names = this.settings.names.components || {};
+      parts.replaceChildren.apply(parts, (v.components || []).map(function (c) {
+        return tf.el("li", { text: tf.fill(t0.part_line, { name: names[c.component] || c.component, supplier: c.supplier,
+                                                          batch: c.batch, serial: c.serial }) });
+      }));
+      tf.setClass(document.getElementById("track-parts-none"), (v.components || []).length ? "muted hidden" : "muted");
+    }
     var tests = document.getElementById("track-tests");
     if (tests && (!previous || !tf.same(previous.tests, v.tests))) {
       var t = this.settings.texts;

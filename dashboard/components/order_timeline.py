@@ -79,6 +79,15 @@ def report_links(token: str, lang: str, t: dict[str, str]) -> html.Div:
     )
 
 
+def parts_card(t: dict[str, str]) -> html.Div:
+    """Return the card listing the unit's main components as they are fitted (filled by tf-track.js)."""
+    return html.Div(
+        className="card parts",
+        children=[html.H2(t["parts"]), html.P(t["parts_none"], id="track-parts-none", className="muted"),
+                  html.Ul(id="track-parts", className="parts-list")],
+    )  # fmt: skip
+
+
 def share_card(link: str, t: dict[str, str]) -> html.Div:
     """Return the QR code of this tracking link, to open it on another device."""
     svg = segno.make(link, error="m").svg_data_uri(scale=4, border=2)

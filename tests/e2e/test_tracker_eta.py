@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from dashboard.i18n import texts
+from streams import events as ev
 from support import LineFeed, RunningApp
 
 KEY = "tracker-eta-test-key-0123456789"
@@ -104,6 +105,23 @@ def test_the_tracker_in_chinese_shows_no_english_name_from_the_factory_file(brow
         english |= {name for choices in en["choices"].values() for name in choices.values()}
         english -= {zh["product"], *zh["stations"].values(), *zh["options"].values()}  # same in both (none today)
         assert zh["stations"]["kitting"] in shown and zh["product"] in shown
+        # A part fitted shows in the parts list, named in Chinese, with supplier, batch and serial.
+        env = feed._env()
+        feed.post(
+            ev.StationExited(**env, unit_code="U1", line_id="ac1", station_id="kitting", visit=1),
+            ev.StationEntered(**feed._env(), unit_code="U1", line_id="ac1", station_id="sheet_metal", visit=1),
+            ev.ComponentFitted(
+                **feed._env(), unit_code="U1", line_id="ac1", station_id="sheet_metal", component="compressor",
+                supplier="Huanghai Compressor", batch="HC-1", serial="HC-000042",
+            ),
+        )  # fmt: skip
+        page.wait_for_selector("#track-parts li")
+        assert (
+            page.locator("#track-parts li").inner_text()
+            == "旋转式压缩机：Huanghai Compressor · 批次 HC-1 · 序列号 HC-000042"
+        )
+        assert page.locator("#track-parts-none").is_hidden()
+        shown = page.locator("body").inner_text()
         leaked = sorted(name for name in english if name in shown and not name.isdigit())
         assert not leaked, leaked
     finally:
