@@ -23,8 +23,11 @@ class NotFinished(ValueError):
     """The unit has no certificate yet: it is still being built (or was scrapped)."""
 
 
-def certificate_facts(view: dict[str, Any], localised: dict[str, Any], plant_id: str) -> dict[str, Any]:
-    """Return the facts a certificate states about an order view's unit (``localised``: its names)."""
+def certificate_facts(
+    view: dict[str, Any], localised: dict[str, Any], plant_id: str, shift: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the facts a certificate states about an order view's unit (``localised``: its names;
+    ``shift``: the shift it was completed in, from the site's calendar)."""
     if not view.get("completed_at") or view.get("scrapped_at"):
         raise NotFinished(f"unit {view.get('unit_code')} is not finished")
     latest: dict[str, bool] = {}  # the last test at each gate decides (a failed test, then a repair, then a pass)
@@ -69,6 +72,7 @@ def certificate_facts(view: dict[str, Any], localised: dict[str, Any], plant_id:
         "tests": tests,
         "verdict": "passed" if latest and all(latest.values()) else "not tested" if not latest else "failed",
         "completed_at": view["completed_at"],
+        "shift": shift,
     }  # fmt: skip
 
 

@@ -156,6 +156,25 @@ def open_intervals(calendar: Calendar, start: datetime, end: datetime) -> Iterat
         yield max(opened, start), end
 
 
+def shift_at(calendar: Calendar | None, t: datetime) -> dict[str, str] | None:
+    """Return the shift under way at ``t`` as {id, hours: "06:00-14:00" local} (None: none, or no calendar)."""
+    if calendar is None:
+        return None
+    current: str | None = None
+    for b in boundaries(calendar, t):
+        if b.at > t:
+            break
+        if b.kind == "shift_start":
+            current = b.name
+        elif b.kind == "shift_end" and b.name == current:
+            current = None
+    shift = next((s for s in calendar.shifts if s.name == current), None)
+    if shift is None:
+        return None
+    start, end = shift.start_min, (shift.start_min + shift.minutes) % 1440
+    return {"id": shift.name, "hours": f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"}
+
+
 class OpenClock:
     """Open seconds between instants, and the instant after so many open seconds, for one calendar.
 

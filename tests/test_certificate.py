@@ -44,6 +44,7 @@ def test_a_finished_unit_s_certificate_is_authentic_and_one_changed_digit_is_cau
     signed = response.get_json()
     facts = signed["certificate"]
     assert facts["unit_code"] == "UA" and facts["verdict"] == "passed" and facts["completed_at"]
+    assert facts["shift"] == {"id": "Late", "hours": "14:00-22:00"}  # 16:06 in Zhengzhou
     assert facts["components"][0]["serial"] == "HC-000001"
     assert facts["tests"][0]["measurements"][0]["value"] == 36.4
     # The same unit gives the same document every time (nothing time-dependent is signed).

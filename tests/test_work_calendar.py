@@ -86,3 +86,13 @@ def test_a_site_without_calendar_is_always_open():
     t = datetime(2026, 1, 1, tzinfo=UTC)
     assert clock.open_seconds(t, t + timedelta(days=2)) == 2 * 86400
     assert clock.after(t, 90) == t + timedelta(seconds=90)
+
+
+def test_the_shift_under_way_by_its_local_hours():
+    from factory.work_calendar import shift_at
+
+    assert shift_at(US, et("2026-01-09T13:59")) == {"id": "Day", "hours": "06:00-14:00"}
+    assert shift_at(US, et("2026-01-09T14:15")) is None  # between Day and Swing
+    assert shift_at(US, et("2026-01-09T22:00")) == {"id": "Swing", "hours": "14:30-22:30"}  # a break is still the shift
+    assert shift_at(US, et("2026-01-10T12:00")) is None  # Saturday
+    assert shift_at(None, et("2026-01-09T12:00")) is None

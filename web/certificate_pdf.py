@@ -31,7 +31,7 @@ LABELS = {
         "station": "Station", "entered": "In", "exited": "Out", "visits": "Visits", "part": "Part",
         "supplier": "Supplier", "batch": "Batch", "serial": "Serial", "measurement": "Measurement",
         "value": "Value", "limits": "Limits", "result": "Result", "pass": "pass", "fail": "fail",
-        "passed": "passed", "failed": "failed", "not tested": "not tested", "reworks": "Repairs",
+        "passed": "passed", "failed": "failed", "not tested": "not tested", "reworks": "Repairs", "shift": "shift",
         "verify": "Scan to verify this certificate, or upload its JSON at",
         "signature": "Signed (Ed25519), key",
     },
@@ -42,7 +42,7 @@ LABELS = {
         "station": "工位", "entered": "进入", "exited": "离开", "visits": "次数", "part": "部件",
         "supplier": "供应商", "batch": "批次", "serial": "序列号", "measurement": "测量项",
         "value": "测量值", "limits": "限值", "result": "结果", "pass": "合格", "fail": "不合格",
-        "passed": "合格", "failed": "不合格", "not tested": "未检测", "reworks": "返修次数",
+        "passed": "合格", "failed": "不合格", "not tested": "未检测", "reworks": "返修次数", "shift": "班次",
         "verify": "扫码验证本证明，或在此上传其 JSON：",
         "signature": "已签名 (Ed25519)，密钥",
     },
@@ -62,6 +62,11 @@ def _font() -> Path:
 
 def _time(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ") + (" UTC" if iso else "")
+
+
+def _shift(shift: dict[str, str] | None, t: dict[str, str]) -> str:
+    """The shift by its local hours: its name in the factory file is an id, not a translated text."""
+    return f" · {t['shift']} {shift['hours']}" if shift else ""
 
 
 def _limits(m: dict[str, Any]) -> str:
@@ -91,7 +96,10 @@ def certificate_pdf(signed: dict[str, Any], verify_url: str, verify_page: str) -
         (t["product"], facts["product"]),
         (t["order"], facts["order_id"]),
         (t["made"], f"{facts['line']} · {facts['site']}"),
-        (t["completed"], _time(facts["completed_at"])),
+        (
+            t["completed"],
+            _time(facts["completed_at"]) + (f" · {t['shift']} {facts['shift']}" if facts["shift"] else ""),
+        ),
         (t["reworks"], str(facts["reworks"])),
         (t["verdict"], t.get(facts["verdict"], facts["verdict"])),
     ):

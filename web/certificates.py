@@ -18,12 +18,14 @@ from __future__ import annotations
 import hmac
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 import flask
 
 from factory.certificate import NotFinished, certificate_facts
 from factory.views import localise_order
+from factory.work_calendar import shift_at
 from web.certificate_pdf import FontMissing, certificate_pdf
 from web.hardening import error
 from web.ratelimit import client_key, limiter
@@ -51,7 +53,9 @@ def _lang() -> str:
 def signed_certificate(view: dict[str, Any], lang: str) -> dict[str, Any]:
     """Return the signed certificate of an order view's unit (raises NotFinished)."""
     svc = services()
-    return signer().sign(certificate_facts(view, localise_order(view, svc.plant, lang), svc.plant.id))
+    completed = datetime.fromisoformat(view["completed_at"]) if view.get("completed_at") else None
+    shift = shift_at(svc.plant.open_clock(view["line"]).calendar, completed) if completed else None
+    return signer().sign(certificate_facts(view, localise_order(view, svc.plant, lang), svc.plant.id, shift))
 
 
 @certificates.get("/track/<token>/certificate.<kind>")
