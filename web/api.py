@@ -98,6 +98,29 @@ def report(token: str, kind: str, lang: str | None):
 @api(
     blueprint,
     "POST",
+    "/verify",
+    "Check a birth certificate: signed by this plant and unchanged?",
+    {200: '{"authentic": true|false, "reason": …}', 400: "not JSON", 413: "larger than a certificate can be"},
+    (),
+    body="application/json the certificate as downloaded (certificate and signature)",
+    tags=("customer",),
+)
+@limiter.limit("60/minute", key_func=client_key)
+def verify_certificate():
+    from web.certificates import MAX_CERTIFICATE, signer
+
+    if (flask.request.content_length or 0) > MAX_CERTIFICATE:
+        return error(413, "too_large", "a certificate is a few kilobytes")
+    document = flask.request.get_json(silent=True)
+    if document is None:
+        return error(400, "bad_json", "send the certificate's JSON with Content-Type: application/json")
+    authentic, reason = signer().verifier.check(document)
+    return flask.jsonify({"authentic": authentic, "reason": reason})
+
+
+@api(
+    blueprint,
+    "POST",
     "/orders/<token>/feedback",
     "The customer rates the order (1-5) and/or comments",
     {

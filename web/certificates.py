@@ -4,7 +4,7 @@
     GET  /verify                               the verification page: paste or upload the JSON
     POST /verify                               its form: the verdict and the signed facts
     GET  /verify?u=<unit>&s=<signature>&lang=  the PDF's QR code: rebuilt, re-signed and compared
-    POST /api/verify                           JSON certificate in, {"authentic": …, "reason": …} out
+    POST /api/verify                           JSON certificate in, {"authentic": …, "reason": …} out (web.api)
     GET  /.well-known/tf-signing-key           the plant's public key (PEM)
 
 Checking a pasted certificate needs only the public key. The QR link carries the unit code and
@@ -94,18 +94,6 @@ def public_key():
     response = flask.Response(signer().verifier.public_pem(), mimetype="application/x-pem-file")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
-
-
-@certificates.post("/api/verify")
-@limiter.limit("60/minute", key_func=client_key)
-def verify_api():
-    if (flask.request.content_length or 0) > MAX_CERTIFICATE:
-        return error(413, "too_large", "a certificate is a few kilobytes")
-    document = flask.request.get_json(silent=True)
-    if document is None:
-        return error(400, "bad_json", "send the certificate's JSON with Content-Type: application/json")
-    authentic, reason = signer().verifier.check(document)
-    return flask.jsonify({"authentic": authentic, "reason": reason})
 
 
 @certificates.route("/verify", methods=["GET", "POST"])
