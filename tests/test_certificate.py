@@ -87,6 +87,11 @@ def test_the_verification_page_checks_a_pasted_certificate_and_the_qr_link(finis
     wrong = client.get(f"/verify?u=UA&s={sig[:-2]}AA").get_data(as_text=True)
     assert "Not authentic" in wrong and "Indoor unit noise" not in wrong
     assert "Not authentic" in client.get(f"/verify?u=UB&s={sig}").get_data(as_text=True)
+    # Garbage in: a non-ASCII signature, JSON that is no object, no JSON at all.
+    assert "Not authentic" in client.get("/verify?u=UA&s=签名").get_data(as_text=True)
+    assert "Not authentic" in client.post("/verify", data={"certificate": "[1, 2]"}).get_data(as_text=True)
+    assert "Not authentic" in client.post("/verify", data={"certificate": "{broken"}).get_data(as_text=True)
+    assert client.post("/api/verify", json=[1, 2]).get_json()["authentic"] is False
 
 
 def test_an_unfinished_unit_has_no_certificate_and_unknown_tokens_are_404(finished):

@@ -20,6 +20,7 @@ import json
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 
@@ -78,7 +79,7 @@ def certificate(token: str, kind: str):
     else:
         base = flask.request.host_url.rstrip("/")
         facts, signature = signed["certificate"], signed["signature"]
-        link = f"{base}/verify?u={facts['unit_code']}&s={signature['value']}&lang={lang}"
+        link = f"{base}/verify?" + urlencode({"u": facts["unit_code"], "s": signature["value"], "lang": lang})
         try:
             body = services().run(lambda: certificate_pdf(signed, link, f"{base}/verify"))
         except FontMissing as e:
@@ -138,7 +139,7 @@ def _check_link(unit_code: str, signature: str, lang: str) -> dict[str, Any]:
         signed = signed_certificate(view, lang)
     except NotFinished:
         return refused
-    if not hmac.compare_digest(signed["signature"]["value"], signature):
+    if not hmac.compare_digest(signed["signature"]["value"].encode(), signature.encode()):  # any text, in constant time
         return refused
     return {
         "authentic": True,
