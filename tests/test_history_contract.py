@@ -208,6 +208,16 @@ class TestDuckDB(HistoryContract):
         assert "events" not in {t for (t,) in keyed} and "event_ids" not in {t for (t,) in keyed}
         history.close()
 
+    def test_the_write_ahead_log_is_checkpointed_while_recording(self, plant, target):
+        """Nothing the store opened with holds a transaction open, which would stop DuckDB's own checkpoints."""
+        history = open_history(target, plant)
+        history.query("SET GLOBAL checkpoint_threshold = '1KB'")  # on a cursor, as every query of the store
+        history.record(a_day(plant)[:2000])
+        history.record(a_day(plant)[2000:4000])
+        wal = target.with_name(target.name + ".wal")
+        assert not wal.exists() or wal.stat().st_size < 100_000  # a batch is about 1 MB in the log
+        history.close()
+
     def test_a_file_with_the_old_event_index_is_rebuilt_once_and_keeps_every_event(self, plant, tmp_path):
         import duckdb
 

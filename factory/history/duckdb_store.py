@@ -87,9 +87,9 @@ class DuckDBHistory(History):
         Such indexes live in memory outside DuckDB's limit and grow with every event (about
         90 bytes a key, two keys an event); DuckDB cannot drop a primary key in place.
         """
-        (keyed,) = self._db.execute(
+        keyed = self._scalar(
             "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'"
-        ).fetchone() or (0,)
+        )
         if not keyed:
             return
         started = time.monotonic()
@@ -108,8 +108,24 @@ class DuckDBHistory(History):
             raise
         finally:
             cursor.close()
-        (count,) = self._db.execute("SELECT count(*) FROM events").fetchone() or (0,)
+        count = self._scalar("SELECT count(*) FROM events")
         log.info("history: rebuilt %d events without their key index in %.1f s", count, time.monotonic() - started)
+
+    def _scalar(self, sql: str) -> Any:
+        """Return the first value of a query run on a cursor of its own, its result read to the end.
+
+        A result left open (``fetchone`` on the process's connection) holds a read transaction
+        until that connection runs something else, which it never does: DuckDB then never
+        checkpoints automatically (other transactions are active), so the write-ahead log and
+        every table written since opening stay in memory, ~140 MB a simulated day, until
+        ``memory_limit`` is reached ("failed to pin block").
+        """
+        cursor = self._db.cursor()
+        try:
+            rows = cursor.execute(sql).fetchall()
+        finally:
+            cursor.close()
+        return rows[0][0] if rows else 0
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         tx = getattr(self._local, "cursor", None)
