@@ -29,6 +29,7 @@ sys.path[:0] = [str(ROOT)]
 from factory import exec_view
 from factory.history import open_history
 from factory.history import queries as hq
+from factory.history.store import TABLES
 from factory.history.writer import Recorder
 from factory.layout import load_plant
 from line_emulator.model import PlantModel
@@ -36,20 +37,6 @@ from line_emulator.runner import run_fast
 from streams.memory import MemoryBus
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
-TABLES = [
-    "events",
-    "units",
-    "tokens",
-    "unit_options",
-    "station_facts",
-    "station_hour",
-    "defect_hour",
-    "timeline",
-    "checkpoints",
-    "meta",
-    "day_sums",
-    "day_sums_state",
-]
 
 
 def mb(n) -> float:

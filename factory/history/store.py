@@ -71,6 +71,13 @@ SCHEMA = [
 RANK_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in RANK_BY_KIND.items()) + " ELSE 1 END"
 
 
+# Every table of the store: events and what is derived from them (``wipe`` empties them all).
+TABLES = (
+    "events", "units", "tokens", "unit_options", "station_facts", "station_hour", "defect_hour",
+    "timeline", "checkpoints", "day_sums", "day_sums_state", "meta",
+)  # fmt: skip
+
+
 class HistoryError(RuntimeError):
     """The history cannot be opened or written (a damaged file, a full disk, a lost server)."""
 
@@ -382,20 +389,7 @@ class History:
 
         def wipe() -> None:
             with self._transaction():
-                for table in (
-                    "events",
-                    "units",
-                    "tokens",
-                    "unit_options",
-                    "station_facts",
-                    "station_hour",
-                    "defect_hour",
-                    "timeline",
-                    "checkpoints",
-                    "day_sums",
-                    "day_sums_state",
-                    "meta",
-                ):
+                for table in TABLES:
                     self._execute(f"DELETE FROM {table}")
             self._seq = None
 
