@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import subprocess
 
@@ -77,10 +78,19 @@ def test_the_verification_page_checks_a_pasted_certificate_and_the_qr_link(finis
     signed = client.get(f"/track/{TOKEN_A}/certificate.json").get_json()
     page = client.post("/verify", data={"certificate": json.dumps(signed)}).get_data(as_text=True)
     assert "Authentic: authentic" in page and "Indoor unit noise" in page
-    altered = copy.deepcopy(signed)
-    altered["certificate"]["unit_code"] = "UB"
-    page = client.post("/verify", data={"certificate": json.dumps(altered)}).get_data(as_text=True)
-    assert "Not authentic: altered" in page and "Indoor unit noise" not in page
+    for change in ("unit_code", "digit"):
+        altered = copy.deepcopy(signed)
+        if change == "unit_code":
+            altered["certificate"]["unit_code"] = "UB"
+        else:
+            altered["certificate"]["tests"][0]["measurements"][0]["value"] = 36.5  # one digit of one measurement
+        page = client.post("/verify", data={"certificate": json.dumps(altered)}).get_data(as_text=True)
+        assert "Not authentic: altered" in page and "Indoor unit noise" not in page
+    # An uploaded file is read like a pasted text.
+    upload = {"file": (io.BytesIO(json.dumps(signed).encode()), "certificate.json")}
+    assert "Authentic: authentic" in client.post("/verify", data=upload, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
     # The QR link: the unit code and the signature; a wrong signature shows no facts.
     sig = signed["signature"]["value"]
     assert "Indoor unit noise" in client.get(f"/verify?u=UA&s={sig}").get_data(as_text=True)
