@@ -84,8 +84,8 @@ class DuckDBHistory(History):
     def _drop_event_index(self) -> None:
         """Rebuild a file made with a primary key on events (and an ``event_ids`` table) without them, once.
 
-        Such indexes live in memory outside DuckDB's limit and grow with every event (about
-        90 bytes a key, two keys an event); DuckDB cannot drop a primary key in place.
+        Such indexes stay in memory (DuckDB's ART_INDEX) and grow with every event (about 90
+        bytes a key, two keys an event); DuckDB cannot drop a primary key in place.
         """
         keyed = self._scalar(
             "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'events' AND constraint_type = 'PRIMARY KEY'"
