@@ -6,7 +6,6 @@ with web.api_spec.api, which parses its parameters and feeds ``/api/openapi.json
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import timedelta
 
@@ -19,7 +18,7 @@ from factory.views import localise_order
 from streams import events as ev
 from web import auth, reports
 from web.api_spec import Param, api, openapi
-from web.hardening import error
+from web.hardening import attachment, error
 from web.ratelimit import client_key, limiter
 from web.services import current_who, services
 
@@ -88,11 +87,7 @@ def report(token: str, kind: str, lang: str | None):
     localised = localise_order(view, svc.plant, lang or "en")
     body = reports.report_csv(localised) if kind == "csv" else svc.run(lambda: reports.report_pdf(localised))
     response = flask.Response(body, mimetype="text/csv" if kind == "csv" else "application/pdf")
-    # The unit code comes from a line: in a header it is cut down to plain filename characters.
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", view["unit_code"])[:100]
-    response.headers["Content-Disposition"] = f'attachment; filename="test-report-{name}.{kind}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(response, "test-report", view["unit_code"], kind)
 
 
 @api(

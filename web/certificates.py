@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -28,7 +27,7 @@ from factory.certificate import NotFinished, certificate_facts
 from factory.views import localise_order
 from factory.work_calendar import shift_at
 from web.certificate_pdf import FontMissing, certificate_pdf
-from web.hardening import error
+from web.hardening import attachment, error
 from web.ratelimit import client_key, limiter
 from web.services import services
 from web.signing import Signer, load_private_pem
@@ -73,7 +72,6 @@ def certificate(token: str, kind: str):
         signed = signed_certificate(view, lang)
     except NotFinished:
         return error(409, "not_finished", "the certificate is issued when the unit is finished")
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", view["unit_code"])[:100]
     if kind == "json":
         response = flask.Response(json.dumps(signed, ensure_ascii=False, indent=1), mimetype="application/json")
     else:
@@ -85,9 +83,7 @@ def certificate(token: str, kind: str):
         except FontMissing as e:
             return error(503, "font_missing", str(e))
         response = flask.Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{name}.{kind}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(response, "certificate", view["unit_code"], kind)
 
 
 @certificates.get("/.well-known/tf-signing-key")

@@ -34,6 +34,15 @@ MAX_JSON_DEPTH = 32
 SECRET_LINK_PREFIXES = ("/track/", "/api/orders/", "/verify")  # /verify?s=<signature> shows facts
 
 
+def attachment(response: flask.Response, stem: str, unit_code: str, kind: str) -> flask.Response:
+    """Mark a per-unit download: a file name cut to plain characters (the unit code comes from a
+    line), and not cached (it sits behind a secret link)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", unit_code)[:100]
+    response.headers["Content-Disposition"] = f'attachment; filename="{stem}-{name}.{kind}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def clean(value: Any) -> Any:
     """Return ``value`` with NaN and infinities replaced by None, recursively (so JSON stays JSON)."""
     if isinstance(value, float):
