@@ -43,18 +43,23 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
                 ".freshness.live",
             )
             pages.append(page)
-        # The same unit, seen on both workers, moves on both.
-        unit = pages[0].locator(".station-tile .unit-chip").first.get_attribute("title")
-        stations = []
-        for page in pages:
-            page.wait_for_selector(
-                f'.unit-chip[title="{unit}"]',
-            )
-            stations.append(
-                page.locator(".station-tile", has=page.locator(f'.unit-chip[title="{unit}"]')).get_attribute(
-                    "data-station"
-                )
-            )
+        # The same unit, seen on both workers, moves on both. A unit crosses the whole line in
+        # seconds at this speed, so each screen is read in one evaluation and the unit is one
+        # both screens show at the same moment (a chip read twice may have left in between).
+        units_at = (
+            "() => Object.fromEntries([...document.querySelectorAll('.station-tile .unit-chip')]"
+            ".map(c => [c.title, c.closest('.station-tile').dataset.station]))"
+        )
+        deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
+        while True:
+            seen = [page.evaluate(units_at) for page in pages]
+            common = sorted(set(seen[0]) & set(seen[1]))
+            if common or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert common, "no unit on both screens at once"
+        unit = common[-1]  # the latest order: the longest way still ahead of it
+        stations = [where[unit] for where in seen]
         for page, before in zip(pages, stations):
             page.wait_for_function(
                 """([unit, before]) => {
