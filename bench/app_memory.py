@@ -75,12 +75,19 @@ class Hold:
     def run(self) -> None:
         held_since = None
         while self.emulator.poll() is None:
-            behind = published(self.client) - self.recorded[0]
+            try:
+                behind = published(self.client) - self.recorded[0]
+            except redis.RedisError as exc:  # a busy Redis times out now and then: the hold must not end
+                print(f"hold: {exc}", file=sys.stderr, flush=True)
+                time.sleep(0.5)
+                continue
             if held_since is None and behind > self.limit:
                 self.emulator.send_signal(signal.SIGSTOP)
                 held_since = time.monotonic()
+                print(f"hold: held {behind} behind", file=sys.stderr, flush=True)
             elif held_since is not None and behind < self.limit // 3:
                 self.emulator.send_signal(signal.SIGCONT)
+                print(f"hold: resumed {behind} behind", file=sys.stderr, flush=True)
                 self.held_s += time.monotonic() - held_since
                 held_since = None
             time.sleep(0.05)
@@ -135,6 +142,8 @@ def main() -> None:
                     samples.append(sample_of(day, part, app.proc.pid, began, hold.held_s))
                     print(json.dumps(samples[-1]), flush=True)
                 break
+            if published(client) - recorded[0] > 1_000_000:
+                raise RuntimeError("the stream's trim overtook the worker: the run is not valid")
             time.sleep(1.0)
         if published(client) - recorded[0] > 1_000_000:
             raise RuntimeError("the stream's trim overtook the worker: the run is not valid")

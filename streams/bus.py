@@ -6,16 +6,39 @@ Offsets are opaque, ordered strings: read(after=offset) returns what was publish
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from streams.events import Event
 
 Offset = str
 Entry = tuple[Offset, Event]
+GAPS_KEPT = 20
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Entries a reader never saw: retention dropped them before it read that far.
+
+    A reader that falls further behind than the bus keeps (a worker stopped for hours, a history
+    writer slower than the line) gets the oldest retained entry next; that is told, not hidden.
+    """
+
+    after: Offset  # the reader's offset
+    resumed: Offset  # the first entry it read instead of the next one
+    missed: int | None  # how many entries it never saw, where the bus can count them
+    missed_s: float | None  # the stretch of stream time they covered, where offsets carry time
+    noticed: datetime
 
 
 class Bus(Protocol):
-    """An append-only, replayable stream of events."""
+    """An append-only, replayable stream of events.
+
+    ``gaps`` holds the latest (up to GAPS_KEPT) readings that skipped entries retention had dropped.
+    """
+
+    gaps: list[Gap]
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its offset."""

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from streams.bus import Entry, Offset
+from streams.bus import Entry, Gap, Offset
 from streams.codec import DecodeError, from_json, to_bytes
 from streams.events import Event
 
@@ -39,6 +39,7 @@ class FileBus:
         self._torn = 0
         self._closed = False
         self.dead_letters: list[tuple[str, str, str]] = []
+        self.gaps: list[Gap] = []  # a file keeps everything: never any
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its offset."""

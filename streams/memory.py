@@ -7,12 +7,16 @@ memory; offsets keep counting so a reader can tell it fell behind the retained w
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
-from streams.bus import Entry, Offset
+from streams.bus import GAPS_KEPT, Entry, Gap, Offset
 from streams.events import Event
+
+log = logging.getLogger(__name__)
 
 
 class MemoryBus:
@@ -25,6 +29,7 @@ class MemoryBus:
         self._subscribers: list[Callable[[Offset, Event], None]] = []
         self._closed = False
         self.dead_letters: deque[tuple[str, str, str]] = deque(maxlen=10_000)
+        self.gaps: list[Gap] = []
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its offset."""
@@ -54,6 +59,8 @@ class MemoryBus:
                 self._cond.wait(block_s)
             index = max(start - self._first, 0)
             stop = min(index + limit, len(self._entries))
+            if after and start < self._first and stop > index:
+                self._note_gap(after, str(self._first), self._first - start)
             # islice walks the deque once; indexing a deque costs O(distance from an end) per entry
             return list(
                 zip(
@@ -61,6 +68,10 @@ class MemoryBus:
                     itertools.islice(self._entries, index, stop),
                 )
             )
+
+    def _note_gap(self, after: Offset, resumed: Offset, missed: int) -> None:
+        log.error("a reader at %s fell behind retention: %d events dropped before it read them", after, missed)
+        self.gaps = [*self.gaps[-(GAPS_KEPT - 1) :], Gap(after, resumed, missed, None, datetime.now(UTC))]
 
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Register ``callback`` for future events; return a function that removes it."""

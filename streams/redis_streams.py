@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 
-from streams.bus import Entry, Offset
+from streams.bus import GAPS_KEPT, Entry, Gap, Offset
 from streams.codec import DecodeError, from_json, to_json
 from streams.events import Event
 
@@ -55,6 +56,10 @@ class RedisStreamsBus:
         self._redis = redis.Redis.from_url(url, socket_timeout=MAX_BLOCK_S + 5, socket_connect_timeout=5)
         self._xadd_batch = self._redis.register_script(_XADD_BATCH)
         self._stops: list[threading.Event] = []
+        self.gaps: list[Gap] = []
+        # The last offset each recent read returned, and whether that read came back full: a
+        # reader that goes on from there, not behind, cannot have been overtaken by the trim.
+        self._went_on: dict[Offset, bool] = {}
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its entry id."""
@@ -83,13 +88,38 @@ class RedisStreamsBus:
         answer: Any = self._redis.xread(  # redis-py types replies as a union of everything
             {self.stream: after or "0-0"}, count=limit, block=block_ms
         )
+        items = [item for _stream, found in answer or () for item in found]
+        if items and after and after != "0-0" and self._went_on.get(after, True):
+            self._check_trim(after, items[0][0].decode())
+        if items:
+            self._went_on[items[-1][0].decode()] = len(items) >= limit
+            while len(self._went_on) > 16:  # a few readers: keep the latest of each
+                del self._went_on[next(iter(self._went_on))]
         entries: list[Entry] = []
-        for _stream, items in answer or ():
-            for entry_id, fields in items:
-                event = self._decode(entry_id.decode(), fields)
-                if event is not None:
-                    entries.append((entry_id.decode(), event))
+        for entry_id, fields in items:
+            event = self._decode(entry_id.decode(), fields)
+            if event is not None:
+                entries.append((entry_id.decode(), event))
         return entries
+
+    def _check_trim(self, after: Offset, resumed: Offset) -> None:
+        """Note a gap when the trim has removed ``after`` itself, the entry the reader read last.
+
+        Trimming removes whole nodes of about 100 entries from the oldest end (``MAXLEN ~``), so
+        once the reader's own last entry is gone, so are the ones after it in its node: the next
+        one it should have read. (Redis 7.0's ``max-deleted-entry-id`` counts XDEL, not trims.)
+        """
+        oldest: Any = self._redis.xrange(self.stream, count=1)
+        if not oldest or _entry_id(oldest[0][0].decode()) <= _entry_id(after):
+            return
+        span_s = (_entry_id(resumed)[0] - _entry_id(after)[0]) / 1000
+        log.error(
+            "stream %s: a reader at %s fell behind the trim; %.0f s of the stream were dropped before it read them",
+            self.stream,
+            after,
+            span_s,
+        )
+        self.gaps = [*self.gaps[-(GAPS_KEPT - 1) :], Gap(after, resumed, None, span_s, datetime.now(UTC))]
 
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Call ``callback`` from a background thread for every event published from now on."""
@@ -139,6 +169,12 @@ class RedisStreamsBus:
             self.dead_letter(exc.reason, f"stream entry {entry_id}: {exc.detail}", raw)
             log.warning("dead-lettered stream entry %s: %s", entry_id, exc)
             return None
+
+
+def _entry_id(offset: Offset) -> tuple[int, int]:
+    """A Redis entry id "<ms>-<seq>" as a pair that sorts as the stream does."""
+    ms, _, seq = offset.partition("-")
+    return int(ms), int(seq or 0)
 
 
 class GroupReader:

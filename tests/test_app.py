@@ -406,3 +406,12 @@ def test_health_and_readiness(factory):
     assert client.get("/health").get_json() == {"status": "ok"}
     ready = client.get("/ready")
     assert ready.status_code == 200 and ready.get_json()["parts"]["bus"]["ok"]
+
+
+def test_readiness_names_a_stretch_of_the_stream_a_reader_missed(factory):
+    client = client_as(factory)
+    factory.bus._note_gap("2", "9", 6)  # as a read past the retained window records it
+    ready = client.get("/ready")
+    bus = ready.get_json()["parts"]["bus"]
+    assert ready.status_code == 200 and bus["ok"]  # a past loss: told, not a reason to leave the pool
+    assert bus["gaps"] == 1 and bus["last_gap"]["missed"] == 6 and bus["last_gap"]["resumed"] == "9"

@@ -79,6 +79,26 @@ class BusContract:
             after = batch[-1][0]
         assert got == published
 
+    def test_a_reader_overtaken_by_retention_is_told_what_it_missed(self, small_bus, events):
+        offsets = small_bus.publish_many([events.entered(i, f"U{i}", "kitting") for i in range(10)])
+        assert [o for o, _ in small_bus.read(limit=2)] == offsets[:2]
+        for start in range(0, 1000, 250):  # far more than the bus keeps
+            small_bus.publish_many([events.completed(i, f"V{i}") for i in range(start, start + 250)])
+        resumed = small_bus.read(after=offsets[1], limit=10)
+        assert resumed and resumed[0][0] != offsets[2]
+        [gap] = small_bus.gaps
+        assert (gap.after, gap.resumed) == (offsets[1], resumed[0][0])
+        small_bus.read(after=resumed[-1][0], limit=10)  # goes on from where it is: nothing more missed
+        assert len(small_bus.gaps) == 1
+
+    def test_a_reader_that_keeps_up_misses_nothing(self, small_bus, events):
+        after = None
+        for start in range(0, 1000, 100):
+            small_bus.publish_many([events.completed(i, f"U{i}") for i in range(start, start + 100)])
+            while batch := small_bus.read(after, limit=30):
+                after = batch[-1][0]
+        assert small_bus.gaps == []
+
 
 MAX_SETTLE_S = 1.3  # a Redis subscriber notices an unsubscribe within one blocking read (1 s)
 
@@ -89,6 +109,16 @@ class TestMemoryBus(BusContract):
         bus = MemoryBus()
         yield bus
         bus.close()
+
+    @pytest.fixture
+    def small_bus(self):
+        return MemoryBus(max_len=100)  # as much as Redis keeps of the small stream below
+
+    def test_a_gap_counts_the_events_missed(self, events):
+        bus = MemoryBus(max_len=5)
+        bus.publish_many(events.completed(i, f"U{i}") for i in range(12))
+        assert [o for o, _ in bus.read(after="2", limit=1)] == ["8"]
+        assert bus.gaps[0].missed == 5  # offsets 3 to 7
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +132,13 @@ class TestRedisStreamsBus(BusContract):
     @pytest.fixture
     def bus(self, redis_server, request):
         bus = RedisStreamsBus(redis_server.url, stream=f"test:{request.node.name}")
+        yield bus
+        bus.close()
+
+    @pytest.fixture
+    def small_bus(self, redis_server, request):
+        # MAXLEN ~ trims whole radix-tree nodes (100 entries each by default): 5 keeps about 100
+        bus = RedisStreamsBus(redis_server.url, stream=f"small:{request.node.name}", max_len=5)
         yield bus
         bus.close()
 

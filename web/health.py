@@ -1,8 +1,9 @@
 """``GET /health`` (the process serves) and ``GET /ready`` (every part works), for load balancers and people.
 
-``/ready`` answers 503 naming each failing part: the event bus (reachable), the history (the
-writer's last batch went in), the emulator and the MQTT bridge (their tasks run), and the lag
-(how long since the pump last had nothing left to read).
+``/ready`` answers 503 naming each failing part: the event bus (reachable; a stretch of the
+stream that a reader missed because retention dropped it first is named there, a past loss that
+does not fail), the history (the writer's last batch went in), the emulator and the MQTT bridge
+(their tasks run), and the lag (how long since the pump last had nothing left to read).
 """
 
 from __future__ import annotations
@@ -17,12 +18,30 @@ health = flask.Blueprint("health", __name__)
 MAX_LAG_S = 10.0
 
 
+def gaps_of(bus: Any) -> dict[str, Any]:
+    """What readers of this worker missed to the bus's retention (a past loss: told, not failing)."""
+    gaps = getattr(bus, "gaps", [])
+    if not gaps:
+        return {}
+    last = gaps[-1]
+    return {
+        "gaps": len(gaps),
+        "last_gap": {
+            "after": last.after,
+            "resumed": last.resumed,
+            "missed": last.missed,
+            "missed_s": last.missed_s,
+            "noticed": last.noticed.isoformat(),
+        },
+    }
+
+
 def readiness(svc: Services) -> dict[str, dict[str, Any]]:
     """Return each part's state: {"ok": bool, ...details}."""
     parts: dict[str, dict[str, Any]] = {}
     try:
         svc.bus.read(None, limit=1)
-        parts["bus"] = {"ok": True}
+        parts["bus"] = {"ok": True, **gaps_of(svc.bus)}
     except Exception as exc:  # noqa: BLE001 - whatever the bus raises, /ready names it
         parts["bus"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     recorder = svc.extras.get("recorder")
