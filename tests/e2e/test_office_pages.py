@@ -56,10 +56,14 @@ def test_anonymous_visitors_are_refused(office_app):
 
 def test_an_executive_drills_down_and_exports_what_is_shown(browser, office_app, screenshots):
     page = browser.new_page(viewport={"width": 1600, "height": 1200}, accept_downloads=True)
+    plotly = []
+    page.on("request", lambda r: plotly.append(r.url) if "plotly.min.js" in r.url else None)
     _sign_in(page, office_app, "eve", "eve-password-1", "/exec")
     page.wait_for_selector(".exec-headline .kpi")
     page.wait_for_selector(".exec-chart.oee_trend .scatterlayer .trace")
     assert page.locator(".exec-chart .main-svg").count() >= 10
+    # Started early by assets/tf-charts-early.js, and fetched once: the graphs found it there.
+    assert len(plotly) == 1
     page.screenshot(path=str(screenshots / "exec.png"), full_page=True)
     page.locator(".exec-chart.lines .bars path").first.click(force=True)  # the first line
     page.wait_for_function("() => document.querySelector('.exec-crumbs').innerText.includes('Air conditioner')")
@@ -77,6 +81,8 @@ def test_an_executive_drills_down_and_exports_what_is_shown(browser, office_app,
 
 def test_a_manager_searches_orders_and_opens_a_tracker(browser, office_app, screenshots):
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    plotly = []
+    page.on("request", lambda r: plotly.append(r.url) if "plotly.min.js" in r.url else None)
     _sign_in(page, office_app, "max", "max-password-1", "/orders")
     page.wait_for_selector(".ag-row")
     page.fill("#orders-search", "in_production")
@@ -89,6 +95,7 @@ def test_a_manager_searches_orders_and_opens_a_tracker(browser, office_app, scre
         page.locator(".ag-row [col-id=tracker] a").first.click()
     assert "/track/" in page.url
     page.wait_for_selector(".stepper")
+    assert plotly == []  # the orders grid and a customer's tracker draw no Plotly chart
     page.goto(office_app.base_url + "/exec")
     assert "/login" in page.url  # a manager is not an executive
     page.close()
