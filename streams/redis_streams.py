@@ -60,6 +60,7 @@ class RedisStreamsBus:
         # The last offset each recent read returned, and whether that read came back full: a
         # reader that goes on from there, not behind, cannot have been overtaken by the trim.
         self._went_on: dict[Offset, bool] = {}
+        self._went_on_lock = threading.Lock()  # the pump and the history writer read at once
 
     def publish(self, event: Event) -> Offset:
         """Append one event and return its entry id."""
@@ -89,12 +90,14 @@ class RedisStreamsBus:
             {self.stream: after or "0-0"}, count=limit, block=block_ms
         )
         items = [item for _stream, found in answer or () for item in found]
-        if items and after and after != "0-0" and self._went_on.get(after, True):
+        with self._went_on_lock:
+            check = bool(items and after and after != "0-0" and self._went_on.get(after, True))
+            if items:
+                self._went_on[items[-1][0].decode()] = len(items) >= limit
+                while len(self._went_on) > 16:  # a few readers: keep the latest of each
+                    del self._went_on[next(iter(self._went_on))]
+        if check and after:
             self._check_trim(after, items[0][0].decode())
-        if items:
-            self._went_on[items[-1][0].decode()] = len(items) >= limit
-            while len(self._went_on) > 16:  # a few readers: keep the latest of each
-                del self._went_on[next(iter(self._went_on))]
         entries: list[Entry] = []
         for entry_id, fields in items:
             event = self._decode(entry_id.decode(), fields)
