@@ -5,7 +5,7 @@
 Builds ``--days`` days of the default plant's history into a data directory (as
 bench/exec_view.py does), adds an executive account, starts ``python app.py --no-emulator`` on
 it and signs in with headless Chromium. Timed, from the navigation to the moment the OEE trend
-has drawn its trace (every chart of the page comes from the same callback):
+has drawn its trace (the page's layout carries every chart's first figure):
 - first load after the first start (the app sums the month's days in the background at start);
 - the median of ``--repeat`` reloads;
 - first load after the app was stopped and started again on the same data directory.

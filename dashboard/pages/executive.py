@@ -90,6 +90,10 @@ def layout(**_query):
     now = _now()
     first, last = default_range(plant, now) if now is not None else (date.today() - timedelta(days=29), date.today())
     sites = [s for s in plant.sites if who.site_id in (None, s.id)]
+    site = sites[0].id if who.site_id else None
+    # The first view comes with the page: a second round trip for the figures would hold the
+    # page back by one request (docs/benchmarks.md, "Executive view"); changes go through show().
+    tiles, figures, error, crumbs = _content(first.isoformat(), last.isoformat(), site, None, None)
     return html.Main(
         className="page exec",
         children=[
@@ -120,7 +124,7 @@ def layout(**_query):
                     dcc.Dropdown(
                         id=ids.EXEC_SITE,
                         options=[{"label": s.name, "value": s.id} for s in sites],
-                        value=sites[0].id if who.site_id else None,
+                        value=site,
                         clearable=who.site_id is None,
                         placeholder="All sites",
                         className="exec-dropdown",
@@ -142,18 +146,21 @@ def layout(**_query):
                 className="exec-crumbs",
                 children=[
                     html.Button("Enterprise", id=ids.EXEC_CRUMB_PLANT, className="crumb"),
-                    html.Span(id=ids.EXEC_CRUMBS),
+                    html.Span(crumbs, id=ids.EXEC_CRUMBS),
                 ],
             ),
-            html.Div(id=ids.EXEC_ERROR, className="exec-error", role="alert"),
+            html.Div(error, id=ids.EXEC_ERROR, className="exec-error", role="alert"),
             dcc.Loading(
                 type="dot",
                 children=[
-                    html.Div(id=ids.EXEC_HEADLINE, className="exec-headline"),
+                    html.Div(tiles, id=ids.EXEC_HEADLINE, className="exec-headline"),
                     html.Div(
                         [
                             dcc.Graph(
-                                id=ids.exec_chart(name), config={"displaylogo": False}, className=f"exec-chart {name}"
+                                id=ids.exec_chart(name),
+                                config={"displaylogo": False},
+                                className=f"exec-chart {name}",
+                                **({"figure": figures[name]} if name in figures else {}),
                             )
                             for name in CHARTS
                         ],
@@ -189,6 +196,23 @@ def _view(start_date, end_date, site, line, station):
     )
 
 
+def _content(start_date, end_date, site, line, station) -> tuple[list, dict, str, list]:
+    """Return the headline tiles, each chart's figure by name, an error text and the crumbs."""
+    try:
+        view = _view(start_date, end_date, site, line, station)
+    except ScopeError as exc:
+        return [], {}, str(exc), []
+    names = _names(line)
+    shown = charts(view, names)
+    scope = view["scope"]
+    crumbs = [
+        f" › {names['sites'][scope['site']]}" if scope["site"] else "",
+        f" › {names['lines'][line]}" if line else "",
+        f" › {names['stations'][station]}" if station else "",
+    ]
+    return _tiles(view["headline"]), {name: chart["figure"] for name, chart in shown.items()}, "", crumbs
+
+
 @callback(
     Output(ids.EXEC_HEADLINE, "children"),
     Output({"type": ids.EXEC_CHART, "chart": ALL}, "figure"),
@@ -199,31 +223,19 @@ def _view(start_date, end_date, site, line, station):
     Input(ids.EXEC_SITE, "value"),
     Input(ids.EXEC_LINE, "value"),
     Input(ids.EXEC_STATION, "value"),
+    prevent_initial_call=True,  # the page's layout carries the first view
 )
 def show(start_date, end_date, site, line, station):
     """Draw every chart for the chosen range and scope."""
     outputs = dash.ctx.outputs_list[1]
     if not _allowed():
         return [], [dash.no_update] * len(outputs), "Sign in as an executive to see this page.", ""
-    try:
-        view = _view(start_date, end_date, site, line, station)
-    except ScopeError as exc:
-        return [], [dash.no_update] * len(outputs), str(exc), ""
-    names = _names(line)
-    shown = charts(view, names)
-    figures = [
-        shown[o["id"]["chart"]]["figure"]
-        if isinstance(o.get("id"), dict) and o["id"].get("chart") in shown
-        else dash.no_update
-        for o in outputs
-    ]
-    scope = view["scope"]
-    crumbs = [
-        f" › {names['sites'][scope['site']]}" if scope["site"] else "",
-        f" › {names['lines'][line]}" if line else "",
-        f" › {names['stations'][station]}" if station else "",
-    ]
-    return _tiles(view["headline"]), figures, "", crumbs
+    tiles, figures, error, crumbs = _content(start_date, end_date, site, line, station)
+    if error:
+        return [], [dash.no_update] * len(outputs), error, ""
+    names = [o["id"].get("chart") if isinstance(o.get("id"), dict) else None for o in outputs]
+    shown = [figures.get(name, dash.no_update) for name in names]
+    return tiles, shown, "", crumbs
 
 
 @callback(
