@@ -62,16 +62,19 @@ class Line:
     def name(self) -> str:
         return self.names["en"]
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        # Asked for every event admitted (the plant check) and every frame: a scan of the
+        # stations was 5 % of a busy server's time at 2,000 events/s.
+        return {station.id: i for i, station in enumerate(self.stations)}
+
     def station_index(self, station_id: str) -> int:
         """Return the flow position of ``station_id`` (0-based)."""
-        for i, station in enumerate(self.stations):
-            if station.id == station_id:
-                return i
-        raise KeyError(station_id)
+        return self._positions[station_id]
 
     def has_station(self, station_id: object) -> bool:
         """Tell whether ``station_id`` names a station of this line."""
-        return any(s.id == station_id for s in self.stations)
+        return isinstance(station_id, str) and station_id in self._positions
 
 
 @dataclass(frozen=True)
