@@ -4,7 +4,7 @@
  * the page's layout has come back from the server; evaluating it takes 150-400 ms on a small PC,
  * so the executive page waited for it after its figures had arrived. Injected here, it evaluates
  * while the layout and the figures are on their way, and dcc.Graph finds window.Plotly set (the
- * script is then fetched once: tests/e2e/test_exec_page.py). Phones on the tracker never load it.
+ * script is then fetched once: tests/e2e/test_office_pages.py). Phones on the tracker never load it.
  */
 (function () {
   "use strict";
