@@ -32,6 +32,12 @@ class Gap:
     noticed: datetime
 
 
+def keep_gap(gaps: list[Gap], gap: Gap) -> None:
+    """Add ``gap`` to a bus's ``gaps``, keeping the latest GAPS_KEPT."""
+    gaps.append(gap)
+    del gaps[:-GAPS_KEPT]
+
+
 class Bus(Protocol):
     """An append-only, replayable stream of events.
 

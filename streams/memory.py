@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from streams.bus import GAPS_KEPT, Entry, Gap, Offset
+from streams.bus import Entry, Gap, Offset, keep_gap
 from streams.events import Event
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class MemoryBus:
 
     def _note_gap(self, after: Offset, resumed: Offset, missed: int) -> None:
         log.error("a reader at %s fell behind retention: %d events dropped before it read them", after, missed)
-        self.gaps = [*self.gaps[-(GAPS_KEPT - 1) :], Gap(after, resumed, missed, None, datetime.now(UTC))]
+        keep_gap(self.gaps, Gap(after, resumed, missed, None, datetime.now(UTC)))
 
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Register ``callback`` for future events; return a function that removes it."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-from streams.bus import GAPS_KEPT, Entry, Gap, Offset
+from streams.bus import Entry, Gap, Offset, keep_gap
 from streams.codec import DecodeError, from_json, to_json
 from streams.events import Event
 
@@ -122,7 +122,7 @@ class RedisStreamsBus:
             after,
             span_s,
         )
-        self.gaps = [*self.gaps[-(GAPS_KEPT - 1) :], Gap(after, resumed, None, span_s, datetime.now(UTC))]
+        keep_gap(self.gaps, Gap(after, resumed, None, span_s, datetime.now(UTC)))
 
     def subscribe(self, callback: Callable[[Offset, Event], None]) -> Callable[[], None]:
         """Call ``callback`` from a background thread for every event published from now on."""

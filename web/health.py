@@ -8,32 +8,24 @@ does not fail), the history (the writer's last batch went in), the emulator and 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import flask
 
+from streams.bus import Bus
 from web.services import Services, services
 
 health = flask.Blueprint("health", __name__)
 MAX_LAG_S = 10.0
 
 
-def gaps_of(bus: Any) -> dict[str, Any]:
+def gaps_of(bus: Bus) -> dict[str, Any]:
     """What readers of this worker missed to the bus's retention (a past loss: told, not failing)."""
-    gaps = getattr(bus, "gaps", [])
-    if not gaps:
+    if not bus.gaps:
         return {}
-    last = gaps[-1]
-    return {
-        "gaps": len(gaps),
-        "last_gap": {
-            "after": last.after,
-            "resumed": last.resumed,
-            "missed": last.missed,
-            "missed_s": last.missed_s,
-            "noticed": last.noticed.isoformat(),
-        },
-    }
+    last = bus.gaps[-1]
+    return {"gaps": len(bus.gaps), "last_gap": {**asdict(last), "noticed": last.noticed.isoformat()}}
 
 
 def readiness(svc: Services) -> dict[str, dict[str, Any]]:
