@@ -42,6 +42,7 @@ from factory.history import History, HistoryError, open_history
 from factory.history.writer import Recorder, recorded_offsets, state_at
 from factory.layout import LayoutError, Plant, load_plant
 from factory.validation import PlantCheck
+from line_emulator.external_orders import OrderInbox, own_sources
 from line_emulator.model import PlantModel, new_run_id
 from line_emulator.params import load_params
 from line_emulator.publisher import BusPublisher
@@ -51,12 +52,13 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import api, hardening, login
+from web import api, hardening, login, orders_api
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
 from web.certificates import certificates
 from web.control_log import open_control_log
+from web.customer_orders import OrderLimits
 from web.health import health
 from web.json_socket import OrjsonForSocketIO
 from web.push.gateway import Gateway
@@ -151,7 +153,10 @@ def create_app(settings: Settings) -> Services:
         dash_app=dash_app,
         socketio=socketio,
         extras={"gateway": gateway},
+        order_limits=OrderLimits(storage_uri(settings.redis_url)),
     )
+    _recall_open_orders(svc)
+    live.event_listeners.append(svc.open_orders.note)
     rooms._health = lambda: _health_summary(svc)
     server.extensions[EXTENSION_KEY] = svc
     server.secret_key = _secret_key(settings)
@@ -168,6 +173,7 @@ def create_app(settings: Settings) -> Services:
     login.install_guard(server)
     server.register_blueprint(login.login)
     server.register_blueprint(api.blueprint)
+    server.register_blueprint(orders_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 
@@ -184,6 +190,16 @@ def create_app(settings: Settings) -> Services:
         return None
 
     return svc
+
+
+def _recall_open_orders(svc: Services, days: float = 7.0) -> None:
+    """Count the customers' orders of the last days again after a restart (the live state starts from a checkpoint)."""
+    since = svc.live.state.last_event_time
+    if since is None:
+        return
+    drafts = svc.run(lambda: svc.history.replay(start=since - timedelta(days=days), kinds=["configuration_drafted"]))
+    for event in drafts:
+        svc.open_orders.note(event)
 
 
 def _event_bus(settings: Settings) -> Bus:
@@ -342,8 +358,18 @@ def start_emulator(svc: Services, stop: threading.Event) -> PlantModel:
         log.info("resuming the plant at %s with %d units in progress", clock.isoformat(), units)
     publisher.flush()
     svc.extras["emulator"] = model
+    # Customers' orders reach the plant through the stream like anyone's: the pump offers each
+    # one to the inbox, the plant's own thread takes them between two steps.
+    inbox = OrderInbox(own_sources(model))
+    svc.live.event_listeners.append(inbox.offer)
+    svc.extras["order_inbox"] = inbox
+
+    def tick() -> None:
+        inbox.deliver(model)
+        publisher.flush()
+
     svc.supervisor.start(
-        "emulator", lambda: run_paced(model, settings.speed, stop, after_tick=publisher.flush, sleep=svc.socketio.sleep)
+        "emulator", lambda: run_paced(model, settings.speed, stop, after_tick=tick, sleep=svc.socketio.sleep)
     )
     return model
 

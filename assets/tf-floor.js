@@ -66,6 +66,7 @@
     });
     Object.keys(moved).forEach(function (code) { self.stationOf[code] = moved[code]; });
     if (!previous || !tf.same(previous.alarms, view.alarms) || previous.as_of !== view.as_of) { this.andon(view); }
+    if (!previous || !tf.same(previous.orders, view.orders)) { this.orders(view.orders || []); }
     tf.setText(document.getElementById("floor-wip"), String(view.wip));
     if (!previous || !tf.same(previous.kpis, view.kpis)) { this.kpis(view.kpis); }
     this.health();
@@ -91,6 +92,35 @@
     if (!rows.length) { rows = [tf.el("li", { className: "andon-none", text: s.texts.no_alarms })]; }
     list.replaceChildren.apply(list, rows);
     tf.setText(document.getElementById("floor-shelved"), view.shelved ? tf.fill(s.texts.shelved, { n: view.shelved }) : "");
+  };
+
+  // Customers' orders as they arrive, newest first, keyed by unit code: a new order is one node
+  // added, one released to the line only changes its class.
+  Floor.prototype.orders = function (orders) {
+    var s = this.settings, list = document.getElementById("floor-orders");
+    if (!list) { return; }
+    var rows = this.orderRows = this.orderRows || {};
+    var keep = {};
+    var nodes = orders.map(function (o) {
+      keep[o.unit] = true;
+      var row = rows[o.unit];
+      if (!row) {
+        var picks = Object.keys(o.options).map(function (k) {
+          return (s.names.choices[k] || {})[o.options[k]] || o.options[k];
+        }).join(" · ");
+        row = rows[o.unit] = tf.el("li", { className: "order-row", "data-unit": o.unit }, [
+          tf.el("span", { className: "order-time", text: tf.clock(o.placed_at, s.locale, s.tz) }),
+          tf.el("span", { className: "order-unit", text: o.unit }),
+          tf.el("span", { className: "order-options", text: picks }),
+          tf.el("span", { className: "order-state" })]);
+      }
+      tf.setClass(row, "order-row" + (o.released ? " released" : ""));
+      tf.setText(row.lastChild, o.released ? s.texts.released : s.texts.waiting_release);
+      return row;
+    });
+    Object.keys(rows).forEach(function (code) { if (!keep[code]) { delete rows[code]; } });
+    if (!nodes.length) { nodes = [tf.el("li", { className: "orders-none", text: s.texts.no_orders })]; }
+    list.replaceChildren.apply(list, nodes);
   };
 
   Floor.prototype.kpis = function (kpis) {
@@ -136,9 +166,9 @@
       var live = stamp.quiet && streamAge > s.stale_after_s ? tf.fill(s.texts.quiet, { age: tf.ageText(streamAge) })
         : tf.fill(s.texts.updated, { age: tf.ageText(streamAge === null ? sinceFrame : streamAge) });
       ages = { andon: live, map: live, kpis: kpiAge === null ? "" : tf.fill(s.texts.computed, { age: tf.ageText(kpiAge) }) };
-      ages.hourly = ages.kpis;
+      ages.hourly = ages.kpis; ages.orders = ages.map;
       stale = { andon: streamStale, map: streamStale, kpis: kpiAge === null || kpiAge > s.kpi_interval_s + s.stale_after_s };
-      stale.hourly = stale.kpis;
+      stale.hourly = stale.kpis; stale.orders = stale.map;
       if (streamStale && this.connected) {
         banner = tf.fill(s.texts.no_data, { age: tf.ageText(Math.max(sinceFrame, streamAge || 0)) });
         status = [s.texts.stopped, "freshness offline"];
@@ -148,7 +178,7 @@
       banner = !this.everConnected ? s.texts.connecting_long
         : tf.fill(s.texts.lost, { age: tf.ageText(r.receivedAt ? (now - r.receivedAt) / 1000 : null) });
       status = [this.everConnected ? s.texts.reconnecting : s.texts.connecting, "freshness offline"];
-      ["andon", "kpis", "map", "hourly"].forEach(function (p) { stale[p] = true; });
+      ["andon", "kpis", "map", "hourly", "orders"].forEach(function (p) { stale[p] = true; });
       if (this.disconnectedAt && now - this.disconnectedAt > 5000 && (now / 1000 | 0) % 5 === 0) { tf.checkSession(); }
     }
     document.querySelectorAll("[data-age]").forEach(function (node) { tf.setText(node, ages[node.dataset.age] || ""); });

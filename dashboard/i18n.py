@@ -123,6 +123,60 @@ TEXTS = {
     },
 }
 
+# The configurator's words (dashboard/pages/configure.py); product and option names are the plant's.
+CONFIGURE_TEXTS = {
+    "en": {
+        "locale": "en", "switch": "中文", "switch_to": "zh",
+        "title": "Configure your appliance",
+        "intro": "Choose what you want; your order goes straight to the line, and you can watch your unit being built.",
+        "product": "Product",
+        "adds": "+{time} build",
+        "not_with": "not available: {why}",
+        "build": "Your options add {time} to the build.",
+        "build_none": "Your options add nothing to the build time.",
+        "ready": "Ready around {expected}, by {latest} at the latest",
+        "ships": "Leaves the plant around {expected}, by {latest} at the latest",
+        "ships_unknown": "Shipping date: shown on your tracking page once the line has shipped a few units.",
+        "no_dates": "The line has not started yet: dates appear once it runs.",
+        "order": "Order now",
+        "ordered": "Thank you — your unit has its ID card",
+        "unit_code": "Unit code",
+        "order_id": "Order",
+        "watch": "Watch it being built",
+        "qr_alt": "QR code of your tracking link",
+        "keep_link": "Keep this link: it is the only way to your order's page.",
+        "again": "Configure another",
+        "zone": "times in {zone}",
+        "too_many_orders": "You have ordered several units just now; please wait a little before the next.",
+        "too_many_open_orders": "You already have several orders being built; you can order more once they ship.",
+    },
+    "zh": {
+        "locale": "zh-CN", "switch": "English", "switch_to": "en",
+        "title": "定制您的家电",
+        "intro": "选择您想要的配置；订单直达产线，您可以实时看到您的产品被制造出来。",
+        "product": "产品",
+        "adds": "生产时间 +{time}",
+        "not_with": "不可选：{why}",
+        "build": "您的选项使生产时间增加 {time}。",
+        "build_none": "您的选项不增加生产时间。",
+        "ready": "预计 {expected} 完成，最晚 {latest}",
+        "ships": "预计 {expected} 出厂，最晚 {latest}",
+        "ships_unknown": "出厂日期：产线发运几台后将显示在您的跟踪页面上。",
+        "no_dates": "产线尚未开工：开工后显示日期。",
+        "order": "立即下单",
+        "ordered": "谢谢 — 您的产品已有专属身份证",
+        "unit_code": "产品编码",
+        "order_id": "订单号",
+        "watch": "观看制造过程",
+        "qr_alt": "跟踪链接的二维码",
+        "keep_link": "请保存此链接：这是进入您订单页面的唯一途径。",
+        "again": "再定制一台",
+        "zone": "时间为 {zone} 时区",
+        "too_many_orders": "您刚刚已下了多个订单，请稍候再下单。",
+        "too_many_open_orders": "您已有多个订单正在生产，发货后即可继续下单。",
+    },
+}  # fmt: skip
+
 # The floor screen's words (wall screens and managers read English here; the names are the plant's).
 FLOOR_TEXTS = {
     "live": "Live",
@@ -143,6 +197,9 @@ FLOOR_TEXTS = {
     "plan": "plan",
     "actual": "actual",
     "health": "Server:",
+    "released": "on the line",
+    "waiting_release": "waiting for release",
+    "no_orders": "No orders yet",
 }
 
 

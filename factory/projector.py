@@ -18,6 +18,7 @@ from functools import singledispatch
 
 from factory.derive import reposition
 from factory.state import (
+    ORDERS_SHOWN,
     SAMPLES,
     Check,
     FactoryState,
@@ -115,7 +116,15 @@ def _(event: ev.OrderPlaced, state: FactoryState) -> None:
     unit.order_id, unit.tracking_token, unit.product = event.order_id, event.tracking_token, event.product
     unit.options, unit.placed_at, unit.promised_by = dict(event.options), event.time, event.promised_by
     state.unit_by_token[event.tracking_token] = event.unit_code
+    note_order(state.lines[unit.line_id], event.time, unit.unit_code)
     _moved(state, unit)
+
+
+def note_order(line: LineState, placed_at: datetime, unit_code: str) -> None:
+    """Keep the line's latest orders (the floor's incoming-orders panel), oldest dropped first."""
+    bisect.insort(line.orders_log, (placed_at, unit_code))
+    if len(line.orders_log) > ORDERS_SHOWN:
+        line.orders_log.pop(0)
 
 
 _VISIT_FIELD = {ev.StationEntered: "entered", ev.StationWorkDone: "work_done", ev.StationExited: "exited"}

@@ -109,6 +109,7 @@ def to_json(state: FactoryState) -> str:
 def from_json(text: str, plant: Plant) -> FactoryState:
     """Rebuild a state from to_json's output, against the plant it was taken of."""
     from factory.derive import reposition
+    from factory.projector import note_order
 
     doc = json.loads(text)
     if doc.get("version") != VERSION:
@@ -134,6 +135,8 @@ def from_json(text: str, plant: Plant) -> FactoryState:
         reposition(line, unit)
     for line in state.lines.values():  # recent completions: the live unit when it is still there
         line.recent = {code: state.units.get(code, u) for code, u in line.recent.items()}
+    for unit in sorted((u for u in state.units.values() if u.placed_at), key=lambda u: u.placed_at):  # type: ignore[arg-type,return-value]
+        note_order(state.lines[unit.line_id], unit.placed_at, unit.unit_code)  # type: ignore[arg-type]
     return state
 
 

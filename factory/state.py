@@ -20,6 +20,7 @@ from factory.layout import Plant
 from streams.events import Measurement
 
 SAMPLES = 40  # recent completions per line kept for the ETA, even after their units left the state
+ORDERS_SHOWN = 8  # latest orders per line the floor's incoming-orders panel lists
 
 
 @dataclass
@@ -127,6 +128,7 @@ class LineState:
     completed_by_hour: dict[datetime, int] = field(default_factory=dict)  # hour start (UTC) -> units
     completed_log: list[tuple[datetime, str]] = field(default_factory=list)  # last SAMPLES (time, unit), sorted
     recent: dict[str, UnitState] = field(default_factory=dict)  # the units of completed_log
+    orders_log: list[tuple[datetime, str]] = field(default_factory=list)  # last ORDERS_SHOWN (placed at, unit), sorted
     shift_started: datetime | None = None
     shift_ended: datetime | None = None
     stop_started: datetime | None = None

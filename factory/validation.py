@@ -123,6 +123,8 @@ class PlantCheck:
             option = product.option(option_id)
             if option is None or option.choice(choice_id) is None:
                 return "unknown_option"
+        if product.violations(event.options):
+            return "forbidden_combination"  # the factory file's rules between options: not built here
         if not (16 <= len(event.tracking_token) <= 64 and set(event.tracking_token) <= TOKEN_CHARS):
             return "bad_token"
         owner = self._token_owner(event.tracking_token)

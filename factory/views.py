@@ -17,7 +17,7 @@ from factory.alarms import active_alarms
 from factory.derive import MembersCache, in_shift, members_of, planned_stop, station_status
 from factory.eta import estimate
 from factory.layout import Line, Plant, text
-from factory.state import FactoryState, Position, UnitState
+from factory.state import FactoryState, LineState, Position, UnitState
 from streams.codec import format_time
 
 
@@ -68,7 +68,20 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str, cache: MembersCa
         if midnight is not None else 0,
         "planned_stop": planned_stop(line_state),
         "in_shift": in_shift(line_state),
+        "orders": incoming_orders(state, line_state),
     }  # fmt: skip
+
+
+def incoming_orders(state: FactoryState, line_state: LineState) -> list[dict[str, Any]]:
+    """Return the line's latest orders, newest first: unit code, when placed, options, released to the line yet."""
+    orders = []
+    for placed_at, code in reversed(line_state.orders_log):
+        unit = state.units.get(code)
+        if unit is None:
+            continue  # built and gone: no longer news
+        orders.append({"unit": code, "placed_at": _iso(placed_at), "options": dict(unit.options),
+                       "released": bool(unit.visits)})  # fmt: skip
+    return orders
 
 
 def order_status(unit: UnitState, where: Position) -> str:

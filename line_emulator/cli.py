@@ -178,6 +178,7 @@ def _run(args, model: PlantModel, after_step=None) -> None:
 def _to_redis(args, plant, tokens) -> int:
     import redis
 
+    from line_emulator.external_orders import OrderInbox, StreamFollower, own_sources
     from line_emulator.publisher import BusPublisher
     from streams.redis_streams import RedisStreamsBus
 
@@ -187,7 +188,16 @@ def _to_redis(args, plant, tokens) -> int:
         model = _model_on_stream(args, plant, tokens, bus, publisher.emit)
         if model is None:
             return 2
-        _run(args, model, after_step=publisher.flush)
+        # Orders placed elsewhere (the app's configurator, an ERP) arrive on the same stream.
+        inbox = OrderInbox(own_sources(model))
+        follower = StreamFollower(bus, inbox, after=bus.tail())
+
+        def step() -> None:
+            follower.poll()
+            inbox.deliver(model)
+            publisher.flush()
+
+        _run(args, model, after_step=step)
         publisher.flush()
     except KeyboardInterrupt:
         publisher.flush()

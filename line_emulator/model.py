@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 import simpy
 
+from factory.configurator import check_configuration
 from factory.layout import Line, Plant, Product
 from factory.work_calendar import Boundary
 from line_emulator.calendar import LineGate, run_calendar
@@ -156,6 +157,11 @@ class LineModel:
                 availability = params.breakdown.mtbf_s / (params.breakdown.mtbf_s + params.breakdown.mttr_s)
             rates.append(s.machines * availability / seconds)
         return min(rates)
+
+    @property
+    def source(self) -> str:
+        """Return the source every event of this line carries."""
+        return self._source
 
     def now(self) -> datetime:
         """Return the simulated wall-clock time, truncated to the millisecond the wire carries."""
@@ -529,9 +535,16 @@ class PlantModel:
             model.start(**((resume or {}).get(line_id) or {}))
 
     def take_order(self, placed: ev.OrderPlaced) -> bool:
-        """Hand an order placed elsewhere to its line; return False for a line this plant does not run."""
+        """Hand an order placed elsewhere to its line; return False for a line this plant does not run.
+
+        An order the line cannot build (another product, a configuration the factory file does
+        not allow) is refused too: a plant that reads the stream without the app's check must
+        not build it.
+        """
         model = self.lines.get(placed.line_id)
-        if model is None:
+        if model is None or check_configuration(self.plant, placed.product, placed.options) is not None:
+            return False
+        if placed.product != model.product.id:
             return False
         model.take_order(placed)
         return True

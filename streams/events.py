@@ -347,6 +347,8 @@ class ConfigurationDrafted(Event):
     product: str
     options: dict[str, str] = field(default_factory=dict)
     ordered: bool = False
+    unit_code: str | None = None  # the unit ordered, when ``ordered``
+    client: str | None = None  # a keyed hash of the client that ordered (never its address): open orders per client
 
 
 # --- what people do: the control log ---------------------------------------------------------

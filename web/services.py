@@ -21,6 +21,7 @@ from factory.layout import Plant
 from streams.bus import Bus
 from streams.events import Event
 from web.accounts import Who, session_who
+from web.customer_orders import OpenOrders, OrderLimits
 
 EXTENSION_KEY = "transparent_factory"
 
@@ -41,6 +42,8 @@ class Services:
     dash_app: Any = None  # dash.Dash
     socketio: Any = None  # flask_socketio.SocketIO
     extras: dict[str, Any] = field(default_factory=dict)  # optional parts (MQTT bridge, emulator, …)
+    order_limits: OrderLimits = field(default_factory=OrderLimits)  # customers' orders and drafts per client
+    open_orders: OpenOrders = field(default_factory=OpenOrders)  # customers' units not shipped yet
 
     def publish_control(self, cls: type[Event], **data: Any) -> Event:
         """Put a person's action on the control log (every worker applies it) and return it."""

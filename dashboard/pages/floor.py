@@ -113,6 +113,11 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
             kpi_strip(),
             _panel("map", "Line", line_map(the_line)),
             _panel(
+                "orders",
+                "Orders arriving",
+                html.Ol([html.Li("…", className="orders-none")], id="floor-orders", className="orders-list"),
+            ),
+            _panel(
                 "hourly",
                 "Hour by hour: completed vs plan",
                 dcc.Graph(

@@ -55,6 +55,9 @@ class LivePlant:
         self.fed_at: float | None = None  # wall time the last event was applied (the stream's pulse)
         self.caught_up_at = time.monotonic()  # when a read last found nothing new
         self.listeners: list[Callable[[Event], None]] = []  # told of every control event (revocations)
+        # Told of every line-stream event admitted, under the lock; they must be quick (customers'
+        # open orders, the built-in plant's inbox of orders placed elsewhere).
+        self.event_listeners: list[Callable[[Event], None]] = []
         self._last_evict = time.monotonic()
 
     def read_once(self, block_s: float = 0.0) -> int:
@@ -97,6 +100,11 @@ class LivePlant:
                     self.skipped["apply_failed"] += 1
                     log.exception("could not apply %s %s", event.KIND, event.id)
                     continue
+                for listener in self.event_listeners:
+                    try:
+                        listener(event)
+                    except Exception:
+                        log.exception("an event listener failed on %s", event.KIND)
                 line_id = getattr(event, "line_id", None)
                 if line_id is not None:
                     self.dirty_lines.add(line_id)
