@@ -190,7 +190,7 @@ def _to_redis(args, plant, tokens) -> int:
             return 2
         # Orders placed elsewhere (the app's configurator, an ERP) arrive on the same stream.
         inbox = OrderInbox(own_sources(model))
-        follower = StreamFollower(bus, inbox, after=bus.tail())
+        follower = StreamFollower(bus, inbox, after=bus.tail(), retry_on=(redis.RedisError, OSError))
 
         def step() -> None:
             follower.poll()

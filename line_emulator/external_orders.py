@@ -64,13 +64,27 @@ def own_sources(model: PlantModel) -> set[str]:
 class StreamFollower:
     """For a plant run without the app (``tf emulate --redis-url``): offers the stream's new orders to an inbox."""
 
-    def __init__(self, bus: Bus, inbox: OrderInbox, after: Offset | None) -> None:
+    def __init__(
+        self, bus: Bus, inbox: OrderInbox, after: Offset | None, retry_on: tuple[type[BaseException], ...] = ()
+    ) -> None:
         self._bus = bus
         self._inbox = inbox
         self._after = after
+        self._retry_on = retry_on
 
     def poll(self, limit: int = 1000) -> int:
-        """Read what arrived since the last call, without waiting; return how many entries were read."""
+        """Read what arrived since the last call, without waiting; return how many entries were read.
+
+        While the bus is unreachable nothing is read (the publisher waits for it and the plant
+        pauses); the next poll reads on from the same offset, so no order is missed.
+        """
+        try:
+            return self._poll(limit)
+        except self._retry_on as exc:
+            log.warning("cannot read orders from the stream (%s); trying again at the next step", exc)
+            return 0
+
+    def _poll(self, limit: int) -> int:
         read = 0
         while entries := self._bus.read(self._after, limit=limit):
             self._after = entries[-1][0]
