@@ -6,8 +6,6 @@ of factory/history/wishes.py; definitions in docs/kpis.md, "Demand"). Every layo
 asks auth on the server: an executive or admin bound to no site (web.auth.may_see_demand).
 """
 
-from datetime import timedelta
-
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
@@ -15,8 +13,8 @@ from dashboard import ids
 from dashboard.components.demand_figures import content
 from dashboard.components.not_found import sign_in_needed
 from dashboard.i18n import DEMAND_TEXTS, language
-from factory.demand import ProductDemand, analyse
-from factory.history.wishes import wish_span, wishes
+from factory.demand import ProductDemand
+from factory.history.wishes import latest_demand
 from factory.layout import text
 from web import auth
 from web.services import current_who, services
@@ -30,15 +28,7 @@ DEFAULT_DAYS = 30
 def _analysis(days: int) -> dict[str, ProductDemand]:
     """Return the demand per product over the last ``days`` days before the latest wish (0: all)."""
     svc = services()
-
-    def work() -> dict[str, ProductDemand]:
-        span = wish_span(svc.history)
-        if span is None:
-            return {}
-        start = span[1] - timedelta(days=days) if days else None
-        return analyse(wishes(svc.history, svc.plant, start), svc.plant.products)
-
-    return svc.run(work)
+    return svc.run(lambda: latest_demand(svc.history, svc.plant, days))
 
 
 def _days(value) -> int:
