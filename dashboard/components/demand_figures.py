@@ -119,10 +119,11 @@ def concentration(d: ProductDemand, t: dict[str, str]) -> dict[str, Any]:
 
 def variant_shares(d: ProductDemand, product: Product, t: dict[str, str], lang: str) -> dict[str, Any]:
     """Return each suggested variant's share of demand: exactly as wished, and within one option."""
-    names = [f"{i + 1}. {describe(product, v.options, lang, t['missing'])}" for i, v in enumerate(d.variants)]
+    names = [f"#{i + 1}" for i in range(len(d.variants))]  # the table beside it says what each is
+    described = [describe(product, v.options, lang, t["missing"]) for v in d.variants]
     exact = [v.exact / d.wishes for v in d.variants]
     near = [(v.wishes - v.exact) / d.wishes for v in d.variants]
-    bar = {"type": "bar", "orientation": "h", "y": names}
+    bar = {"type": "bar", "orientation": "h", "y": names, "hovertext": described}
     return {
         "data": [
             {**bar, "name": t["exactly"], "x": exact, "marker": {"color": BLUE}},
@@ -134,7 +135,7 @@ def variant_shares(d: ProductDemand, product: Product, t: dict[str, str], lang: 
             xaxis={"tickformat": ".0%", "range": [0, 1]},
             yaxis={"autorange": "reversed", "automargin": True},
             height=max(220, 40 * len(names) + 110),
-            margin={"l": 10, "r": 10, "t": 40, "b": 30},
+            margin={"l": 40, "r": 10, "t": 40, "b": 30},
         ),
     }
 
