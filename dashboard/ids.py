@@ -31,6 +31,11 @@ TRACK_SETTINGS = "track-settings"
 TRACK_STATUS = "track-status"
 TRACK_SINK = "track-sink"
 
+DEMAND_PRODUCT = "demand-product"
+DEMAND_RANGE = "demand-range"
+DEMAND_LANG = "demand-lang"
+DEMAND_CONTENT = "demand-content"
+
 
 def exec_chart(name) -> dict:
     """Return the id of one chart of the executive page."""

@@ -341,7 +341,9 @@ class ConfigurationDrafted(Event):
 
     KIND: ClassVar[str] = "configuration_drafted"
     TYPE: ClassVar[str] = _type("demand", KIND)
-    KEY: ClassVar[tuple[str, ...]] = ("session_id",)
+    # One visit drafts many times; each draft is its own fact (a copy is the same draft again, at
+    # the same time), and readers take a visit's latest (factory.history.wishes).
+    KEY: ClassVar[tuple[str, ...]] = ("session_id", "time")
 
     session_id: str  # one configurator visit; the latest draft of a visit replaces the earlier ones
     product: str

@@ -34,19 +34,29 @@ AREAS = {
     "floor": {"wall", "manager", "executive", "admin"},
     "kpis": {"manager", "executive", "admin"},
     "exec": {"executive", "admin"},
+    "demand": {"executive", "admin"},  # the enterprise's demand: accounts bound to a site see none of it
     "orders": {"manager", "admin"},
     "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen
     "inbox": {"manager", "admin"},  # customers' feedback
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
 }
-PROTECTED_PATHS = {"/floor": "floor", "/exec": "exec", "/orders": "orders", "/inbox": "inbox"}
+PROTECTED_PATHS = {"/floor": "floor", "/exec": "exec", "/demand": "demand", "/orders": "orders", "/inbox": "inbox"}
 
 
 def may(who: Who | str | None, area: str) -> bool:
     """Tell whether someone (or a role) may see ``area``."""
     role = who.role if isinstance(who, Who) else who
     return role in AREAS[area]
+
+
+def may_see_demand(who: Who | None) -> bool:
+    """Tell whether someone may see the demand page: an executive or admin bound to no site.
+
+    Demand is the enterprise's: a configurator visit that did not order belongs to no site, and
+    a product's demand with one site's orders but every site's visits would mislead.
+    """
+    return who is not None and may(who, "demand") and who.site_id is None and who.line_id is None
 
 
 def may_see_line(who: Who | None, line_id: str, site_of: Callable[[str], str]) -> bool:

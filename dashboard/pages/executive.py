@@ -104,6 +104,7 @@ def layout(**_query):
                     html.Nav(
                         [
                             *([html.A("Orders", href="/orders")] if auth.may(who, "orders") else []),
+                            *([html.A("Demand", href="/demand")] if auth.may_see_demand(who) else []),
                             html.A("Sign out", href="/logout"),
                         ],
                         className="exec-nav",

@@ -17,10 +17,11 @@ def layout(**_query):
         html.Li(html.A(label, href=path))
         for area, label, path in (
             ("exec", "Performance (KPI history)", "/exec"),
+            ("demand", "Demand (what customers wish for)", "/demand"),
             ("orders", "Orders", "/orders"),
             ("inbox", "Customer feedback", "/inbox"),
         )
-        if auth.may(who, area)
+        if (auth.may_see_demand(who) if area == "demand" else auth.may(who, area))
     ]
     if auth.may(who, "floor"):
         sites = []
