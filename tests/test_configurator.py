@@ -187,3 +187,20 @@ def test_dates_are_quoted_before_ordering(factory):
     assert dates["ready"]["expected"] > lighter["ready"]["expected"]  # 58 s more work than the lightest
     refused = client.get("/api/products/air_conditioner/dates?model=AS18&panel=champagne&wifi=none")
     assert refused.status_code == 422
+
+
+def test_an_order_from_an_erp_goes_through_the_same_gate(tmp_path):
+    from streams.codec import to_json
+    from support import API_KEY, build_factory
+
+    events = EventFactory()
+    # the test's events are of March 2026: a window wide enough to take them
+    factory = build_factory(events, tmp_path, event_window_h=24 * 3650)
+    good, bad = events.placed(2, "ERP-A", options=AC_OK), events.placed(2, "ERP-B", options=AC_FORBIDDEN)
+    client = client_as(factory)
+    answer = client.post(
+        "/api/events",
+        data="\n".join([to_json(good), to_json(bad)]),
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-ndjson"},
+    )
+    assert answer.get_json()["errors"] == [{"line": 2, "reason": "forbidden_combination"}]
