@@ -204,3 +204,27 @@ def test_an_order_from_an_erp_goes_through_the_same_gate(tmp_path):
         headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-ndjson"},
     )
     assert answer.get_json()["errors"] == [{"line": 2, "reason": "forbidden_combination"}]
+
+
+def test_open_orders_are_counted_per_client_until_they_ship_and_memory_is_bounded(plant):
+    from web.customer_orders import OpenOrders
+
+    events = EventFactory()
+    state = empty_state(plant)
+    opened = OpenOrders(clients_kept=2)
+    for unit, client in (("U1", "a"), ("U2", "a"), ("U3", "b")):
+        apply(state, events.placed(0, unit))
+        opened.note(_ordered(unit, client))
+    assert (opened.count("a", state), opened.count("b", state)) == (2, 1)
+    apply(state, ev.UnitScrapped(id="s", source="/test/ac1", time=T0 + timedelta(minutes=5), unit_code="U1",
+                                 line_id="ac1", station_id="kitting", defect_code="x"))  # fmt: skip
+    assert opened.count("a", state) == 1  # a scrapped (or shipped) unit is no longer open
+    opened.note(_ordered("U2", "c"))
+    assert (opened.count("a", state), opened.count("b", state)) == (0, 1)  # a third client: the earliest goes
+
+
+def _ordered(unit: str, client: str) -> ev.ConfigurationDrafted:
+    return ev.ConfigurationDrafted(
+        id=f"d-{unit}-{client}", source="/configurator", time=T0, session_id=unit,
+        product="air_conditioner", ordered=True, unit_code=unit, client=client,
+    )  # fmt: skip

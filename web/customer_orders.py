@@ -15,6 +15,7 @@ import hashlib
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ ORDERS_PER_MINUTE = 3
 ORDERS_PER_HOUR = 20
 DRAFTS_PER_MINUTE = 60
 OPEN_ORDERS_PER_CLIENT = 5
+CLIENTS_KEPT = 200_000  # clients whose open orders are counted (a few hundred bytes each)
 LIVE_CLOCK_S = 60.0  # a stream fed this recently sets the plant's clock; else the wall clock does
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O; letters only, so no restart reads them as a running number
 CODE_LENGTH = 8  # 24**8 = 1.1e11 codes per line and month
@@ -68,15 +70,19 @@ class OrderLimits:
 class OpenOrders:
     """Which units each client ordered, folded from the stream's ordered drafts (so every worker knows)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clients_kept: int = CLIENTS_KEPT) -> None:
         self._lock = threading.Lock()
-        self._units: dict[str, set[str]] = {}
+        self._units: OrderedDict[str, set[str]] = OrderedDict()  # least recently ordering client first
+        self._kept = clients_kept
 
     def note(self, event: ev.Event) -> None:
         """Remember the unit of an ordered draft under its client (a pump listener)."""
         if isinstance(event, ev.ConfigurationDrafted) and event.ordered and event.client and event.unit_code:
             with self._lock:
                 self._units.setdefault(event.client, set()).add(event.unit_code)
+                self._units.move_to_end(event.client)
+                if len(self._units) > self._kept:  # bounded: the client who ordered longest ago goes first
+                    self._units.popitem(last=False)
 
     def count(self, client: str, state: FactoryState) -> int:
         """Return how many of ``client``'s units are not shipped or scrapped yet (forgetting the others)."""
