@@ -125,7 +125,7 @@ def test_a_wall_screen_recovers_from_a_server_restart_by_itself(browser, tmp_pat
     finally:
         app.stop()
     wall.wait_for_selector(".connection-banner >> text=Connection lost")
-    assert wall.locator(".panel.stale").count() == 4
+    assert wall.locator(".panel.stale").count() == wall.locator(".panel[data-panel]").count() == 5  # every panel
 
     app = _fed_app(tmp_path, port=port)  # same port and data: the page must find its way back alone
     try:
