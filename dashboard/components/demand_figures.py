@@ -7,6 +7,7 @@ file in the viewer's language; the page's own words from dashboard/i18n.py.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from dash import dcc, html
@@ -148,11 +149,18 @@ def trend(d: ProductDemand, product: Product, t: dict[str, str], lang: str) -> d
         name = t["other"] if options is None else describe(product, options, lang, t["missing"])
         colour = LIGHT if options is None else SHADES[i % len(SHADES)]
         line = {"color": colour, "width": 3 if i == 0 else 1.5, **({"dash": "dot"} if options is None else {})}
-        traces.append({"type": "scatter", "mode": "lines", "name": name, "x": days, "y": counts, "line": line})
-    return {
-        "data": traces,
-        "layout": _layout(t["trend"], height=360, legend={"orientation": "h", "y": -0.25, "font": {"size": 11}}),
-    }
+        traces.append({"type": "scatter", "mode": "lines+markers", "name": name, "x": days, "y": counts, "line": line})
+    # Whole days on the axis: left to itself, Plotly spreads one or two days over milliseconds.
+    xaxis: dict[str, Any] = {"type": "date", "tickformat": "%e %b"}
+    if len(days) <= 14:
+        xaxis["dtick"] = 86_400_000
+    if d.trend.days:
+        first, last = d.trend.days[0], d.trend.days[-1]
+        xaxis["range"] = [(first - timedelta(days=1)).isoformat(), (last + timedelta(days=1)).isoformat()]
+    layout = _layout(t["trend"], height=360, legend={"orientation": "h", "y": -0.25, "font": {"size": 11}})
+    layout["xaxis"] = {**layout.get("xaxis", {}), **xaxis}
+    layout["yaxis"] = {**layout.get("yaxis", {}), "rangemode": "tozero"}
+    return {"data": traces, "layout": layout}
 
 
 def content(d: ProductDemand, product: Product, t: dict[str, str], lang: str) -> list:
