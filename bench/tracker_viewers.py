@@ -98,8 +98,10 @@ def viewers_proc(url: str, tokens: list[tuple[int, str]], published: Any, flags:
     """
     latencies: list[float] = []
     counts = {"frames": 0, "bytes": 0, "sized": 0}
+    joined: set[int] = set()  # viewers that got their room's whole view
 
     def on_frame(index: int, frame: object) -> None:
+        joined.add(index)
         if flags[0]:  # read per frame: the first frames may come before the loop below sees the flag
             counts["frames"] += 1
             sent = published[index]
@@ -111,7 +113,10 @@ def viewers_proc(url: str, tokens: list[tuple[int, str]], published: Any, flags:
     async def run() -> None:
         started = time.perf_counter()
         clients = await connect_all(url, tokens, on_frame)
-        out.put(("connected", len(clients), time.perf_counter() - started))
+        deadline = time.perf_counter() + 300
+        while len(joined) < len(tokens) and time.perf_counter() < deadline:  # joins may be paced
+            await asyncio.sleep(0.01)
+        out.put(("connected", len(joined), time.perf_counter() - started))
         while not flags[0]:
             await asyncio.sleep(0.005)
         cpu_before = time.process_time()
@@ -329,7 +334,7 @@ def run_plain(args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
 
 def report(name: str, r: dict[str, Any]) -> None:
     print(
-        f"[{name}] {r['viewers']:,} tracker viewers connected in {r['connect_s']:.1f} s; "
+        f"[{name}] {r['viewers']:,} tracker viewers connected and joined (first frame) in {r['connect_s']:.1f} s; "
         f"{r['events']:,} events in {r['wall_s']:.1f} s ({r['events'] / r['wall_s']:,.0f}/s)\n"
         f"[{name}] event -> tracker update: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max "
         f"{r['max_ms']:.0f} ms over {r['timed']:,} frames timed (frames received {r['frames']:,}, events "
