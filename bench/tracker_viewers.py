@@ -1,33 +1,49 @@
 """Tracker viewers at scale: event -> tracker update latency, server CPU and memory, page load.
 
     python bench/tracker_viewers.py [--viewers 2000] [--rate 2000] [--seconds 20]
+                                    [--baseline plain|none] [--client-procs 1]
 
-A private redis-server carries the stream; the app runs as its own process (``--redis-url
---no-emulator``). This process places one order per viewer, connects one asyncio Socket.IO
-client per order (each joins only its own order's room), then publishes station entries at
-``--rate`` events/s spread over all orders (each unit goes round its line's stations, one visit
-more each round, so every event is a new fact that moves its unit), recording when each unit's
-latest event was published. Latency = frame received - publish time of that unit's latest
-event (coalescing included). Server CPU from /proc (user + system) over the publishing window;
-memory per viewer from the server's RSS before and after connecting. Page load: headless
-Chromium opening one tracker link until it shows "Live", median of 5.
+Each server gets a private redis-server carrying the stream. Ours is the app as its own process
+(``--redis-url --no-emulator``). This process places one order per viewer, connects one asyncio
+Socket.IO client per order (each joins only its own order's room), then publishes station
+entries at ``--rate`` events/s spread over all orders (each unit goes round its line's stations,
+one visit more each round, so every event is a new fact that moves its unit), recording when
+each unit's latest event was published. Latency = frame received - publish time of that unit's
+latest event (coalescing included). Server CPU from /proc (user + system) over the publishing
+window; memory per viewer from the server's RSS before and after connecting. Page load:
+headless Chromium opening one tracker link until it shows "Live", median of 5.
+
+``--baseline plain`` (the default) then runs the same load, in the same command, against
+bench/plain_socketio_server.py: python-socketio's asyncio server reading the same kind of
+stream and emitting, for every station event, one frame of the mean size of the frames ours
+sent in this run, to the order's room; the ratio ours / plain is printed last.
+
+The clients run in ``--client-procs`` processes (the viewers split between them), each with one
+asyncio loop; the publisher stays in this process. Their CPU over the publishing window is
+reported, since they share the machine's cores with the server and can be the tail themselves.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import multiprocessing as mp
 import os
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import orjson
+import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +75,7 @@ def proc_status(pid: int, field: str) -> int:
 
 
 async def connect_all(
-    url: str, tokens: list[str], on_frame: Callable[[int, object], None]
+    url: str, tokens: list[tuple[int, str]], on_frame: Callable[[int, object], None]
 ) -> list[socketio.AsyncClient]:
     clients: list[socketio.AsyncClient] = []
 
@@ -70,8 +86,49 @@ async def connect_all(
         clients.append(client)
 
     for start in range(0, len(tokens), 100):
-        await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens[start : start + 100], start)))
+        await asyncio.gather(*(one(i, t) for i, t in tokens[start : start + 100]))
     return clients
+
+
+def viewers_proc(url: str, tokens: list[tuple[int, str]], published: Any, flags: Any, out: Any) -> None:
+    """One client process: connect its viewers, time their frames while ``flags`` say so, report.
+
+    ``published[i]`` is the publish time (perf_counter, the same clock in every process) of unit
+    i's latest event; ``flags``: [measuring, (unused), stop].
+    """
+    latencies: list[float] = []
+    counts = {"frames": 0, "bytes": 0, "sized": 0}
+    joined: set[int] = set()  # viewers that got their room's whole view
+
+    def on_frame(index: int, frame: object) -> None:
+        joined.add(index)
+        if flags[0]:  # read per frame: the first frames may come before the loop below sees the flag
+            counts["frames"] += 1
+            sent = published[index]
+            if not math.isnan(sent):
+                latencies.append(time.perf_counter() - sent)
+            counts["bytes"] += len(orjson.dumps(frame))
+            counts["sized"] += 1
+
+    async def run() -> None:
+        started = time.perf_counter()
+        clients = await connect_all(url, tokens, on_frame)
+        deadline = time.perf_counter() + 300
+        while len(joined) < len(tokens) and time.perf_counter() < deadline:  # joins may be paced
+            await asyncio.sleep(0.01)
+        out.put(("connected", len(joined), time.perf_counter() - started))
+        while not flags[0]:
+            await asyncio.sleep(0.005)
+        cpu_before = time.process_time()
+        while flags[0]:
+            await asyncio.sleep(0.005)
+        cpu = time.process_time() - cpu_before
+        out.put(("report", latencies, counts["frames"], counts["bytes"], counts["sized"], cpu))
+        while not flags[2]:
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+
+    asyncio.run(run())
 
 
 def page_load_ms(url: str) -> float:
@@ -92,29 +149,22 @@ def page_load_ms(url: str) -> float:
     return statistics.median(loads)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--viewers", type=int, default=2000)
-    parser.add_argument("--rate", type=int, default=2000, help="events per second")
-    parser.add_argument("--seconds", type=float, default=20)
-    args = parser.parse_args()
-    from playwright.sync_api import Error as PlaywrightError
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    with tempfile.TemporaryDirectory() as folder:
-        redis_proc, redis_url = start_redis(folder)
-        bus = RedisStreamsBus(redis_url)
-        n = 0
 
-        def env(t: datetime) -> dict:
-            nonlocal n
-            n += 1
-            return {"id": f"bench-{n}", "source": "/bench/ac1", "time": t}
+class Orders:
+    """The bench's orders and the station events that move their units."""
 
-        units = [f"BENCH-{i:05d}" for i in range(args.viewers)]
-        tokens = [f"benchtoken{i:012d}abcdefgh" for i in range(args.viewers)]
+    def __init__(self, bus: RedisStreamsBus, viewers: int) -> None:
+        self.bus, self.viewers, self.n, self.step = bus, viewers, 0, 0
+        self.units = [f"BENCH-{i:05d}" for i in range(viewers)]
+        self.tokens = [f"benchtoken{i:012d}abcdefgh" for i in range(viewers)]
         bus.publish_many(
             ev.OrderPlaced(
-                **env(T0),
+                **self._env(T0),
                 order_id=f"O{i}",
                 unit_code=u,
                 tracking_token=tok,
@@ -122,105 +172,208 @@ def main() -> None:
                 product="air_conditioner",
                 options={"model": "AS09"},
             )
-            for i, (u, tok) in enumerate(zip(units, tokens))
+            for i, (u, tok) in enumerate(zip(self.units, self.tokens))
         )
+
+    def _env(self, t: datetime) -> dict:
+        self.n += 1
+        return {"id": f"bench-{self.n}", "source": "/bench/ac1", "time": t}
+
+    def moves(self, first: int, count: int) -> list[ev.Event]:
+        """Station entries number ``first`` .. ``first + count - 1``, round-robin over the units."""
+        batch: list[ev.Event] = []
+        for k in range(first, first + count):
+            lap, at = divmod(k // self.viewers, len(STATIONS))
+            self.step += 1
+            batch.append(
+                ev.StationEntered(
+                    **self._env(T0 + timedelta(seconds=self.step)),
+                    unit_code=self.units[k % self.viewers],
+                    line_id="ac1",
+                    station_id=STATIONS[at],
+                    visit=min(lap + 1, MAX_VISITS),
+                )
+            )
+        return batch
+
+
+def measure(
+    server_pid: int, url: str, orders: Orders, args: argparse.Namespace, page: str | None = None
+) -> dict[str, Any]:
+    """Connect the viewers, publish for ``args.seconds``, and return what was seen."""
+    ctx = mp.get_context("spawn")
+    published = ctx.Array("d", [math.nan] * args.viewers, lock=False)
+    flags = ctx.Array("b", [0, 0, 0], lock=False)
+    out = ctx.Queue()
+    indexed = list(enumerate(orders.tokens))
+    procs = [
+        ctx.Process(target=viewers_proc, args=(url, indexed[k :: args.client_procs], published, flags, out))
+        for k in range(args.client_procs)
+    ]
+    rss_before = proc_status(server_pid, "VmRSS")
+    for proc in procs:
+        proc.start()
+    try:
+        replies = [out.get(timeout=600) for _ in procs]
+        connected = sum(r[1] for r in replies)
+        connect_s = max(r[2] for r in replies)
+        time.sleep(2)
+        rss_after = proc_status(server_pid, "VmRSS")
+
+        # Publish station entries round-robin over the orders, in 10 ms ticks.
+        cpu_before, own_before, wall_before = proc_cpu_s(server_pid), time.process_time(), time.perf_counter()
+        flags[0] = 1
+        tick, per_tick, sent_events = 0.01, max(1, args.rate // 100), 0
+        next_at = time.perf_counter()
+        while time.perf_counter() - wall_before < args.seconds:
+            batch = orders.moves(sent_events, per_tick)
+            now = time.perf_counter()
+            for k in range(sent_events, sent_events + per_tick):
+                published[k % args.viewers] = now
+            sent_events += per_tick
+            orders.bus.publish_many(batch)
+            next_at += tick
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+        wall = time.perf_counter() - wall_before
+        cpu = proc_cpu_s(server_pid) - cpu_before
+        publisher_cpu = time.process_time() - own_before
+        time.sleep(1)
+        flags[0] = 0
+        reports = [out.get(timeout=120) for _ in procs]
+        threads = proc_status(server_pid, "Threads")
+        load_ms: float | None = None
+        if page is not None:
+            from playwright.sync_api import Error as PlaywrightError
+
+            try:  # with every viewer still connected
+                load_ms = page_load_ms(page)
+            except PlaywrightError:  # a saturated server may not answer in time: say so
+                load_ms = math.nan
+    finally:
+        flags[2] = 1
+        for proc in procs:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+    lat = sorted(x * 1000 for r in reports for x in r[1])
+    pct = lambda q: lat[int(q * (len(lat) - 1))] if lat else math.nan  # noqa: E731
+    sized = sum(r[4] for r in reports)
+    return {
+        "viewers": connected,
+        "connect_s": connect_s,
+        "events": sent_events,
+        "wall_s": wall,
+        "p50_ms": pct(0.5),
+        "p99_ms": pct(0.99),
+        "max_ms": lat[-1] if lat else math.nan,
+        "timed": len(lat),
+        "frames": sum(r[2] for r in reports),
+        "frame_bytes": sum(r[3] for r in reports) / max(1, sized),
+        "server_cores": cpu / wall,
+        "kb_per_viewer": (rss_after - rss_before) / max(1, connected),
+        "threads": threads,
+        "client_cores": sum(r[5] for r in reports) / wall,
+        "client_cores_each": [round(r[5] / wall, 2) for r in reports],
+        "publisher_cores": publisher_cpu / wall,
+        "page_load_ms": load_ms,
+    }
+
+
+def run_ours(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        redis_proc, redis_url = start_redis(folder)
         app = None
         try:
+            orders = Orders(RedisStreamsBus(redis_url), args.viewers)
             app = RunningApp("--redis-url", redis_url, "--no-emulator", data_dir=Path(folder) / "data",
                              tracking_links=False)  # fmt: skip
-            server, url = app.proc, app.base_url
-            import requests
-
             deadline = time.monotonic() + 60
-            while requests.get(f"{url}/api/orders/{tokens[-1]}", timeout=5).status_code != 200:
+            while requests.get(f"{app.base_url}/api/orders/{orders.tokens[-1]}", timeout=5).status_code != 200:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the app does not know the orders placed before it started")
                 time.sleep(1.0)  # each miss counts against this client's allowance of unknown tokens
-            rss_before = proc_status(server.pid, "VmRSS")
-            published: dict[int, float] = {}
-            latencies: list[float] = []
-            frames = [0]
-            measuring = threading.Event()
-
-            def on_frame(index: int, _frame: object) -> None:
-                frames[0] += 1
-                sent = published.get(index)
-                if measuring.is_set() and sent is not None:
-                    latencies.append(time.perf_counter() - sent)
-
-            loop = asyncio.new_event_loop()
-            started = time.perf_counter()
-            clients = loop.run_until_complete(connect_all(url, tokens, on_frame))
-            connect_s = time.perf_counter() - started
-            loop_thread = threading.Thread(target=loop.run_forever, daemon=True)
-            loop_thread.start()
-            time.sleep(2)
-            rss_after = proc_status(server.pid, "VmRSS")
-
-            # Publish station entries round-robin over the orders, in 10 ms ticks.
-            cpu_before, wall_before = proc_cpu_s(server.pid), time.perf_counter()
-            measuring.set()
-            tick, per_tick, sent_events, step = 0.01, max(1, args.rate // 100), 0, 0
-            next_at = time.perf_counter()
-            while time.perf_counter() - wall_before < args.seconds:
-                batch, indexes = [], []
-                for _ in range(per_tick):
-                    i = sent_events % args.viewers
-                    lap, at = divmod(sent_events // args.viewers, len(STATIONS))
-                    batch.append(
-                        ev.StationEntered(
-                            **env(T0 + timedelta(seconds=step)),
-                            unit_code=units[i],
-                            line_id="ac1",
-                            station_id=STATIONS[at],
-                            visit=min(lap + 1, MAX_VISITS),
-                        )
-                    )
-                    indexes.append(i)
-                    sent_events += 1
-                    step += 1
-                now = time.perf_counter()
-                for i in indexes:
-                    published[i] = now
-                bus.publish_many(batch)
-                next_at += tick
-                time.sleep(max(0.0, next_at - time.perf_counter()))
-            wall = time.perf_counter() - wall_before
-            cpu = proc_cpu_s(server.pid) - cpu_before
-            time.sleep(1)
-            measuring.clear()
-            lat = sorted(x * 1000 for x in latencies)
-            pct = lambda q: lat[int(q * (len(lat) - 1))] if lat else float("nan")  # noqa: E731
-            threads = proc_status(server.pid, "Threads")
-            print(
-                f"{len(clients):,} tracker viewers connected in {connect_s:.1f} s; "
-                f"{sent_events:,} events in {wall:.1f} s ({sent_events / wall:,.0f}/s)",
-                flush=True,
-            )
-            print(
-                f"event -> tracker update: p50 {pct(0.5):.1f} ms, p99 {pct(0.99):.1f} ms over {len(lat):,} "
-                f"frames (expected {sent_events:,})",
-                flush=True,
-            )
-            print(
-                f"server CPU while publishing: {cpu / wall:.2f} cores; memory per viewer: "
-                f"{(rss_after - rss_before) / max(1, len(clients)):,.0f} kB; server threads: {threads}",
-                flush=True,
-            )
-            try:  # with every viewer still connected
-                load_ms = page_load_ms(f"{url}/track/{tokens[0]}")
-                print(f"tracker page load until live (Chromium, loopback): median {load_ms:,.0f} ms", flush=True)
-            except PlaywrightError as exc:  # a saturated server may not answer in time: say so
-                print(f"tracker page load: did not complete ({type(exc).__name__})", flush=True)
-            for client in clients:
-                asyncio.run_coroutine_threadsafe(client.disconnect(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
+            return measure(app.proc.pid, app.base_url, orders, args, page=f"{app.base_url}/track/{orders.tokens[0]}")
         finally:
             if app is not None:
                 app.proc.kill()
                 app.proc.wait(10)
             redis_proc.terminate()
             redis_proc.wait()
+
+
+def run_plain(args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        redis_proc, redis_url = start_redis(folder)
+        server = None
+        try:
+            orders = Orders(RedisStreamsBus(redis_url), args.viewers)
+            port = free_port()
+            server = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "plain_socketio_server.py"), "--redis-url", redis_url,
+                 "--port", str(port), "--frame-bytes", str(frame_bytes)],
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(f"{url}/ready", timeout=5).json()["orders"] >= args.viewers:
+                        break
+                except requests.ConnectionError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the plain server did not start or did not read the orders")
+                time.sleep(0.2)
+            return measure(server.pid, url, orders, args)
+        finally:
+            if server is not None:
+                server.kill()
+                server.wait(10)
+            redis_proc.terminate()
+            redis_proc.wait()
+
+
+def report(name: str, r: dict[str, Any]) -> None:
+    print(
+        f"[{name}] {r['viewers']:,} tracker viewers connected and joined (first frame) in {r['connect_s']:.1f} s; "
+        f"{r['events']:,} events in {r['wall_s']:.1f} s ({r['events'] / r['wall_s']:,.0f}/s)\n"
+        f"[{name}] event -> tracker update: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max "
+        f"{r['max_ms']:.0f} ms over {r['timed']:,} frames timed (frames received {r['frames']:,}, events "
+        f"{r['events']:,}); mean frame {r['frame_bytes']:,.0f} B\n"
+        f"[{name}] server CPU while publishing: {r['server_cores']:.2f} cores; memory per viewer: "
+        f"{r['kb_per_viewer']:,.0f} kB; server threads: {r['threads']}\n"
+        f"[{name}] client CPU while publishing: viewers {r['client_cores']:.2f} cores "
+        f"({', '.join(f'{c:.2f}' for c in r['client_cores_each'])} per process), publisher "
+        f"{r['publisher_cores']:.2f} cores",
+        flush=True,
+    )
+    if r["page_load_ms"] is not None:
+        if math.isnan(r["page_load_ms"]):
+            print(f"[{name}] tracker page load: did not complete", flush=True)
+        else:
+            print(f"[{name}] tracker page load until live (Chromium, loopback): median {r['page_load_ms']:,.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--viewers", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=2000, help="events per second")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--baseline", choices=("plain", "none"), default="plain", help="run a plain server after ours")
+    parser.add_argument("--client-procs", type=int, default=1, help="processes the viewers are spread over")
+    args = parser.parse_args()
+    ours = run_ours(args)
+    report("ours", ours)
+    if args.baseline == "none":
+        return
+    plain = run_plain(args, round(ours["frame_bytes"]))
+    report("plain", plain)
+    ratio = lambda key: ours[key] / plain[key] if plain[key] else math.nan  # noqa: E731
+    print(
+        f"ours / plain: p50 x{ratio('p50_ms'):.1f}, p99 x{ratio('p99_ms'):.1f}, server CPU "
+        f"x{ratio('server_cores'):.1f}, memory per viewer x{ratio('kb_per_viewer'):.1f}, connect "
+        f"x{ratio('connect_s'):.1f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
