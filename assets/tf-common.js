@@ -59,6 +59,66 @@
       .catch(function () { room.resyncing = false; });
   };
 
+  // A Socket.IO connection without Dash in between: Engine.IO 4 over one WebSocket, the default
+  // namespace, text packets only (what web/push sends). A wall screen's frames reach its renderer
+  // straight from the socket; through a Dash component each one was a store update that cost
+  // dash-renderer and React most of a frame's main-thread time (docs/benchmarks.md).
+  // on: {connect(), disconnect(), refused(), event(name, data)}. After a drop it reconnects after
+  // 1 s, doubling to 10 s, each delay jittered by ±50 % (as dashboard/components/live_socket.py).
+  tf.Socket = function (auth, on) {
+    this.auth = auth; this.on = on; this.attempt = 0; this.ws = null; this.connected = false;
+    this.stopped = false; this.watchdog = null; this.retry = null; this.timeoutMs = 45000;
+    this.open();
+  };
+  tf.Socket.prototype.open = function () {
+    var self = this;
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = this.ws = new WebSocket(scheme + "//" + window.location.host + "/socket.io/?EIO=4&transport=websocket");
+    ws.onmessage = function (m) { if (self.ws === ws) { self.packet(m.data); } };
+    ws.onclose = function () { if (self.ws === ws) { self.dropped(); } };
+    this.alive();
+  };
+  tf.Socket.prototype.alive = function () {  // the server pings every interval: silence means a dead link
+    var self = this;
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(function () { if (self.ws) { self.ws.close(); } }, this.timeoutMs);
+  };
+  tf.Socket.prototype.packet = function (data) {
+    if (typeof data !== "string") { return; }
+    var kind = data.charAt(0);
+    if (kind === "0") {  // Engine.IO open: join the default namespace with our credentials
+      var open = JSON.parse(data.slice(1));
+      this.timeoutMs = (open.pingInterval || 25000) + (open.pingTimeout || 20000);
+      this.alive();
+      this.ws.send("40" + JSON.stringify(Object.assign({}, this.auth, { pathname: window.location.pathname })));
+    } else if (kind === "2") { this.alive(); this.ws.send("3"); }  // ping, pong
+    else if (kind === "1") { this.ws.close(); }
+    else if (kind === "4") {
+      var sub = data.charAt(1);
+      if (sub === "0") { this.connected = true; this.attempt = 0; this.on.connect(); }
+      else if (sub === "2") {
+        var message = JSON.parse(data.slice(2).replace(/^\d*/, ""));  // [name, data]; an ack id would lead
+        this.on.event(message[0], message[1]);
+      } else if (sub === "4") { this.on.refused(); this.ws.close(); }  // the server refused this socket
+      else if (sub === "1") { this.ws.close(); }  // the server ended it (a revoked session)
+    }
+  };
+  tf.Socket.prototype.dropped = function () {
+    var self = this;
+    clearTimeout(this.watchdog);
+    this.ws = null;
+    if (this.connected) { this.connected = false; this.on.disconnect(); }
+    if (this.stopped) { return; }
+    var delay = Math.min(1000 * Math.pow(2, this.attempt), 10000) * (0.5 + Math.random());
+    this.attempt += 1;
+    this.retry = setTimeout(function () { self.open(); }, delay);
+  };
+  tf.Socket.prototype.close = function () {
+    this.stopped = true;
+    clearTimeout(this.retry); clearTimeout(this.watchdog);
+    if (this.ws) { var ws = this.ws; this.ws = null; ws.close(); }
+  };
+
   // Times: each viewer reads them in its own zone (or, on a wall screen, the plant's).
   var formats = {};
   function format(locale, zone, options) {

@@ -31,8 +31,27 @@
       self.tiles[tile.dataset.station] = { tile: tile, status: tile.querySelector(".station-status"),
         units: tile.querySelector(".station-units"), queue: tile.querySelector(".station-queue-n"), chips: {} };
     });
+    this.page = document.querySelector(".page.floor");
+    this.socket = new tf.Socket({ view: "floor", line: settings.line }, {
+      connect: function () { self.connection(true); },
+      disconnect: function () { self.connection(false); },
+      refused: function () { tf.checkSession(); },  // a revoked screen, or a line no longer its
+      event: function (name, frame) { if (name === "floor") { self.room.receive(frame); } }
+    });
     this.timer = setInterval(this.tick.bind(this), 1000);
   }
+
+  Floor.prototype.connection = function (connected) {
+    this.connected = connected;
+    if (connected) { this.everConnected = true; this.disconnectedAt = null; }
+    else if (!this.disconnectedAt) {
+      this.disconnectedAt = Date.now();
+      // The server drops the socket of a revoked screen: ask at once why (one request),
+      // then every 5 s while it stays down, rather than first waiting 5 to 10 s.
+      if (this.everConnected) { tf.checkSession(); }
+    }
+    this.tick();
+  };
 
   Floor.prototype.draw = function (view, previous) {
     var s = this.settings, self = this;
@@ -132,7 +151,20 @@
     tf.setText(document.getElementById("floor-this-hour"), now ? now.actual + " / " + Math.round(now.plan) : "—");
     tf.setText(document.getElementById("floor-kpi-period"), kpis.from ? tf.fill(s.texts.since, { time: tf.clock(kpis.from, s.locale, s.tz) }) : "");
     this.kpisAt = kpis.computed_at || null;
-    this.chart = kpis.hourly ? this.traces(kpis.hourly) : null;
+    if (kpis.hourly) { this.chart = this.traces(kpis.hourly); this.drawChart(); }
+  };
+
+  // The chart is drawn here too, with Plotly directly; a chart not drawn yet (Plotly still
+  // loading) is drawn by the next tick.
+  Floor.prototype.drawChart = function () {
+    var graph = document.querySelector("#floor-hourly .js-plotly-plot");
+    if (!this.chart || !graph || !window.Plotly || !graph.layout) { this.chartPending = !!this.chart; return; }
+    this.chartPending = false;
+    var size = parseFloat(window.getComputedStyle(graph).fontSize) || 16;
+    var layout = Object.assign({}, graph.layout, { font: Object.assign({}, graph.layout.font, { size: size }),
+      legend: Object.assign({}, graph.layout.legend, { font: { size: size } }),
+      margin: { l: 3 * size, r: size, t: 0.5 * size, b: 2.2 * size } });
+    window.Plotly.react(graph, this.chart, layout, { staticPlot: true, responsive: true });
   };
 
   // The hour-by-hour chart: the plan as an outlined bar behind a narrower filled one ("how full is the hour").
@@ -156,6 +188,8 @@
   };
 
   Floor.prototype.tick = function () {
+    if (this.page && !document.body.contains(this.page)) { this.stop(); return; }  // the page was left
+    if (this.chartPending) { this.drawChart(); }
     var s = this.settings, r = this.room, now = Date.now(), stamp = r.stamp;
     var ages = {}, stale = {}, banner = "", status = [s.texts.live, "freshness live"];
     if (r.receivedAt && stamp) {
@@ -205,7 +239,7 @@
     window.scrollTo(0, 0);
   };
 
-  Floor.prototype.stop = function () { clearInterval(this.timer); };
+  Floor.prototype.stop = function () { clearInterval(this.timer); this.socket.close(); };
 
   tf.acknowledge = function (alarm) {
     var result = document.getElementById("andon-ack-result");
@@ -227,29 +261,8 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tf_floor: {
-      frame: function (frame, settings, figure) {
-        var floor = floorFor(settings);
-        var chartBefore = floor.chart;
-        floor.room.receive(frame);
-        if (floor.chart === chartBefore || !floor.chart) { return NO_UPDATE(); }
-        var graph = document.getElementById("floor-hourly");
-        var size = graph ? parseFloat(window.getComputedStyle(graph).fontSize) : 16;
-        var layout = Object.assign({}, figure.layout, { font: Object.assign({}, figure.layout.font, { size: size }),
-          legend: Object.assign({}, figure.layout.legend, { font: { size: size } }),
-          margin: { l: 3 * size, r: size, t: 0.5 * size, b: 2.2 * size } });
-        return { data: floor.chart, layout: layout };
-      },
-      connection: function (connected, settings) {
-        var floor = floorFor(settings);
-        floor.connected = !!connected;
-        if (connected) { floor.everConnected = true; floor.disconnectedAt = null; }
-        else if (!floor.disconnectedAt) {
-          floor.disconnectedAt = Date.now();
-          // The server drops the socket of a revoked screen: ask at once why (one request),
-          // then every 5 s while it stays down, rather than first waiting 5 to 10 s.
-          if (floor.everConnected) { tf.checkSession(); }
-        }
-        floor.tick();
+      start: function (settings) {  // once per drawn page: the renderer connects its own socket
+        if (settings) { floorFor(settings); }
         return NO_UPDATE();
       }
     }

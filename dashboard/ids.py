@@ -4,7 +4,6 @@ Live pages address their inner nodes by ``data-*`` attributes (assets/tf-floor.j
 the ids here are those Dash callbacks need.
 """
 
-FLOOR_SOCKET = "floor-socket"
 FLOOR_SETTINGS = "floor-settings"
 FLOOR_SINK = "floor-sink"  # the output of clientside callbacks that only draw (always no_update)
 FLOOR_HOURLY = "floor-hourly"

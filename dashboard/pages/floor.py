@@ -7,14 +7,12 @@ on the server). A viewer bound to a site (or a wall screen to a line) sees only 
 """
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
-from dash_socketio import DashSocketIO
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from dashboard import ids
 from dashboard.components.data_attrs import data
 from dashboard.components.hourly_chart import chart_layout
 from dashboard.components.kpi_strip import kpi_strip
-from dashboard.components.live_socket import RECONNECT
 from dashboard.components.not_found import not_found, sign_in_needed
 from dashboard.components.station_tile import KIND_LABEL, STATUS_LABEL, line_map
 from dashboard.i18n import FLOOR_TEXTS
@@ -73,11 +71,6 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
     return html.Main(
         className="page floor" + (" kiosk" if is_kiosk else ""),
         children=[
-            DashSocketIO(
-                id=ids.FLOOR_SOCKET,
-                eventNames=["floor"],
-                options={"auth": {"view": "floor", "line": line_id}, **RECONNECT},
-            ),
             dcc.Store(id=ids.FLOOR_SETTINGS, data=settings),
             html.Div(id=ids.FLOOR_SINK, hidden=True),
             html.Header(
@@ -131,20 +124,11 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
     )
 
 
-# Frames are drawn in the browser: no server round trip per update and per screen, and only the
-# chart (when the KPIs change) goes through Dash's renderer.
+# Frames are drawn in the browser, straight from the page's own socket (assets/tf-floor.js): no
+# server round trip and no Dash store update per frame and per screen; Dash only starts the
+# renderer once per drawn page.
 clientside_callback(
-    ClientsideFunction(namespace="tf_floor", function_name="frame"),
-    Output(ids.FLOOR_HOURLY, "figure"),
-    Input(ids.FLOOR_SOCKET, "data-floor"),
-    State(ids.FLOOR_SETTINGS, "data"),
-    State(ids.FLOOR_HOURLY, "figure"),
-    prevent_initial_call=True,
-)
-
-clientside_callback(
-    ClientsideFunction(namespace="tf_floor", function_name="connection"),
+    ClientsideFunction(namespace="tf_floor", function_name="start"),
     Output(ids.FLOOR_SINK, "children"),
-    Input(ids.FLOOR_SOCKET, "connected"),
-    State(ids.FLOOR_SETTINGS, "data"),
+    Input(ids.FLOOR_SETTINGS, "data"),
 )

@@ -99,3 +99,13 @@ def test_a_manager_searches_orders_and_opens_a_tracker(browser, office_app, scre
     page.goto(office_app.base_url + "/exec")
     assert "/login" in page.url  # a manager is not an executive
     page.close()
+
+
+def test_an_executive_sees_what_customers_wish_for(browser, office_app, screenshots):
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    _sign_in(page, office_app, "eve", "eve-password-1", "/demand")
+    page.wait_for_selector("#demand-content .demand-table tbody tr")
+    assert page.locator(".demand-table").count() == 2  # the most frequent combinations, the suggested variants
+    assert page.locator("#demand-content .exec-chart .main-svg").count() >= 3
+    page.screenshot(path=str(screenshots / "demand.png"), full_page=True)
+    page.close()
