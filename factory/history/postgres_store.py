@@ -169,6 +169,10 @@ class PostgresHistory(History):
             raise HistoryError(f"not a valid PostgreSQL URL (port {port!r}): give postgresql://USER@HOST:PORT/DATABASE")
         params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_S))
         params.setdefault("application_name", "transparent-factory")
+        # A connection whose server (or whose path to it) vanished is noticed within about a minute.
+        for name, value in (("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
+                            ("keepalives_count", "3")):  # fmt: skip
+            params.setdefault(name, value)
         self._conninfo = make_conninfo("", **params)
         self._idle: list[psycopg.Connection] = []
         self._pool_lock = threading.Lock()
@@ -293,6 +297,8 @@ class PostgresHistory(History):
         return bool(self._run(self._claim_writer))
 
     def _claim_writer(self) -> bool:
+        if self._closed:
+            return False
         with self._writer_lock:
             conn = self._writer
             if conn is not None:

@@ -183,6 +183,11 @@ class Recorder:
         at = self.state.last_event_time
         if at is None:
             return
+        if not self.is_writer():
+            # Another worker took over meanwhile (this one's connection to a shared history was
+            # lost): this projection may lack what it recorded, and its checkpoint would too.
+            log.warning("checkpoint at %s not written: another worker writes the history now", at)
+            return
         try:
             self.history.put_checkpoint(at, self.history.last_seq(), snapshot.to_json(self.state))
             self._last_checkpoint = at
