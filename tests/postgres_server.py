@@ -40,8 +40,10 @@ def server_binaries() -> Path:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """``durable``: fsync and synchronous commits as a real server has them (tests do without)."""
         self.bin = server_binaries()
+        self.durable = durable
         self.folder = Path(tempfile.mkdtemp(prefix="tf-postgres-"))
         self.data = self.folder / "data"
         self.port = free_port()
@@ -70,8 +72,9 @@ class PostgresServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [*self._as, str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
-             "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
+             "-k", str(self.folder), "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+             *([] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                        "-c", "full_page_writes=off"])],
             stdout=subprocess.DEVNULL, stderr=self._log, cwd=self.folder,
         )  # fmt: skip
         deadline = time.monotonic() + 60
