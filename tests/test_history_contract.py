@@ -333,7 +333,7 @@ class TestPostgreSQL(HistoryContract):
         from factory.history import HistoryError
         from support import free_port
 
-        with pytest.raises(HistoryError, match=r"cannot reach the PostgreSQL history at tf@127\.0\.0\.1:\d+/tf"):
+        with pytest.raises(HistoryError, match=r"cannot connect to the PostgreSQL history at tf@127\.0\.0\.1:\d+/tf"):
             open_history(f"postgresql://tf:secret@127.0.0.1:{free_port()}/tf?connect_timeout=3", plant)
 
     def test_a_bad_url_is_one_clear_message(self, plant):
@@ -352,7 +352,7 @@ class TestPostgreSQL(HistoryContract):
 
         url = f"postgresql://tf:secret@127.0.0.1:{free_port()}/tf?connect_timeout=3"
         result = CliRunner().invoke(kpis_command, ["--history", url])
-        assert result.exit_code == 1 and "cannot reach the PostgreSQL history" in result.output
+        assert result.exit_code == 1 and "cannot connect to the PostgreSQL history" in result.output
         assert "secret" not in result.output and "Traceback" not in result.output
 
 

@@ -1,4 +1,4 @@
-"""The shared history: a PostgreSQL database that several workers (and sites) use at once.
+"""The shared history: a PostgreSQL database that the workers of one event stream use at once.
 
 Same tables, same answers as the DuckDB file (tests/test_history_contract.py runs one contract on
 both); what differs is here: ``?`` placeholders become psycopg's, a batch of rows goes in as one
@@ -41,7 +41,7 @@ from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.string import StrDumper
 
-from factory.history.store import EVENT_COLUMNS, History, HistoryError
+from factory.history.store import EVENT_COLUMNS, SCHEMA, History, HistoryError
 from factory.layout import Plant
 
 log = logging.getLogger(__name__)
@@ -186,13 +186,11 @@ class PostgresHistory(History):
                 for statement in self._schema():
                     self._execute(statement)
         except psycopg.OperationalError as exc:
-            raise HistoryError(f"cannot reach the PostgreSQL history at {self.where}: {_reason(exc)}") from None
+            raise HistoryError(f"cannot connect to the PostgreSQL history at {self.where}: {_reason(exc)}") from None
         except psycopg.Error as exc:
             raise HistoryError(f"cannot open the PostgreSQL history at {self.where}: {_reason(exc)}") from None
 
     def _schema(self) -> list[str]:
-        from factory.history.store import SCHEMA
-
         return [statement.format(**TYPES) for statement in SCHEMA] + INDEXES
 
     # --- connections --------------------------------------------------------------------------------
