@@ -166,6 +166,19 @@ class HistoryContract:
             assert replayed.lines[line.id].active == state.lines[line.id].active
         assert {c: u.position for c, u in replayed.units.items()} == {c: u.position for c, u in state.units.items()}
 
+    def test_backfill_rebuilds_the_same_sums_and_checkpoints(self, plant, history):
+        from factory.history.backfill import rebuild
+
+        day = [e for e in a_day(plant) if e.time < T + timedelta(hours=4)]
+        for i in range(0, len(day), 2000):
+            history.record(day[i : i + 2000])
+        start, end = T + timedelta(minutes=20), T + timedelta(hours=4)
+        before = hq.kpis(history, plant, start, end)
+        assert rebuild(history) == len(day)
+        same(before, hq.kpis(history, plant, start, end))
+        found = history.latest_checkpoint()
+        assert found is not None and found[1] == history.last_seq()
+
     def test_a_failed_batch_leaves_nothing_half_done(self, plant, history, events, monkeypatch):
         batch = [events.placed(0, "U1"), events.entered(1, "U1", "kitting")]
         real = history._insert
