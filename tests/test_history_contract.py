@@ -342,6 +342,22 @@ class TestPostgreSQL(HistoryContract):
         assert second.is_writer() and second.is_writer()
         second.close()
 
+    def test_connections_lost_while_idle_do_not_fail_the_next_queries(self, plant, target, postgres):
+        """A server restart kills every pooled connection; the next calls open new ones."""
+        import psycopg
+
+        history = open_history(target, plant)
+        history.record(a_day(plant)[:100])
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+                [target.rsplit("/", 1)[1]],
+            ).fetchone()[0]
+        assert killed >= 1
+        assert history.count() == 100
+        assert len(history.record(a_day(plant)[:150]).new) == 50
+        history.close()
+
     def test_a_server_that_cannot_be_reached_is_one_clear_message(self, plant):
         from factory.history import HistoryError
         from support import free_port

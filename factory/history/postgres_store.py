@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.adapt import Loader
@@ -45,6 +45,7 @@ from factory.history.store import EVENT_COLUMNS, SCHEMA, History, HistoryError
 from factory.layout import Plant
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TYPES = {"text": "TEXT", "double": "DOUBLE PRECISION"}
 # Advisory lock keys (two 32-bit integers: this product, then what the lock guards).
@@ -229,13 +230,32 @@ class PostgresHistory(History):
             conn.close()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._connection() as conn:
-            cursor = conn.execute(placeholders(sql), list(params))
-            return cursor.fetchall() if cursor.description is not None else []
+        return self._again_if_lost(lambda conn: _fetch(conn.execute(placeholders(sql), list(params))))
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._again_if_lost(lambda conn: conn.execute(placeholders(sql), list(params)))
+
+    def _again_if_lost(self, call: Callable[[psycopg.Connection], T]) -> T:
+        """Run ``call`` on a connection; once more on a new one if the pooled one was found dead.
+
+        After a server restart every idle connection is dead, which shows only when it is used:
+        the pool is emptied and the call made again, so a query does not fail for a connection
+        that was lost while nobody used it. Inside a transaction the error is the batch's (the
+        writer retries it whole).
+        """
+        try:
+            with self._connection() as conn:
+                return call(conn)
+        except psycopg.OperationalError:
+            if getattr(self._local, "conn", None) is not None:
+                raise
+            with self._pool_lock:
+                idle, self._idle = self._idle, []
+            for conn in idle:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
         with self._connection() as conn:
-            conn.execute(placeholders(sql), list(params))
+            return call(conn)
 
     def _column_types(self, table: str) -> dict[str, str]:
         types = self._types.get(table)
@@ -348,6 +368,10 @@ class PostgresHistory(History):
         for conn in [*idle, *([writer] if writer is not None else [])]:
             with contextlib.suppress(psycopg.Error):
                 conn.close()  # the writer's lock goes with its connection
+
+
+def _fetch(cursor: psycopg.Cursor) -> list[tuple]:
+    return cursor.fetchall() if cursor.description is not None else []
 
 
 def _reason(exc: BaseException) -> str:
