@@ -356,6 +356,14 @@ class TestPostgreSQL(HistoryContract):
         assert killed >= 1
         assert history.count() == 100
         assert len(history.record(a_day(plant)[:150]).new) == 50
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:  # and a batch first after it
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [target.rsplit("/", 1)[1]],
+            )
+        with pytest.raises(psycopg.OperationalError):
+            history.record(a_day(plant)[150:200])  # the batch's transaction is the writer's to retry
+        assert len(history.record(a_day(plant)[150:200]).new) == 50  # at once, on a new connection
         history.close()
 
     def test_a_server_that_cannot_be_reached_is_one_clear_message(self, plant):

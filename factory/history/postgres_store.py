@@ -215,8 +215,13 @@ class PostgresHistory(History):
         try:
             yield conn
         except psycopg.OperationalError:
-            with contextlib.suppress(psycopg.Error):
-                conn.close()  # a lost connection is not given back
+            # A lost connection is not given back, and the idle ones are likely lost too (a
+            # restarted server): the next call, or the writer's retry, opens a new one.
+            with self._pool_lock:
+                idle, self._idle = self._idle, []
+            for dead in [conn, *idle]:
+                with contextlib.suppress(psycopg.Error):
+                    dead.close()
             raise
         finally:
             self._give_back(conn)
@@ -249,12 +254,7 @@ class PostgresHistory(History):
         except psycopg.OperationalError:
             if getattr(self._local, "conn", None) is not None:
                 raise
-            with self._pool_lock:
-                idle, self._idle = self._idle, []
-            for conn in idle:
-                with contextlib.suppress(psycopg.Error):
-                    conn.close()
-        with self._connection() as conn:
+        with self._connection() as conn:  # the pool was emptied: a new connection
             return call(conn)
 
     def _column_types(self, table: str) -> dict[str, str]:
