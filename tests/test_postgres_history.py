@@ -241,3 +241,41 @@ def test_a_worker_sees_a_late_event_another_worker_recorded_in_its_kept_days(pos
     assert exec_view(b, PLANT, DAY_1, DAY_2, now)["headline"]["availability"] == pytest.approx(0.4375, abs=1e-12)
     a.close()
     b.close()
+
+
+def test_the_writer_keeps_its_batches_while_the_server_is_down_and_catches_up(plant, tmp_path):
+    """A PostgreSQL restart under a running writer: it says so, keeps what it read, and stores it all once."""
+    import psycopg
+
+    from postgres_server import PostgresServer
+
+    server = PostgresServer()  # a server of its own: this test stops it
+    stop = threading.Event()
+    run: threading.Thread | None = None
+    try:
+        history = open_history(server.create_database("outage"), plant)
+        bus = SharedBus()
+        events = [e for e in simulated(plant) if not isinstance(e, ev.ConfigurationDrafted)][:6000]
+        recorder = Recorder(history, {"events": bus}, batch=500)
+        run = threading.Thread(target=recorder.run, args=(stop, lambda s: time.sleep(min(s, 0.2))), daemon=True)
+        run.start()
+        bus.publish_many(events[:2000])
+        _wait(lambda: history.count() == 2000)
+        server.stop()
+        bus.publish_many(events[2000:])
+        _wait(lambda: not recorder.healthy)
+        assert recorder.last_error and history.writes_failed >= 1
+        with pytest.raises(psycopg.OperationalError):
+            history.count()  # readers fail meanwhile
+        server.start()
+        _wait(lambda: recorder.healthy and history.count() == len(events), timeout_s=120)
+        assert history.query("SELECT count(DISTINCT (source, id)) FROM events")[0][0] == len(events)
+        assert history.is_writer()  # the writer's lock, lost with the server, was taken again
+        stop.set()
+        assert recorder.wait_stopped(60)
+        history.close()
+    finally:
+        stop.set()
+        if run is not None:
+            run.join(60)
+        server.close()
