@@ -224,9 +224,15 @@ def _open_history(settings: Settings, plant: Plant, run) -> History:
     if target is None and settings.data_dir is not None:
         target = settings.data_dir / "history.duckdb"
     try:
-        return open_history(target, plant, run)
+        history = open_history(target, plant, run)
     except HistoryError as exc:
         raise StartError(str(exc)) from None
+    if history.dialect == "postgresql" and not settings.redis_url:
+        log.warning(
+            "a PostgreSQL history without --redis-url: run one worker on it (workers that share a history "
+            "share the event stream and the control log through Redis)"
+        )
+    return history
 
 
 def _token_owner(live: LivePlant, history: History, token: str) -> tuple[str, str] | None:

@@ -42,7 +42,7 @@ class Settings:
     kiosk_rotate_s: float = 60.0  # a kiosk wall screen moves on to the next line this often; 0: never
     stale_after_s: float = 15.0  # a wall-screen panel greys out when its data is older than this
     event_window_h: float = 24.0 * 7  # events further than this from the stream's clock are refused
-    history_url: str | None = None  # postgresql://… is refused (not in this version); None: DATA_DIR/history.duckdb
+    history_url: str | None = None  # postgresql://… a history workers share; None: DATA_DIR/history.duckdb
     trusted_proxies: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
     allowed_origins: tuple[str, ...] = ()  # origins besides the app's own that may open a socket
     secret_key: str | None = None  # signs session cookies; None: shared through Redis, or kept in DATA_DIR
@@ -241,8 +241,8 @@ _RUN_OPTIONS = [
         "--history-url",
         env="HISTORY_URL",
         default=None,
-        help="A history shared by workers in PostgreSQL (postgresql://...): not available in this "
-        "version, refused at start; the history is DATA_DIR/history.duckdb.",
+        help="Keep the history in PostgreSQL (postgresql://USER@HOST:PORT/DATABASE), shared by the workers "
+        "of one Redis stream; one of them writes it at a time. Default: DATA_DIR/history.duckdb.",
     ),
     _option(
         "--trusted-proxies",

@@ -205,7 +205,7 @@ def lead_times(history: History, plant: Plant, first: date, last: date, now: dat
         start, end = day_bounds(first, tz)[0], min(day_bounds(last, tz)[1], now)
         rows = history.query(
             f"SELECT {seconds} / 3600.0 FROM units WHERE line_id = ? AND finish_kind = 'completed' "
-            "AND placed_at IS NOT NULL AND finished_at >= ? AND finished_at < ?",
+            "AND placed_at IS NOT NULL AND finished_at >= ? AND finished_at < ? ORDER BY finished_at, unit_code",
             [line_id, naive(start), naive(end)],
         )
         out += [round(float(v), 3) for (v,) in rows]

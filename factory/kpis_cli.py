@@ -23,7 +23,7 @@ from streams.codec import DecodeError, from_json
     "--history",
     "history_target",
     default=None,
-    help="Compute from a history (its DuckDB file) instead of an events file.",
+    help="Compute from a history (its DuckDB file, or a postgresql:// URL) instead of an events file.",
 )
 @click.option("--from", "start", type=TIMESTAMP, default=None, help="Range start, ISO 8601 (default: first event).")
 @click.option("--to", "end", type=TIMESTAMP, default=None, help="Range end, ISO 8601 (default: last event).")

@@ -2,6 +2,7 @@
 # Install whatever the tests need that is missing, then lint, type-check and run every test.
 # CI (.ci/run) runs exactly this.
 #   Debian packages: chromium + chromium-driver (browser tests), redis-server, mosquitto,
+#                    postgresql (the shared history's tests start a private server of their own),
 #                    fonts-noto-cjk and poppler-utils (Chinese PDFs, checked with pdffonts/pdftoppm)
 #   Python packages: requirements-dev.txt, into .venv
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m "not e2e"`).
@@ -14,6 +15,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
+# The server's initdb and postgres (Debian keeps them off PATH, in /usr/lib/postgresql/N/bin).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 command -v pdffonts >/dev/null || missing+=(poppler-utils)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@
   never a crash, never a silent drop. So does a valid event that is impossible in this plant
   (``check``, e.g. factory.validation.PlantCheck): a station of another line, a time far from
   the line's clock, a token another order owns.
+- So does an event with a NUL character in any text (no database text column can hold one).
 - A ``(source, id)`` seen before is a duplicate: counted and ignored.
 - A unit's events are held for ``window_s`` after they arrive and released sorted by time (and
   checked against the unit's flow then), so a line that sends "exited" just before "entered" is
@@ -18,6 +19,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 import orjson
@@ -63,6 +65,8 @@ class Ingestor:
             event = from_dict(raw) if isinstance(raw, dict) else from_json(raw)
         except DecodeError as exc:
             return self._refuse(exc.reason, f"{origin}: {exc.detail}", raw)
+        if _has_nul(event):  # a database text column cannot hold it (PostgreSQL refuses the whole batch)
+            return self._refuse("nul_character", f"{origin}: {event.KIND} {event.id!r}", raw)
         if self._check is not None:
             reason = self._check(event, flow=False)
             if reason is not None:
@@ -161,3 +165,16 @@ class Ingestor:
                 "held": sum(map(len, self._held.values())),
                 "late": list(self.late)[-20:],
             }
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether an event (or a value of one) holds the character U+0000 anywhere in its text."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Event):
+        return any(_has_nul(getattr(value, f.name)) for f in fields(value))
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False

@@ -166,6 +166,19 @@ class HistoryContract:
             assert replayed.lines[line.id].active == state.lines[line.id].active
         assert {c: u.position for c, u in replayed.units.items()} == {c: u.position for c, u in state.units.items()}
 
+    def test_backfill_rebuilds_the_same_sums_and_checkpoints(self, plant, history):
+        from factory.history.backfill import rebuild
+
+        day = [e for e in a_day(plant) if e.time < T + timedelta(hours=4)]
+        for i in range(0, len(day), 2000):
+            history.record(day[i : i + 2000])
+        start, end = T + timedelta(minutes=20), T + timedelta(hours=4)
+        before = hq.kpis(history, plant, start, end)
+        assert rebuild(history) == len(day)
+        same(before, hq.kpis(history, plant, start, end))
+        found = history.latest_checkpoint()
+        assert found is not None and found[1] == history.last_seq()
+
     def test_a_failed_batch_leaves_nothing_half_done(self, plant, history, events, monkeypatch):
         batch = [events.placed(0, "U1"), events.entered(1, "U1", "kitting")]
         real = history._insert
@@ -281,17 +294,103 @@ class TestDuckDB(HistoryContract):
             open_history(path, plant)
 
 
+class TestPostgreSQL(HistoryContract):
+    """The same contract on a real PostgreSQL server the test starts (tests/postgres_server.py)."""
+
+    @pytest.fixture
+    def target(self, postgres_url):
+        return postgres_url
+
+    @pytest.fixture(scope="class")
+    def shared_target(self, postgres):
+        return postgres.create_database("contract_shared")
+
+    def test_history_survives_reopening(self, plant, target):
+        day = a_day(plant)
+        first = open_history(target, plant)
+        first.record(day[:1000])
+        first.close()
+        again = open_history(target, plant)
+        assert again.count() == 1000 and len(again.record(day[:1200]).new) == 200
+        again.close()
+
+    def test_an_event_stored_by_another_writer_meanwhile_is_stored_once(self, plant, target, monkeypatch):
+        """The unique key refuses what the look-up for copies did not see; nothing is derived twice."""
+        day = a_day(plant)[:300]
+        first, second = open_history(target, plant), open_history(target, plant)
+        first.record(day[:200])
+        monkeypatch.setattr(second, "_not_stored", lambda batch: (list(batch), 0, 0))  # as if it looked too early
+        result = second.record(day)
+        assert (len(result.new), result.duplicate_ids) == (100, 200)
+        assert second.count() == 300
+        reference = open_history(None, plant)
+        reference.record(day)
+        for table in ("units", "station_facts", "timeline", "tokens"):
+            count = f"SELECT count(*) FROM {table}"
+            assert second.query(count) == reference.query(count), table
+        sums = "SELECT sum(processed), sum(checks) FROM station_hour"
+        assert second.query(sums) == reference.query(sums)
+        same(hq.kpis(reference, plant, T, T + timedelta(hours=2)), hq.kpis(second, plant, T, T + timedelta(hours=2)))
+        for store in (first, second, reference):
+            store.close()
+
+    def test_one_worker_at_a_time_is_the_writer_and_another_takes_over(self, plant, target):
+        first, second = open_history(target, plant), open_history(target, plant)
+        assert first.is_writer() and first.is_writer()
+        assert not second.is_writer()
+        first.close()  # its process ends: the server lets go of the lock
+        assert second.is_writer() and second.is_writer()
+        second.close()
+
+    def test_connections_lost_while_idle_do_not_fail_the_next_queries(self, plant, target, postgres):
+        """A server restart kills every pooled connection; the next calls open new ones."""
+        import psycopg
+
+        history = open_history(target, plant)
+        history.record(a_day(plant)[:100])
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
+                [target.rsplit("/", 1)[1]],
+            ).fetchone()[0]
+        assert killed >= 1
+        assert history.count() == 100
+        assert len(history.record(a_day(plant)[:150]).new) == 50
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:  # and a batch first after it
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [target.rsplit("/", 1)[1]],
+            )
+        with pytest.raises(psycopg.OperationalError):
+            history.record(a_day(plant)[150:200])  # the batch's transaction is the writer's to retry
+        assert len(history.record(a_day(plant)[150:200]).new) == 50  # at once, on a new connection
+        history.close()
+
+    def test_a_server_that_cannot_be_reached_is_one_clear_message(self, plant):
+        from factory.history import HistoryError
+        from support import free_port
+
+        with pytest.raises(HistoryError, match=r"cannot connect to the PostgreSQL history at tf@127\.0\.0\.1:\d+/tf"):
+            open_history(f"postgresql://tf:secret@127.0.0.1:{free_port()}/tf?connect_timeout=3", plant)
+
+    def test_a_bad_url_is_one_clear_message(self, plant):
+        from factory.history import HistoryError
+
+        with pytest.raises(HistoryError, match="not a valid PostgreSQL URL"):
+            open_history("postgresql://tf@127.0.0.1:notaport/tf", plant)
+        with pytest.raises(HistoryError, match="not a valid PostgreSQL URL"):
+            open_history("postgresql://tf@127.0.0.1/tf?nosuchoption=1", plant)
+
+    def test_the_cli_says_so_too_without_a_traceback(self, plant):
+        from click.testing import CliRunner
+
+        from factory.kpis_cli import kpis as kpis_command
+        from support import free_port
+
+        url = f"postgresql://tf:secret@127.0.0.1:{free_port()}/tf?connect_timeout=3"
+        result = CliRunner().invoke(kpis_command, ["--history", url])
+        assert result.exit_code == 1 and "cannot connect to the PostgreSQL history" in result.output
+        assert "secret" not in result.output and "Traceback" not in result.output
+
+
 __all__ = ["HistoryContract", "date"]
-
-
-def test_a_postgresql_history_is_refused_with_a_clear_error(plant, tmp_path):
-    """A backend this version does not have fails at start, saying so (never an ImportError)."""
-    from click.testing import CliRunner
-
-    from factory.history import HistoryError
-    from factory.kpis_cli import kpis as kpis_command
-
-    with pytest.raises(HistoryError, match="PostgreSQL history is not available"):
-        open_history("postgresql://tf@127.0.0.1:5432/tf", plant)
-    result = CliRunner().invoke(kpis_command, ["--history", "postgresql://tf@127.0.0.1/tf"])
-    assert result.exit_code == 1 and "not available in this version" in result.output

@@ -38,6 +38,18 @@ def test_invalid_input_is_dead_lettered_with_its_reason(events):
     assert published(bus) == []
 
 
+def test_a_nul_character_in_any_text_is_refused(events):
+    """A database text column cannot hold U+0000: one such event must not stall the shared history."""
+    ingest, _bus, dead, _ = make()
+    with_nul = to_dict(events.placed(0, "U1", options={"model": "AS12\u0000", "wifi": "wifi"}))
+    assert ingest.submit(json.dumps(with_nul), "http") == "rejected:nul_character"
+    in_id = to_dict(events.completed(1, "U2"))
+    in_id["id"] = "a\u0000b"
+    assert ingest.submit(json.dumps(in_id), "http") == "rejected:nul_character"
+    assert [d[0] for d in dead] == ["nul_character", "nul_character"]
+    assert ingest.submit(json.dumps(to_dict(events.completed(2, "U3"))), "http") == "accepted"
+
+
 def test_duplicates_are_ignored(events):
     ingest, bus, _, _ = make()
     e = events.completed(0, "U1")

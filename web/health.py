@@ -43,6 +43,7 @@ def readiness(svc: Services) -> dict[str, dict[str, Any]]:
             "ok": recorder.healthy,
             "error": recorder.last_error,
             "recorded": recorder.recorded,
+            "writer": not recorder.standby,  # False: another worker writes the shared history
             "recorded_until": until.isoformat() if until else None,
         }
     tasks = svc.supervisor.report()

@@ -2,9 +2,9 @@
 
     history = open_history(settings.history_url or data_dir / "history.duckdb", plant)
 
-The embedded DuckDB file is the store. A ``postgresql://`` URL (a store shared by several
-workers and sites) is refused with a clear error: that backend is not part of this version.
-See :mod:`factory.history.store` for what a store provides.
+Two stores answer the same questions the same way: the embedded DuckDB file (the default, one
+process per file) and a PostgreSQL database given by a ``postgresql://`` URL, which several
+workers and sites share. See :mod:`factory.history.store` for what a store provides.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from typing import Any
 from factory.history.store import History, HistoryError, RecordResult
 from factory.layout import Plant
 
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+
 
 def open_history(
     target: str | Path | None, plant: Plant, run: Callable[[Callable[[], Any]], Any] | None = None
 ) -> History:
-    """Open the history at ``target``: a DuckDB file, or None / ":memory:" for memory."""
-    if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
-        raise HistoryError(
-            "a PostgreSQL history is not available in this version: keep the history in its DuckDB "
-            "file (the default, DATA_DIR/history.duckdb); workers that share Redis each keep one"
-        )
+    """Open the history at ``target``: a ``postgresql://`` URL, a DuckDB file, or None / ":memory:" for memory."""
+    if isinstance(target, str) and target.startswith(POSTGRESQL_SCHEMES):
+        from factory.history.postgres_store import PostgresHistory
+
+        return PostgresHistory(target, plant, run)
     from factory.history.duckdb_store import DuckDBHistory
 
     return DuckDBHistory(":memory:" if target is None else target, plant, run)

@@ -74,11 +74,11 @@ def rebuild(history: History, progress=None, checkpoint_every: timedelta = timed
     "--history-url",
     default=None,
     envvar="TF_HISTORY_URL",
-    help="A PostgreSQL history: not available in this version (refused).",
+    help="A PostgreSQL history (postgresql://...) instead of the data directory's file.",
 )
 @click.option("--config", type=click.Path(path_type=Path), default=ROOT / "factory.yaml", show_default=True)
 def backfill(data_dir: Path, history_url: str | None, config: Path) -> None:
-    """Rebuild the history's KPI sums and checkpoints from its events (stop the app first for DuckDB)."""
+    """Rebuild the history's KPI sums and checkpoints from its events (stop the app first: every worker of it)."""
     try:
         plant = load_plant(config)
         history = open_history(history_url or data_dir / "history.duckdb", plant)

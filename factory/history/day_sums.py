@@ -10,7 +10,9 @@ arrived since it last asked (by arrival number, ``seq``) and drops every kept da
 into, and all later days of that line (what such an event starts or ends may last).
 
 Kept days live in the history (table ``day_sums``, so a restarted app answers its first
-executive page at once) and, decoded, in this process's memory.
+executive page at once) and, decoded, in this process's memory. Workers that share a history
+(PostgreSQL) share the table and its mark; each checks the days in its own memory against what
+arrived since its own last refresh, however far another worker has moved the mark.
 
 Summing after the refresh makes the rule safe against a writer recording at the same time:
 whatever arrives while a day is summed is looked at by the next refresh. A day summed while
@@ -35,6 +37,10 @@ from factory.local_time import day_bounds
 CHECKED = "checked_seq"  # events up to this arrival number were looked at
 PLANT = "plant"  # the factory file the kept days were summed for (plant_key)
 _memory: weakref.WeakKeyDictionary[History, dict[tuple[str, date], LineSums]] = weakref.WeakKeyDictionary()
+# How far this process has looked at arrivals for the days it holds in memory. Several workers
+# share one PostgreSQL history: another worker's refresh moves the stored mark on, and the days
+# this one holds must still be checked against what arrived since its own last refresh.
+_seen: weakref.WeakKeyDictionary[History, int] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -62,28 +68,36 @@ def refresh(history: History) -> None:
         history.drop_day_sums()
         with _lock:
             memo.clear()
-        history.put_day_sums([], {PLANT: plant_key(history.plant), CHECKED: str(history.last_seq())})
+        last = history.last_seq()
+        history.put_day_sums([], {PLANT: plant_key(history.plant), CHECKED: str(last)})
+        with _lock:
+            _seen[history] = last
         return
-    rows = history.query(
-        "SELECT line_id, min(time), max(seq) FROM events WHERE seq > ? GROUP BY line_id", [int(checked)]
-    )
+    with _lock:
+        since = min(int(checked), _seen.get(history, int(checked)))
+    rows = history.query("SELECT line_id, min(time), max(seq) FROM events WHERE seq > ? GROUP BY line_id", [since])
     if not rows:
+        with _lock:
+            _seen[history] = max(since, int(checked))
         return
     reach = {line_id: aware(earliest) for line_id, earliest, _ in rows if line_id is not None}
     # A repair reaches back to the day its breakdown began (that day counts it as repaired).
     for line_id, up, down_s in history.query(
-        "SELECT line_id, time, down_s FROM timeline WHERE seq > ? AND down_s IS NOT NULL", [int(checked)]
+        "SELECT line_id, time, down_s FROM timeline WHERE seq > ? AND down_s IS NOT NULL", [since]
     ):
         began = aware(up) - timedelta(seconds=float(down_s))
         reach[line_id] = min(reach.get(line_id, began), began)
-    for line_id, since in reach.items():
-        history.drop_day_sums(line_id, since)
+    for line_id, reached in reach.items():
+        history.drop_day_sums(line_id, reached)
         if history.plant.has_line(line_id):
             tz = history.plant.tz_of(line_id)
             with _lock:
-                for key in [k for k in memo if k[0] == line_id and day_bounds(k[1], tz)[1] > since]:
+                for key in [k for k in memo if k[0] == line_id and day_bounds(k[1], tz)[1] > reached]:
                     del memo[key]
-    history.put_day_sums([], {CHECKED: str(max(int(seq) for *_, seq in rows))})
+    newest = max(int(seq) for *_, seq in rows)
+    history.put_day_sums([], {CHECKED: str(newest)})
+    with _lock:
+        _seen[history] = newest
 
 
 def line_days(

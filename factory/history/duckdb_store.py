@@ -218,6 +218,16 @@ class DuckDBHistory(History):
     def seconds_between(self, a: str, b: str) -> str:
         return f"(epoch({b}) - epoch({a}))"
 
+    def epoch_us(self, a: str) -> str:
+        return f"epoch_us({a})"
+
+    def json_fields(self, column: str, paths: Sequence[Sequence[str]]) -> tuple[str, list[Any], list[str]]:
+        # One json_extract_string with a list of paths parses each document once and gives a list.
+        if any('"' in key for path in paths for key in path):
+            raise ValueError("a JSON key with a double quote cannot be read from the stored events")
+        json_paths = ["$" + "".join(f'."{key}"' for key in path) for path in paths]
+        return f"json_extract_string({column}, ?)", [json_paths], [f"f[{i + 1}]" for i in range(len(paths))]
+
     def close(self) -> None:
         # A query still running on another thread makes close() refuse: interrupt it and retry
         # briefly, rather than leave the process to abort at exit with the file half-closed.

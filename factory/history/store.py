@@ -4,8 +4,11 @@
 each batch (in one transaction, so a crash leaves no half-counted sums), how copies are refused
 (by ``(source, id)`` and by the event's own key), and the questions other modules ask. The two
 backends differ only in how they talk to their database (``_query``, ``_execute``, ``_insert``,
-``_transaction``, ``seconds_between``); the one this version has is the embedded DuckDB file
-(:mod:`factory.history.duckdb_store`), held by the contract tests in tests/test_history_contract.py.
+``_insert_events``, ``_transaction``, ``is_writer``) and in a few SQL expressions their dialects
+spell differently (``seconds_between``, ``epoch_us``, ``json_fields``): the embedded DuckDB file
+(:mod:`factory.history.duckdb_store`) and a PostgreSQL database that several workers share
+(:mod:`factory.history.postgres_store`), both held by the contract tests in
+tests/test_history_contract.py.
 
 Times are stored as naive UTC timestamps and returned aware. Every public method may be called
 from any thread; ``run`` (given by the app) moves blocking database work off a gevent loop.
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _UNIT_COLUMNS = r.UnitRow.columns()
+EVENT_COLUMNS = ["key", "seq", "source", "id", "kind", "time", "line_id", "station_id", "unit_code", "doc"]
 KEY_WINDOW = timedelta(days=1)  # copies of one fact (by key) are recognised this far apart in event time
 # No primary key on events: an index over every event ever stored would grow without bound in
 # memory (DuckDB keeps such indexes outside its memory limit). Copies are found by _not_stored.
@@ -126,9 +130,38 @@ class History:
     def _transaction(self) -> AbstractContextManager:
         raise NotImplementedError
 
+    def _insert_events(self, rows: list[list[Any]]) -> set[int]:
+        """Insert event rows (``EVENT_COLUMNS``); return the arrival numbers of those stored.
+
+        A store that several writers share refuses, by its unique key, an event another writer
+        stored between the look-up for copies and this insert; an embedded one stores them all.
+        """
+        self._insert("events", EVENT_COLUMNS, rows, conflict="")
+        return {row[1] for row in rows}
+
     def seconds_between(self, a: str, b: str) -> str:
         """Return the SQL expression of the seconds from timestamp ``a`` to ``b``."""
         raise NotImplementedError
+
+    def epoch_us(self, a: str) -> str:
+        """Return the SQL expression of the microseconds from 1970-01-01 to timestamp ``a`` (an integer)."""
+        raise NotImplementedError
+
+    def json_fields(self, column: str, paths: Sequence[Sequence[str]]) -> tuple[str, list[Any], list[str]]:
+        """Pick text fields out of the JSON documents in ``column``, parsing each document once.
+
+        ``paths`` are key paths (``["data", "product"]``). Return the SQL expression to select as
+        ``f``, its parameters, and for each path the expression of its text (NULL when absent)
+        in terms of ``f``.
+        """
+        raise NotImplementedError
+
+    def is_writer(self) -> bool:
+        """Whether this process is the one that records into the history (the writer's turn).
+
+        An embedded store has one process, which always is; a shared one elects one at a time.
+        """
+        return True
 
     def close(self) -> None:
         """Release the database."""
@@ -143,7 +176,7 @@ class History:
     def _indexes(self) -> list[str]:
         return []
 
-    # --- writing (one writer per store) -----------------------------------------------------------
+    # --- writing (one writer at a time) -----------------------------------------------------------
     def record(self, events: Iterable[ev.Event], meta: dict[str, str] | None = None) -> RecordResult:
         """Store the events not stored yet, with their facts and sums, in one transaction.
 
@@ -192,14 +225,9 @@ class History:
                 ]
                 for n, e in enumerate(fresh)
             ]
-            if rows:
-                self._insert(
-                    "events",
-                    ["key", "seq", "source", "id", "kind", "time", "line_id", "station_id", "unit_code", "doc"],
-                    rows,
-                    conflict="",
-                )
-            new = fresh
+            stored = self._insert_events(rows) if rows else set()
+            new = [e for n, e in enumerate(fresh) if first_seq + n in stored]
+            copies_by_id += len(fresh) - len(new)  # stored meanwhile by another writer (a shared store)
             seqs = {id(e): first_seq + n for n, e in enumerate(fresh)}
             self._seq = first_seq + len(fresh) - 1 if fresh else self._seq
             self._derive(new, seqs)

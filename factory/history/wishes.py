@@ -32,32 +32,40 @@ def wishes(history: History, plant: Plant, start: datetime | None = None, end: d
     options = option_ids(plant)
     if any('"' in o for o in options):
         raise ValueError("an option id with a double quote cannot be read from the stored events")
-    # Every field in one pass over each stored document (a JSON path list parses it once).
-    paths = ["$.data.product", "$.data.session_id", "$.data.ordered", *(f'$.data.options."{o}"' for o in options)]
+    # Every field in one pass over each stored document (the store's dialect parses it once).
+    paths = [
+        ["data", "product"],
+        ["data", "session_id"],
+        ["data", "ordered"],
+        *(["data", "options", o] for o in options),
+    ]
+    picked, pick_params, field = history.json_fields("doc", paths)
     bounds, params = [], []
     for op, value in ((">=", start), ("<", end)):
         if value is not None:
             bounds.append(f"time {op} ?")
             params.append(r.naive(value))
     within = " AND ".join(bounds) or "true"
-    picked = "".join(f", f[{4 + i}]" for i in range(len(options)))
+    chosen_options = "".join(f", {field[3 + i]}" for i in range(len(options)))
     # A visit's latest draft over all time, so a visit is judged by where it ended.
     sql = f"""
         WITH picked AS (
-            SELECT kind, time, seq, json_extract_string(doc, ?) AS f FROM events
+            SELECT kind, time, seq, {picked} AS f FROM events
             WHERE (kind = ? AND {within}) OR kind = ?
         ), visits AS (
-            SELECT * FROM picked WHERE kind = ?
-            QUALIFY row_number() OVER (PARTITION BY f[2] ORDER BY time DESC, seq DESC) = 1
+            SELECT f, time, seq FROM (
+                SELECT f, time, seq, row_number() OVER (PARTITION BY {field[1]} ORDER BY time DESC, seq DESC) AS latest
+                FROM picked WHERE kind = ?
+            ) drafts WHERE latest = 1
         ), chosen AS (
-            SELECT f, time, true AS ordered FROM picked WHERE kind = ?
+            SELECT f, time, seq, true AS ordered FROM picked WHERE kind = ?
             UNION ALL
-            SELECT f, time, false FROM visits WHERE NOT coalesce(TRY_CAST(f[3] AS BOOLEAN), false) AND {within}
+            SELECT f, time, seq, false FROM visits WHERE coalesce({field[2]}, '') <> 'true' AND {within}
         )
-        SELECT f[1], ordered, epoch_us(time){picked} FROM chosen
+        SELECT {field[0]}, ordered, {history.epoch_us("time")}{chosen_options} FROM chosen ORDER BY time, seq
     """
     placed, drafted = ev.OrderPlaced.KIND, ev.ConfigurationDrafted.KIND
-    found = history.query(sql, [paths, placed, *params, drafted, drafted, placed, *params])
+    found = history.query(sql, [*pick_params, placed, *params, drafted, drafted, placed, *params])
     names = ["product", "ordered", "time", *(OPTION + o for o in options)]
     columns = list(zip(*found)) if found else [()] * len(names)  # by column: cheaper than 100,000 row objects
     table = pd.DataFrame(dict(zip(names, columns)), columns=names)

@@ -9,6 +9,10 @@ refused by the store (by id and by key) and counted.
 It also keeps a projection of its own, and writes a checkpoint of it every ``checkpoint_every``
 of event time: a restart resumes from the latest checkpoint, and the floor can be replayed from
 any of them.
+
+A history that several workers share (PostgreSQL) has one writer at a time
+(``History.is_writer``): the other workers' recorders wait, and the one that takes over goes on
+from the offsets and the checkpoint recorded in the history (:meth:`Recorder._take_over`).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ class Recorder:
         batch: int = 2000,
         linger_s: float = 0.25,
         checkpoint_every: timedelta = timedelta(hours=1),
-        is_writer: Callable[[], bool] = lambda: True,
+        is_writer: Callable[[], bool] | None = None,
         state: FactoryState | None = None,
         start_after: dict[str, Offset | None] | None = None,
     ) -> None:
@@ -48,7 +52,8 @@ class Recorder:
         self.batch = batch
         self.linger_s = linger_s
         self.checkpoint_every = checkpoint_every
-        self.is_writer = is_writer
+        self.is_writer = is_writer or history.is_writer
+        self.standby = False  # waiting while another worker writes the shared history
         self.state = state or empty_state(history.plant)
         self._check = PlantCheck(history.plant, window=timedelta(days=3650))
         self.offsets: dict[str, Offset | None] = dict(start_after or {})
@@ -64,10 +69,14 @@ class Recorder:
         backoff = 0.5
         while True:
             if not self.is_writer():
+                self.standby = True
                 sleep(1.0)  # another worker writes this history
                 if stop.is_set():
+                    self._stopped.set()
                     return
                 continue
+            if self.standby:
+                self._take_over()
             pending = self._read(stop)
             while pending:
                 try:
@@ -95,6 +104,20 @@ class Recorder:
                 self.checkpoint()
                 self._stopped.set()
                 return
+
+    def _take_over(self) -> None:
+        """Become the writer after another worker: go on from what it recorded, not from what this one read.
+
+        The other writer's offsets and its latest checkpoint are in the history; this worker's
+        projection was made when it started and is stale. Reading on from the recorded offsets
+        (copies of what the other writer stored meanwhile are refused by id) keeps every event
+        once, and the projection rebuilt from the history keeps the next checkpoints right.
+        """
+        self.offsets = recorded_offsets(self.history, self.sources)
+        self.state = state_at(self.history)
+        self._last_checkpoint = None
+        self.standby = False
+        log.info("history: this worker writes the history now, reading on after %s", self.offsets)
 
     def step(self) -> int:
         """Read what the buses hold now (no waiting) and record it as one batch; return how many were read."""
@@ -159,6 +182,11 @@ class Recorder:
         """Write the writer's projection as a checkpoint (at its latest event time)."""
         at = self.state.last_event_time
         if at is None:
+            return
+        if not self.is_writer():
+            # Another worker took over meanwhile (this one's connection to a shared history was
+            # lost): this projection may lack what it recorded, and its checkpoint would too.
+            log.warning("checkpoint at %s not written: another worker writes the history now", at)
             return
         try:
             self.history.put_checkpoint(at, self.history.last_seq(), snapshot.to_json(self.state))
