@@ -347,6 +347,12 @@ def main() -> None:
     )
     parser.add_argument("--size", default="1920x1080", help="the browser window, WIDTHxHEIGHT (e.g. 3840x2160)")
     parser.add_argument("--profile", action="store_true", help="also profile the page's script at --rate")
+    parser.add_argument(
+        "--history",
+        choices=("duckdb", "postgresql"),
+        default="duckdb",
+        help="the app's history: its DuckDB file (default) or a PostgreSQL server the benchmark starts",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.lower().split("x"))
@@ -356,10 +362,16 @@ def main() -> None:
     results, background = [], plant_events(round(args.rate * (args.seconds + 15)))
     with sync_playwright() as p:
         browser = launch_chromium(p)
-        for rate in (args.baseline_rate, args.rate):
+        postgres = None
+        if args.history == "postgresql":
+            from postgres_server import PostgresServer
+
+            postgres = PostgresServer(durable=True)
+        for n, rate in enumerate((args.baseline_rate, args.rate)):
+            history = ("--history-url", postgres.create_database(f"bench{n}")) if postgres else ()
             with tempfile.TemporaryDirectory() as folder:
-                result = run(browser, rate, args.seconds, Path(folder), background, app_args, (width, height),
-                             profile=args.profile and rate == args.rate)  # fmt: skip
+                result = run(browser, rate, args.seconds, Path(folder), background, (*app_args, *history),
+                             (width, height), profile=args.profile and rate == args.rate)  # fmt: skip
             results.append(result)
             mt = result["main_thread_ms_per_frame"]
             print(
@@ -381,6 +393,8 @@ def main() -> None:
             for name, share in result["profile_top"]:
                 print(f"         {share * 100:5.1f} %  {name}", flush=True)
         browser.close()
+        if postgres is not None:
+            postgres.close()
     base, loaded = results
     task = loaded["main_thread_ms_per_frame"]["TaskDuration"] / base["main_thread_ms_per_frame"]["TaskDuration"]
     p95 = loaded["per_frame_p95"].get("total", math.nan) / base["per_frame_p95"].get("total", math.nan)
