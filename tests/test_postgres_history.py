@@ -279,3 +279,33 @@ def test_the_writer_keeps_its_batches_while_the_server_is_down_and_catches_up(pl
         if run is not None:
             run.join(60)
         server.close()
+
+
+def test_while_the_server_is_down_history_answers_are_503_and_the_live_pages_go_on(tmp_path):
+    """A shared history that is away: REST reads say so with 503 and Retry-After, not a 500."""
+    from app import create_app
+    from config import Settings
+    from postgres_server import PostgresServer
+    from support import API_KEY, EventFactory, catch_up, client_as
+
+    server = PostgresServer()  # a server of its own: this test stops it
+    try:
+        factory = create_app(
+            Settings(emulator=False, data_dir=tmp_path, api_keys=(API_KEY,), history_url=server.create_database("away"))
+        )
+        events = EventFactory()
+        batch = [events.placed(0, "UA", token="tokenA-0123456789abcdef"), events.entered(1, "UA", "kitting")]
+        factory.bus.publish_many(batch)
+        factory.history.record(batch)
+        catch_up(factory)
+        client = client_as(factory)
+        key = {"Authorization": f"Bearer {API_KEY}"}
+        assert client.get("/api/kpis", headers=key).status_code == 200
+        server.stop()
+        answer = client.get("/api/kpis", headers=key)
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "10"
+        assert answer.get_json()["error"] == "history_unavailable"
+        assert client.get("/api/orders/tokenA-0123456789abcdef").status_code == 200  # from the live state
+        factory.history.close()
+    finally:
+        server.close()

@@ -29,6 +29,8 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from factory.history import HistoryUnavailable
+
 MAX_CALLBACK_BODY = 256 * 1024  # bytes; the largest legitimate callback body here is a few kB
 MAX_JSON_DEPTH = 32
 SECRET_LINK_PREFIXES = ("/track/", "/api/orders/", "/verify")  # /verify?s=<signature> shows facts
@@ -145,6 +147,13 @@ def install(dash_app: dash.Dash, trusted_proxies: int = 0) -> None:
     def _callback_mismatch(exc):
         # Raised while Dash matches the request's outputs to the callback: the client's fault.
         return error(400, "bad_callback_request", f"callback request does not match the callback: {exc}")
+
+    @server.errorhandler(HistoryUnavailable)
+    def _history_away(exc):
+        # A shared history's server that is down: the live pages go on; what needs history waits.
+        response = error(503, "history_unavailable", str(exc))
+        response.headers["Retry-After"] = "10"
+        return response
 
     @server.errorhandler(413)
     def _too_large(_exc):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from factory.history.store import History, HistoryError, RecordResult
+from factory.history.store import History, HistoryError, HistoryUnavailable, RecordResult
 from factory.layout import Plant
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
@@ -32,4 +32,4 @@ def open_history(
     return DuckDBHistory(":memory:" if target is None else target, plant, run)
 
 
-__all__ = ["History", "HistoryError", "RecordResult", "open_history"]
+__all__ = ["History", "HistoryError", "HistoryUnavailable", "RecordResult", "open_history"]

@@ -41,7 +41,7 @@ from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.string import StrDumper
 
-from factory.history.store import EVENT_COLUMNS, SCHEMA, History, HistoryError
+from factory.history.store import EVENT_COLUMNS, SCHEMA, History, HistoryError, HistoryUnavailable
 from factory.layout import Plant
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,10 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+class ServerAway(HistoryUnavailable, psycopg.OperationalError):
+    """A read or write found the server gone twice: still an OperationalError for the writer's retries."""
+
+
 class PostgresHistory(History):
     dialect = "postgresql"
 
@@ -254,8 +258,11 @@ class PostgresHistory(History):
         except psycopg.OperationalError:
             if getattr(self._local, "conn", None) is not None:
                 raise
-        with self._connection() as conn:  # the pool was emptied: a new connection
-            return call(conn)
+        try:
+            with self._connection() as conn:  # the pool was emptied: a new connection
+                return call(conn)
+        except psycopg.OperationalError as exc:
+            raise ServerAway(f"the PostgreSQL history at {self.where} cannot be reached: {_reason(exc)}") from exc
 
     def _column_types(self, table: str) -> dict[str, str]:
         types = self._types.get(table)

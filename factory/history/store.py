@@ -86,6 +86,10 @@ class HistoryError(RuntimeError):
     """The history cannot be opened or written (a damaged file, a full disk, a lost server)."""
 
 
+class HistoryUnavailable(HistoryError):
+    """The history's server cannot be reached just now: what asked may ask again later (HTTP 503)."""
+
+
 @dataclass
 class RecordResult:
     """What one batch changed: new events, and copies refused by id or by key."""
