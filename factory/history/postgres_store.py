@@ -372,9 +372,15 @@ class PostgresHistory(History):
             idle, self._idle = self._idle, []
         with self._writer_lock:
             writer, self._writer = self._writer, None
+        if writer is not None:
+            # The server lets go of a session's locks only once its backend has noticed the
+            # client is gone, which can take a moment; a worker stopping on purpose hands the
+            # writer's turn over at once instead.
+            with contextlib.suppress(psycopg.Error):
+                writer.execute("SELECT pg_advisory_unlock_all()")
         for conn in [*idle, *([writer] if writer is not None else [])]:
             with contextlib.suppress(psycopg.Error):
-                conn.close()  # the writer's lock goes with its connection
+                conn.close()
 
 
 def _fetch(cursor: psycopg.Cursor) -> list[tuple]:
