@@ -60,7 +60,7 @@ from web.certificates import certificates
 from web.control_log import open_control_log
 from web.customer_orders import OrderLimits
 from web.health import health
-from web.json_socket import OrjsonForSocketIO
+from web.json_socket import JsonPacket, OrjsonForSocketIO
 from web.push.gateway import Gateway
 from web.push.join_pace import JoinPace
 from web.push.loop import run_kpis, run_pump
@@ -123,6 +123,7 @@ def create_app(settings: Settings) -> Services:
         async_mode=settings.async_mode,
         cors_allowed_origins=_origin_policy(settings),
         json=OrjsonForSocketIO,
+        serializer=JsonPacket,
         ping_interval=20,
         ping_timeout=20,
     )
