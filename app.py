@@ -86,7 +86,7 @@ def create_app(settings: Settings) -> Services:
     except LayoutError as exc:
         raise StartError(str(exc)) from None
     run = runner(settings.async_mode)
-    bus = _event_bus(settings)
+    bus = _event_bus(settings, plant)
     control = open_control_log(settings.data_dir, settings.redis_url)
     history = _open_history(settings, plant, run)
     if settings.reset:
@@ -203,11 +203,16 @@ def _recall_open_orders(svc: Services, days: float = 7.0) -> None:
         svc.open_orders.note(event)
 
 
-def _event_bus(settings: Settings) -> Bus:
+def _event_bus(settings: Settings, plant: Plant) -> Bus:
     if settings.redis_url:
-        from streams.redis_streams import RedisStreamsBus
+        from streams.site_streams import LayoutMismatch, open_redis_events
 
-        return RedisStreamsBus(settings.redis_url)
+        try:
+            return open_redis_events(
+                settings.redis_url, [site.id for site in plant.sites], plant.site_of_event, settings.stream_per_site
+            )
+        except LayoutMismatch as exc:
+            raise StartError(str(exc)) from None
     return MemoryBus()
 
 

@@ -32,6 +32,7 @@ class Settings:
     warmup_s: float | None = None  # None: the factory file's simulation.warmup_s
     data_dir: Path | None = ROOT / "data"  # the history file lives here; None keeps history in memory
     redis_url: str | None = None  # None: the in-process bus
+    stream_per_site: bool | None = None  # None: the layout the Redis already carries (one stream if new)
     mqtt_url: str | None = None  # None: no MQTT bridge
     mqtt_topic: str = "factory/+/events"
     mqtt_client_id: str | None = None  # None: a unique id per process, clean session
@@ -165,6 +166,15 @@ _RUN_OPTIONS = [
         default=None,
         help="Use this Redis (redis://host:port/db) for the event stream instead of the in-process bus, "
         "so an emulator and several app processes can share it.",
+    ),
+    _option(
+        "--stream-per-site/--single-stream",
+        "stream_per_site",
+        env="STREAM_PER_SITE",
+        default=None,
+        help="With --redis-url: carry each site's events on a stream of its own, so a burst from one site "
+        "does not delay the others' screens. Chosen once per Redis, by the first process that opens it; "
+        "later ones follow (and are refused if they ask for the other layout).",
     ),
     _option(
         "--mqtt-url",

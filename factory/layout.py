@@ -267,6 +267,12 @@ class Plant:
         """Return the site a line belongs to."""
         return self._site_of[line_id]
 
+    def site_of_event(self, event: object) -> str | None:
+        """Return the id of the site an event belongs to (None: no line of this enterprise)."""
+        line_id = getattr(event, "line_id", None)
+        site = self._site_of.get(line_id) if isinstance(line_id, str) else None
+        return site.id if site is not None else None
+
     def tz_of(self, line_id: str) -> tzinfo:
         """Return the local time zone of a line's site (shifts, dates, hour buckets, promises)."""
         return self._site_of[line_id].tz

@@ -110,6 +110,15 @@ def seeded_tokens(seed: int):
     help="Publish to this Redis stream (redis://host:port/db) instead of writing JSON lines; retries with "
     "backoff while Redis is unreachable, and resumes the plant the stream already holds.",
 )
+@click.option(
+    "--stream-per-site/--single-stream",
+    "stream_per_site",
+    default=None,
+    envvar="TF_STREAM_PER_SITE",
+    show_envvar=True,
+    help="With --redis-url: a stream per site (default: the layout the Redis already carries, one stream "
+    "if it carries none yet; see the app's option of the same name).",
+)
 def emulate(
     config: Path,
     seed: int | None,
@@ -119,6 +128,7 @@ def emulate(
     speed: float,
     out: Path | None,
     redis_url: str | None,
+    stream_per_site: bool | None,
 ) -> None:
     """Simulate the enterprise's plants and write their event stream as JSON lines (or to Redis)."""
     sys.exit(
@@ -132,6 +142,7 @@ def emulate(
                 speed=speed,
                 out=out,
                 redis_url=redis_url,
+                stream_per_site=stream_per_site,
             )
         )
     )
@@ -180,9 +191,14 @@ def _to_redis(args, plant, tokens) -> int:
 
     from line_emulator.external_orders import OrderInbox, StreamFollower, own_sources
     from line_emulator.publisher import BusPublisher
-    from streams.redis_streams import RedisStreamsBus
+    from streams.site_streams import LayoutMismatch, open_redis_events
 
-    bus = RedisStreamsBus(args.redis_url)
+    try:
+        sites = [site.id for site in plant.sites]
+        bus = open_redis_events(args.redis_url, sites, plant.site_of_event, args.stream_per_site)
+    except LayoutMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     publisher = BusPublisher(bus, retry_on=(redis.RedisError, OSError))
     try:
         model = _model_on_stream(args, plant, tokens, bus, publisher.emit)

@@ -48,12 +48,13 @@ class RedisStreamsBus:
         stream: str = "tf:events",
         dead_letters: str = "tf:dead-letters",
         max_len: int | None = 1_000_000,
+        client: redis.Redis | None = None,
     ) -> None:
         self.stream = stream
         self.dead_letters = dead_letters
         self.max_len = max_len
         self.durable_id = f"redis:{stream}"  # offsets stay valid across restarts of a reader
-        self._redis = redis.Redis.from_url(url, socket_timeout=MAX_BLOCK_S + 5, socket_connect_timeout=5)
+        self._redis = client or connect(url)
         self._xadd_batch = self._redis.register_script(_XADD_BATCH)
         self._stops: list[threading.Event] = []
         self.gaps: list[Gap] = []
@@ -85,11 +86,16 @@ class RedisStreamsBus:
 
     def read(self, after: Offset | None = None, limit: int = 1000, block_s: float = 0.0) -> list[Entry]:
         """Return up to ``limit`` entries after ``after`` (None: from the oldest retained)."""
-        block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
         answer: Any = self._redis.xread(  # redis-py types replies as a union of everything
-            {self.stream: after or "0-0"}, count=limit, block=block_ms
+            {self.stream: after or "0-0"}, count=limit, block=block_ms(block_s)
         )
-        items = [item for _stream, found in answer or () for item in found]
+        return self.accept(after, [item for _stream, found in answer or () for item in found], limit)
+
+    def accept(self, after: Offset | None, items: list, limit: int) -> list[Entry]:
+        """Turn the raw entries an XREAD of this stream returned after ``after`` into events.
+
+        Notes a gap if the trim overtook the reader, and dead-letters what does not decode.
+        """
         with self._went_on_lock:
             check = bool(items and after and after != "0-0" and self._went_on.get(after, True))
             if items:
@@ -174,6 +180,16 @@ class RedisStreamsBus:
             return None
 
 
+def connect(url: str) -> redis.Redis:
+    """A client whose socket timeout outlasts the longest blocking read."""
+    return redis.Redis.from_url(url, socket_timeout=MAX_BLOCK_S + 5, socket_connect_timeout=5)
+
+
+def block_ms(block_s: float) -> int | None:
+    """XREAD's BLOCK for a wait of ``block_s`` (None: do not wait), capped at MAX_BLOCK_S."""
+    return int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
+
+
 def _entry_id(offset: Offset) -> tuple[int, int]:
     """A Redis entry id "<ms>-<seq>" as a pair that sorts as the stream does."""
     ms, _, seq = offset.partition("-")
@@ -217,9 +233,8 @@ class GroupReader:
         )
         items = self._drop_poison(claimed) if claimed else []
         if not items:
-            block_ms = int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
             answer: Any = self._redis.xreadgroup(
-                self.group, self.consumer, {self._bus.stream: ">"}, count=limit, block=block_ms
+                self.group, self.consumer, {self._bus.stream: ">"}, count=limit, block=block_ms(block_s)
             )
             items = [item for _stream, entries in answer or () for item in entries]
         out: list[Entry] = []

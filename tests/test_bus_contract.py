@@ -8,9 +8,11 @@ import time
 import pytest
 
 from redis_server import RedisServer
+from streams import events as ev
 from streams.memory import MemoryBus
 from streams.redis_streams import RedisStreamsBus
-from support import EventFactory
+from streams.site_streams import LayoutMismatch, SiteStreamsBus, open_redis_events
+from support import T0, EventFactory
 
 
 class BusContract:
@@ -224,3 +226,91 @@ class TestConsumerGroups:
         client = redis.Redis.from_url(redis_server.url)
         assert client.xrange(bus.dead_letters)[-1][1][b"reason"] == b"poison"
         assert client.xpending(bus.stream, "g")["pending"] == 0
+
+
+SITE_OF_LINE = {"ac1": "zhengzhou", "fr1": "shenyang"}
+
+
+def _site_streams(url: str, prefix: str, max_len: int | None = 1_000_000) -> SiteStreamsBus:
+    sites = sorted(set(SITE_OF_LINE.values()))
+    return SiteStreamsBus(url, sites, lambda e: SITE_OF_LINE.get(getattr(e, "line_id", "")), max_len, prefix=prefix)
+
+
+class TestSiteStreamsBus(BusContract):
+    """The same contract over one stream per site (here every event of the contract is one site's)."""
+
+    @pytest.fixture
+    def bus(self, redis_server, request):
+        bus = _site_streams(redis_server.url, f"sites:{request.node.name}")
+        yield bus
+        bus.close()
+
+    @pytest.fixture
+    def small_bus(self, redis_server, request):
+        bus = _site_streams(redis_server.url, f"small-sites:{request.node.name}", max_len=5)
+        yield bus
+        bus.close()
+
+    def test_a_quiet_site_s_event_is_not_queued_behind_a_busy_site_s_burst(self, bus):
+        busy, quiet = EventFactory("ac1"), EventFactory("fr1")
+        bus.publish_many(busy.entered(i / 100, f"U{i}", "kitting") for i in range(3000))
+        probe = quiet.entered(0, "F1", "door_foaming")
+        bus.publish(probe)
+        first = bus.read(limit=100)
+        assert len(first) == 100 and probe in [e for _, e in first][:2]
+
+    def test_two_sites_interleaved_arrive_exactly_once_and_each_in_order(self, bus):
+        a, b = EventFactory("ac1"), EventFactory("fr1")
+        published = {"ac1": [], "fr1": [], None: []}
+        for i in range(600):
+            event = (a if i % 3 else b).entered(i, f"U{i}", "kitting")
+            published[event.line_id].append(event)
+        drafts = [  # no line: the enterprise's stream
+            ev.ConfigurationDrafted(id=f"d-{i}", source="/configurator", time=T0, session_id=f"s{i}", product="ac")
+            for i in range(5)
+        ]
+        published[None] = drafts
+        bus.publish_many([*published["ac1"][:300], *drafts, *published["fr1"], *published["ac1"][300:]])
+        got, after = [], None
+        while batch := bus.read(after, limit=70):
+            got += [e for _, e in batch]
+            after = batch[-1][0]
+        for line, events in published.items():  # each site's own order; nothing twice, nothing lost
+            assert [e for e in got if getattr(e, "line_id", None) == line] == events
+        assert len(got) == 605
+        assert bus.read(after) == [] and bus.read(bus.tail()) == []
+
+
+class TestStreamLayout:
+    SITES = ("shenyang", "zhengzhou")
+
+    @staticmethod
+    def _open(url, per_site):
+        return open_redis_events(url, TestStreamLayout.SITES, lambda e: None, per_site, wait_s=0)
+
+    def test_the_first_process_chooses_and_the_others_follow(self, tmp_path):
+        server = RedisServer(tmp_path)
+        try:
+            assert isinstance(self._open(server.url, True), SiteStreamsBus)
+            assert isinstance(self._open(server.url, None), SiteStreamsBus)  # an emulator started without the flag
+            with pytest.raises(LayoutMismatch, match="with --stream-per-site"):
+                self._open(server.url, False)
+        finally:
+            server.stop()
+
+    def test_a_redis_carrying_one_stream_is_not_split_under_its_readers(self, tmp_path):
+        server = RedisServer(tmp_path)
+        try:
+            legacy = RedisStreamsBus(server.url)  # written before layouts were recorded
+            legacy.publish(EventFactory().completed(0, "U1"))
+            with pytest.raises(LayoutMismatch, match="of their own"):
+                self._open(server.url, True)
+            assert isinstance(self._open(server.url, None), RedisStreamsBus)
+            with pytest.raises(LayoutMismatch, match="without --stream-per-site"):
+                self._open(server.url, True)
+        finally:
+            server.stop()
+
+    def test_an_unreachable_redis_is_refused_with_the_reason(self):
+        with pytest.raises(LayoutMismatch, match="cannot reach Redis"):
+            self._open("redis://127.0.0.1:1/0", None)

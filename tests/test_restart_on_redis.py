@@ -12,12 +12,14 @@ from collections import Counter
 import pytest
 import redis
 
-from app import create_app
+from app import StartError, create_app
 from config import Settings
 from factory.history.writer import Recorder, recorded_offsets
+from factory.layout import load_plant
 from redis_server import RedisServer
 from streams import events as ev
 from streams.codec import from_json
+from streams.site_streams import SiteStreamsBus
 from support import ROOT
 
 START = "2026-03-02T02:00:00Z"  # 10:00 at the Chinese sites: lines at work
@@ -111,3 +113,45 @@ def test_a_worker_reads_on_from_its_history_and_reset_forgets_the_retained_strea
     assert reset.live.events_read == 0 and not reset.live.state.units  # the old run stays out
     assert _record_all(reset).recorded == 0
     reset.bus.close()
+
+
+def _site_streams(url: str) -> dict[str, list[ev.Event]]:
+    client = redis.Redis.from_url(url)
+    keys = sorted(k.decode() for k in client.scan_iter("tf:events:*") if client.type(k) == b"stream")
+    return {key: [from_json(fields[b"e"]) for _, fields in client.xrange(key)] for key in keys}
+
+
+def test_a_stream_per_site_carries_the_enterprise_through_restarts_of_emulator_and_worker(server, tmp_path):
+    first = _emulate(server.url, "--stream-per-site", "--seed", "6", "--start", START, "--duration", "30m")
+    assert first.returncode == 0, first.stderr
+    streams = _site_streams(server.url)
+    assert not redis.Redis.from_url(server.url).exists("tf:events")  # nothing on the single stream
+    plant = load_plant(ROOT / "factory.yaml")
+    for key, events in streams.items():
+        site = key.rpartition(":")[2]
+        assert {plant.site_of_event(e) or "enterprise" for e in events} == {site}, key  # each site's own events
+    working = [key for key, events in streams.items() if events]
+    assert len(working) >= 4, working  # the enterprise's sites at work at 10:00 Chinese time
+
+    second = _emulate(server.url, "--seed", "6", "--duration", "30m")  # no flag: follows what the Redis carries
+    assert second.returncode == 0, second.stderr
+    assert "resuming the plant" in second.stderr
+    events = [e for stream in _site_streams(server.url).values() for e in stream]
+    assert max(Counter((e.source, e.id) for e in events).values()) == 1  # no event twice
+    assert max(Counter(e.unit_code for e in events if isinstance(e, ev.OrderPlaced)).values()) == 1
+
+    svc = _worker(tmp_path, server.url)  # no flag either
+    assert isinstance(svc.bus, SiteStreamsBus)
+    while svc.live.read_once():
+        pass  # what serve() does before it listens
+    assert svc.live.events_read == len(events)
+    assert _record_all(svc).recorded == len(events)
+    assert len({line.site_id for line in plant.lines if svc.live.state.lines[line.id].active}) >= 4
+    svc.bus.close()
+    again = _worker(tmp_path, server.url)
+    assert again.live.read_once() == 0 and again.live.events_read == 0  # read on from where its history ends
+    assert again.live.state.units == svc.live.state.units
+    assert _record_all(again).recorded == 0  # nothing recorded twice
+    again.bus.close()
+    with pytest.raises(StartError, match="with --stream-per-site"):
+        _worker(tmp_path / "other", server.url, stream_per_site=False)

@@ -29,7 +29,9 @@ from web.accounts import AccountsState, apply_account
 from web.accounts import forget_old as forget_old_sessions
 
 log = logging.getLogger(__name__)
-BATCH = 5000
+# Trackers are flushed after every batch: a quiet site's event waits for at most one batch of a
+# busy one's (with a stream per site), so batches stay short (bench/site_burst.py).
+BATCH = 1000
 EVICT_EVERY_S = 30.0
 
 
