@@ -2,8 +2,8 @@
 
 Real processes: redis-server, PostgreSQL (tests/postgres_server.py), ``tf emulate`` on Redis and
 two ``app.py`` workers with ``--history-url``. One worker writes the shared history, the other
-waits; both answer /api/kpis the same; when the writer stops, the other takes over, and in the
-end every event of the stream is stored exactly once.
+waits; both answer /api/kpis the same; when the writer stops (SIGTERM, or kill -9 on per-site
+streams), the other takes over, and in the end every event of the stream is stored exactly once.
 """
 
 from __future__ import annotations
@@ -43,11 +43,32 @@ def wait_for(condition, timeout_s: float = 120.0, what: str = "condition") -> No
         time.sleep(0.2)
 
 
-def test_two_workers_share_one_history_with_one_writer_and_a_takeover(postgres, tmp_path):
+def stream_length(client: redis.Redis) -> int:
+    """The entries of the event stream, on one stream or on one per site."""
+    keys = [k for k in client.scan_iter("tf:events*") if client.type(k) == b"stream"]
+    return sum(int(client.xlen(k)) for k in keys)
+
+
+@pytest.mark.parametrize(
+    ("ending", "layout"),
+    [("SIGTERM", "--single-stream"), ("kill -9", "--stream-per-site")],
+)
+def test_two_workers_share_one_history_with_one_writer_and_a_takeover(postgres, tmp_path, ending, layout):
     server = RedisServer(tmp_path / "redis")
-    url = postgres.create_database("workers")
+    url = postgres.create_database(f"workers_{layout.strip('-').replace('-', '_')}")
     emulator = subprocess.Popen(
-        [sys.executable, "-m", "line_emulator", "--redis-url", server.url, "--speed", "120", "--duration", "2d"],
+        [
+            sys.executable,
+            "-m",
+            "line_emulator",
+            "--redis-url",
+            server.url,
+            layout,
+            "--speed",
+            "120",
+            "--duration",
+            "2d",
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -55,7 +76,7 @@ def test_two_workers_share_one_history_with_one_writer_and_a_takeover(postgres, 
     workers: list[RunningApp] = []
     try:
         client = redis.Redis.from_url(server.url)
-        wait_for(lambda: client.xlen("tf:events") >= 200, what="events on the stream")
+        wait_for(lambda: stream_length(client) >= 200, what="events on the stream")
         for name in ("a", "b"):
             args = ("--redis-url", server.url, "--no-emulator", "--history-url", url)
             workers.append(RunningApp(*args, data_dir=tmp_path / name))
@@ -81,14 +102,18 @@ def test_two_workers_share_one_history_with_one_writer_and_a_takeover(postgres, 
         same(answers[0].json(), answers[1].json())
         assert answers[0].json()["enterprise"]["orders_placed"] > 0
 
-        writer.stop()  # SIGTERM: it flushes, writes a checkpoint and lets go of the writer's lock
+        if ending == "SIGTERM":
+            writer.stop()  # it flushes, writes a checkpoint and lets go of the writer's lock
+        else:
+            writer.proc.kill()  # mid-batch, maybe: that transaction never commits, its offsets neither
+            writer.proc.wait(30)
         wait_for(lambda: ready(standby)["writer"], what="the takeover")
         wait_for(lambda: ready(standby)["recorded"] > 0, what="the new writer's first batch")
         assert "this worker writes the history now" in "".join(standby.output)
 
         emulator.terminate()
         emulator.wait(30)
-        total = client.xlen("tf:events") + client.xlen("tf:control")
+        total = stream_length(client) + client.xlen("tf:control")
 
         def stored() -> int:
             with psycopg.connect(url) as conn:
