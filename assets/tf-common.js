@@ -170,6 +170,15 @@
   tf.setText = function (node, text) { if (node && node.textContent !== text) { node.textContent = text; } };
   tf.setClass = function (node, cls) { if (node && node.className !== cls) { node.className = cls; } };
   tf.same = function (a, b) { return JSON.stringify(a) === JSON.stringify(b); };
+  // Make ``nodes`` the children of ``parent`` in that order, moving only the ones out of place
+  // (each move of a node restyles and relays its surroundings; most frames move none).
+  tf.order = function (parent, nodes) {
+    nodes.forEach(function (node, i) {
+      var at = parent.children[i];
+      if (at !== node) { parent.insertBefore(node, at || null); }
+    });
+    while (parent.children.length > nodes.length) { parent.lastElementChild.remove(); }
+  };
 
   // A page whose session ended elsewhere (a revoked wall screen) goes to the sign-in page.
   tf.checkSession = function () {

@@ -65,7 +65,7 @@
       tf.setText(t.status, station.status === "down" && station.down_reason ? label + ": " + station.down_reason : label);
       tf.setText(t.queue, String(station.queue));
       var keep = {};
-      station.units.forEach(function (code) {
+      var chips = station.units.map(function (code) {
         keep[code] = true;
         var chip = t.chips[code];
         if (!chip) {
@@ -77,11 +77,12 @@
           t.chips[code] = chip;
         }
         moved[code] = station.id;
-        t.units.appendChild(chip);  // in order: appending an attached node moves it
+        return chip;
       });
       Object.keys(t.chips).forEach(function (code) {
         if (!keep[code]) { t.chips[code].remove(); delete t.chips[code]; }
       });
+      tf.order(t.units, chips);
     });
     Object.keys(moved).forEach(function (code) { self.stationOf[code] = moved[code]; });
     if (!previous || !tf.same(previous.alarms, view.alarms) || previous.as_of !== view.as_of) { this.andon(view); }
@@ -91,25 +92,40 @@
     this.health();
   };
 
+  // Alarms keyed by id: a frame that only moves the clock on changes each row's "lasted" text,
+  // and a row is built again only when what it says (kind, reason, acknowledgement) changed.
   Floor.prototype.andon = function (view) {
     var s = this.settings, list = document.getElementById("floor-andon");
     if (!list) { return; }
-    var rows = view.alarms.map(function (a) {
-      var name = s.names.stations[a.station] || a.station;
-      var what = name + ": " + (s.kinds[a.kind] || a.kind) + (a.reason ? " (" + a.reason + ")" : "");
-      var tail;
-      if (a.ack) { tail = tf.el("span", { className: "andon-acked", text: "✓ " + a.ack.by }); }
-      else if (s.can_ack) {
-        tail = tf.el("button", { className: "andon-ack", type: "button", "data-alarm": a.id, text: s.texts.acknowledge,
-                                 onclick: function () { tf.acknowledge(a.id); } });
-      } else { tail = tf.el("span", { className: "andon-unacked", text: s.texts.unacknowledged }); }
-      var lasted = (new Date(view.as_of) - new Date(a.since)) / 1000;
-      return tf.el("li", { className: "andon-alarm kind-" + a.kind + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
-        tf.el("span", { className: "andon-what", text: what }),
-        tf.el("span", { className: "andon-lasted", text: tf.lastedText(lasted) }), tail]);
+    var rows = this.alarmRows = this.alarmRows || {};
+    var keep = {};
+    var nodes = view.alarms.map(function (a) {
+      keep[a.id] = true;
+      var said = [a.station, a.kind, a.reason || "", a.ack ? a.ack.by : ""].join("|");
+      var row = rows[a.id];
+      if (!row || row.said !== said) {
+        var name = s.names.stations[a.station] || a.station;
+        var what = name + ": " + (s.kinds[a.kind] || a.kind) + (a.reason ? " (" + a.reason + ")" : "");
+        var tail;
+        if (a.ack) { tail = tf.el("span", { className: "andon-acked", text: "✓ " + a.ack.by }); }
+        else if (s.can_ack) {
+          tail = tf.el("button", { className: "andon-ack", type: "button", "data-alarm": a.id, text: s.texts.acknowledge,
+                                   onclick: function () { tf.acknowledge(a.id); } });
+        } else { tail = tf.el("span", { className: "andon-unacked", text: s.texts.unacknowledged }); }
+        var lasted = tf.el("span", { className: "andon-lasted" });
+        row = rows[a.id] = { said: said, lasted: lasted, node: tf.el("li", {
+          className: "andon-alarm kind-" + a.kind + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
+          tf.el("span", { className: "andon-what", text: what }), lasted, tail]) };
+      }
+      tf.setText(row.lasted, tf.lastedText((new Date(view.as_of) - new Date(a.since)) / 1000));
+      return row.node;
     });
-    if (!rows.length) { rows = [tf.el("li", { className: "andon-none", text: s.texts.no_alarms })]; }
-    list.replaceChildren.apply(list, rows);
+    Object.keys(rows).forEach(function (id) { if (!keep[id]) { delete rows[id]; } });
+    if (!nodes.length) {
+      this.noAlarms = this.noAlarms || tf.el("li", { className: "andon-none", text: s.texts.no_alarms });
+      nodes = [this.noAlarms];
+    }
+    tf.order(list, nodes);
     tf.setText(document.getElementById("floor-shelved"), view.shelved ? tf.fill(s.texts.shelved, { n: view.shelved }) : "");
   };
 
@@ -138,8 +154,11 @@
       return row;
     });
     Object.keys(rows).forEach(function (code) { if (!keep[code]) { delete rows[code]; } });
-    if (!nodes.length) { nodes = [tf.el("li", { className: "orders-none", text: s.texts.no_orders })]; }
-    list.replaceChildren.apply(list, nodes);
+    if (!nodes.length) {
+      this.noOrders = this.noOrders || tf.el("li", { className: "orders-none", text: s.texts.no_orders });
+      nodes = [this.noOrders];
+    }
+    tf.order(list, nodes);
   };
 
   Floor.prototype.kpis = function (kpis) {
