@@ -66,6 +66,7 @@ from web.push.join_pace import JoinPace
 from web.push.loop import run_kpis, run_pump
 from web.push.pump import LivePlant
 from web.push.queries import LiveQueries
+from web.push.replay import FloorReplay
 from web.push.rooms import Rooms
 from web.ratelimit import MissLimiter, limiter, storage_uri
 from web.services import EXTENSION_KEY, Services
@@ -154,6 +155,7 @@ def create_app(settings: Settings) -> Services:
         dash_app=dash_app,
         socketio=socketio,
         extras={"gateway": gateway},
+        replay=FloorReplay(plant, history, run),
         order_limits=OrderLimits(storage_uri(settings.redis_url)),
     )
     _recall_open_orders(svc)

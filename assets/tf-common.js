@@ -131,6 +131,10 @@
   tf.clock = function (iso, locale, zone) {  // "14:05"
     return iso ? format(locale, zone, { hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(iso)) : "";
   };
+  tf.moment = function (iso, locale, zone) {  // "Mon, 2 Mar 2026, 10:42:17": a replay's moment, to the second
+    return iso ? format(locale, zone, { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit",
+                                        minute: "2-digit", second: "2-digit", hour12: false }).format(new Date(iso)) : "";
+  };
   tf.when = function (iso, locale, zone) {  // the day only when it is not today
     if (!iso) { return ""; }
     var t = new Date(iso);

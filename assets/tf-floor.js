@@ -32,13 +32,17 @@
         units: tile.querySelector(".station-units"), queue: tile.querySelector(".station-queue-n"), chips: {} };
     });
     this.page = document.querySelector(".page.floor");
+    this.timer = setInterval(this.tick.bind(this), 1000);
+    if (settings.replay) {  // a past moment: views come from history (tf-replay.js), no live socket
+      this.replay = new tf.FloorReplay(this, settings.replay);
+      return;
+    }
     this.socket = new tf.Socket({ view: "floor", line: settings.line }, {
       connect: function () { self.connection(true); },
       disconnect: function () { self.connection(false); },
       refused: function () { tf.checkSession(); },  // a revoked screen, or a line no longer its
       event: function (name, frame) { if (name === "floor") { self.room.receive(frame); } }
     });
-    this.timer = setInterval(this.tick.bind(this), 1000);
   }
 
   Floor.prototype.connection = function (connected) {
@@ -208,6 +212,10 @@
 
   Floor.prototype.tick = function () {
     if (this.page && !document.body.contains(this.page)) { this.stop(); return; }  // the page was left
+    if (this.replay) {  // no stream to age: the replay keeps its badge, the panels stay as drawn
+      if (this.chartPending) { this.drawChart(); }
+      return;
+    }
     if (this.chartPending) { this.drawChart(); }
     var s = this.settings, r = this.room, now = Date.now(), stamp = r.stamp;
     var ages = {}, stale = {}, banner = "", status = [s.texts.live, "freshness live"];
@@ -258,7 +266,10 @@
     window.scrollTo(0, 0);
   };
 
-  Floor.prototype.stop = function () { clearInterval(this.timer); this.socket.close(); };
+  Floor.prototype.stop = function () {
+    clearInterval(this.timer);
+    if (this.replay) { this.replay.stop(); } else { this.socket.close(); }
+  };
 
   tf.acknowledge = function (alarm) {
     var result = document.getElementById("andon-ack-result");

@@ -200,6 +200,15 @@ FLOOR_TEXTS = {
     "released": "on the line",
     "waiting_release": "waiting for release",
     "no_orders": "No orders yet",
+    "replay": "Replay",
+    "play": "▶ Play",
+    "pause": "⏸ Pause",
+    "previous_event": "◀ Event",  # the line's previous event
+    "next_event": "Event ▶",
+    "speed": "Speed",
+    "seek": "Moment in the recorded history",
+    "replay_last_hour": "Replay…",
+    "back_to_live": "Back to live",
 }
 
 

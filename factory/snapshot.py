@@ -8,9 +8,12 @@ module's alone; nothing outside reads the JSON.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from factory.layout import Plant
 from factory.state import (
@@ -106,12 +109,16 @@ def to_json(state: FactoryState) -> str:
     }, separators=(",", ":"), ensure_ascii=False)  # fmt: skip
 
 
-def from_json(text: str, plant: Plant) -> FactoryState:
-    """Rebuild a state from to_json's output, against the plant it was taken of."""
+def from_json(text: str, plant: Plant, lines: Collection[str] | None = None) -> FactoryState:
+    """Rebuild a state from to_json's output, against the plant it was taken of.
+
+    ``lines`` limits it to those lines and their units (a replay of one line's floor does not
+    build the rest of the enterprise); the other lines stay empty.
+    """
     from factory.derive import reposition
     from factory.projector import note_order
 
-    doc = json.loads(text)
+    doc = orjson.loads(text)
     if doc.get("version") != VERSION:
         raise ValueError(f"checkpoint format {doc.get('version')} is not {VERSION}")
     state = empty_state(plant)
@@ -119,10 +126,12 @@ def from_json(text: str, plant: Plant) -> FactoryState:
     state.events_applied, state.events_skipped, state.units_evicted = doc["applied"], doc["skipped"], doc["evicted"]
     for lid, line_doc in doc["lines"].items():
         line = state.lines.get(lid)
-        if line is None:
-            continue  # a line no longer in the factory file
+        if line is None or (lines is not None and lid not in lines):
+            continue  # a line no longer in the factory file, or not asked for
         _fill_line(line, line_doc)
     for unit_doc in doc["units"]:
+        if lines is not None and unit_doc["line"] not in lines:
+            continue
         unit = _unit(unit_doc)
         line = state.lines.get(unit.line_id)
         if line is None:

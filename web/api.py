@@ -16,6 +16,7 @@ from factory.history import queries as history_queries
 from factory.kpi_documents import scope_lines
 from factory.views import localise_order
 from streams import events as ev
+from streams.codec import format_time
 from web import auth, reports
 from web.api_spec import Param, api, openapi
 from web.hardening import attachment, error
@@ -332,6 +333,47 @@ def feedback_inbox():
 def openapi_document():
     """The OpenAPI description of this API (public: it says what exists, not what is in it)."""
     return flask.jsonify(openapi("Transparent Factory", "1"))
+
+
+@api(
+    blueprint,
+    "GET",
+    "/floor/<line>",
+    "A line's floor view as it was at a past moment, rebuilt from history (the replay's frames)",
+    {
+        200: "the floor view at that moment, with the line's previous and next event times (`replay`)",
+        400: "a moment outside the recorded history",
+        401: "no key, no session",
+        403: "not a manager or executive of this line's site",
+        404: "no such line, or no history yet",
+    },
+    (
+        Param("line", where="path", description="a line id"),
+        Param("at", "date-time", required=True, description="the moment to show (RFC 3339)"),
+    ),
+    auth="api_key_or_session",
+    tags=("replay",),
+)
+def floor_at(line: str, at):
+    svc = services()
+    if not svc.plant.has_line(line):
+        return error(404, "not_found", "no such line")
+    who = current_who()
+    if not has_key():
+        if who is None:
+            return unauthorised()
+        if not (auth.may(who, "replay") and auth.may_see_line(who, line, lambda i: svc.plant.line(i).site_id)):
+            return error(403, "forbidden", "replays are for managers and executives of this line's site")
+    first, last = svc.run(svc.history.first_and_last_time)
+    if first is None or last is None:
+        return error(404, "no_data", "no events recorded yet")
+    if not first <= at <= last:
+        return error(400, "outside_history", f"the history holds {first.isoformat()} to {last.isoformat()}")
+    view = svc.replay.view(line, at)
+    view["replay"].update(first=format_time(first), last=format_time(last))  # where the page's slider can go
+    response = flask.jsonify(view)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @api(

@@ -34,6 +34,7 @@ AREAS = {
     "floor": {"wall", "manager", "executive", "admin"},
     "kpis": {"manager", "executive", "admin"},
     "exec": {"executive", "admin"},
+    "replay": {"manager", "executive", "admin"},  # a line's floor at a past moment (not wall screens)
     "demand": {"executive", "admin"},  # the enterprise's demand: accounts bound to a site see none of it
     "orders": {"manager", "admin"},
     "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen

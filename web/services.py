@@ -42,6 +42,7 @@ class Services:
     dash_app: Any = None  # dash.Dash
     socketio: Any = None  # flask_socketio.SocketIO
     extras: dict[str, Any] = field(default_factory=dict)  # optional parts (MQTT bridge, emulator, …)
+    replay: Any = None  # web.push.replay.FloorReplay: the floor at past moments
     order_limits: OrderLimits = field(default_factory=OrderLimits)  # customers' orders and drafts per client
     open_orders: OpenOrders = field(default_factory=OpenOrders)  # customers' units not shipped yet
 

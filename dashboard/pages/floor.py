@@ -1,14 +1,21 @@
-"""Floor screen of one line (/floor?line=<id>[&kiosk=1][&rotate=<s>]): andon, KPIs, line map, hour by hour.
+"""Floor screen of one line (/floor?line=<id>[&kiosk=1][&rotate=<s>][&at=<time>]): andon, KPIs, line map, hour by hour.
 
 Everything on it is pushed over the line's Socket.IO room and drawn by assets/tf-floor.js, which
 touches only what changed; a one-second timer there ages each panel, greys out stale ones and,
 in kiosk mode, moves on to the next line. Managers acknowledge alarms from here (REST, checked
 on the server). A viewer bound to a site (or a wall screen to a line) sees only those lines.
+
+With ``at`` the same page shows the line at that past moment (managers and executives): views
+come from ``GET /api/floor/<line>?at=`` instead of the socket (assets/tf-replay.js), under a bar
+that plays, steps event by event and seeks, in a marked replay state.
 """
+
+from datetime import timedelta
 
 import dash
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
+from config import parse_timestamp
 from dashboard import ids
 from dashboard.components.data_attrs import data
 from dashboard.components.hourly_chart import chart_layout
@@ -16,6 +23,7 @@ from dashboard.components.kpi_strip import kpi_strip
 from dashboard.components.not_found import not_found, sign_in_needed
 from dashboard.components.station_tile import KIND_LABEL, STATUS_LABEL, line_map
 from dashboard.i18n import FLOOR_TEXTS
+from streams.codec import format_time
 from web import auth
 from web.services import current_who, services
 
@@ -41,11 +49,50 @@ def _panel(name: str, title: str, *children, class_name: str = "") -> html.Secti
     )
 
 
-def layout(line=None, kiosk=None, rotate=None, **_query):
+REPLAY_SPEEDS = (1, 10, 60, 600, 3600)
+
+
+def _replay_bar(at: str, speed: int) -> html.Div:
+    return html.Div(
+        className="replay-bar",
+        role="group",
+        title=FLOOR_TEXTS["replay"],
+        children=[
+            html.Strong(FLOOR_TEXTS["replay"], className="replay-badge"),
+            html.Span(at, id="replay-at", className="replay-at"),
+            html.Button(FLOOR_TEXTS["previous_event"], id="replay-previous", className="replay-step"),
+            html.Button(FLOOR_TEXTS["play"], id="replay-play", className="replay-play"),
+            html.Button(FLOOR_TEXTS["next_event"], id="replay-next", className="replay-step"),
+            html.Select(
+                [html.Option(f"{n}×", value=str(n), selected=n == speed) for n in REPLAY_SPEEDS],
+                id="replay-speed",
+                title=FLOOR_TEXTS["speed"],
+            ),
+            html.Label(
+                [
+                    html.Span(FLOOR_TEXTS["seek"], className="visually-hidden"),
+                    dcc.Input(type="range", id="replay-seek"),
+                ],
+                className="replay-seek",
+            ),
+            html.Span(id="replay-error", className="replay-error", role="status"),
+        ],
+    )
+
+
+def layout(line=None, kiosk=None, rotate=None, at=None, speed=None, **_query):
     """Return the floor screen of ``line`` (default: the first the viewer may see), to entitled roles only."""
     who = current_who()
     if who is None or not auth.may(who, "floor"):
         return sign_in_needed()
+    replay_at = None
+    if at is not None:
+        if not auth.may(who, "replay"):
+            return sign_in_needed()  # a wall screen shows the floor now; replays are for people
+        try:
+            replay_at = format_time(parse_timestamp(at))
+        except ValueError:
+            return not_found()
     svc = services()
     plant = svc.plant
 
@@ -68,8 +115,21 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
         "rotate_s": _rotate_s(rotate) if is_kiosk else 0.0,
         "lines": [ln.id for ln in visible if ln.site_id == site.id or who.site_id is None],
     }  # fmt: skip
+    replay_speed = int(speed) if speed in {str(n) for n in REPLAY_SPEEDS} else 60
+    if replay_at is not None:
+        settings.update(can_ack=False, rotate_s=0.0, replay={"at": replay_at, "speed": replay_speed})
+    last = svc.live.state.last_event_time
+    replay_link = (
+        html.A(
+            FLOOR_TEXTS["replay_last_hour"],
+            href=f"/floor?line={line_id}&at={format_time(last - timedelta(hours=1))}",
+            className="replay-link",
+        )
+        if replay_at is None and not is_kiosk and last is not None and auth.may(who, "replay")
+        else None
+    )
     return html.Main(
-        className="page floor" + (" kiosk" if is_kiosk else ""),
+        className="page floor" + (" kiosk" if is_kiosk else "") + (" replaying" if replay_at else ""),
         children=[
             dcc.Store(id=ids.FLOOR_SETTINGS, data=settings),
             html.Div(id=ids.FLOOR_SINK, hidden=True),
@@ -88,9 +148,14 @@ def layout(line=None, kiosk=None, rotate=None, **_query):
                         ],
                         className="line-links",
                     ),
+                    replay_link,
+                    html.A(FLOOR_TEXTS["back_to_live"], href=f"/floor?line={line_id}", className="replay-link")
+                    if replay_at is not None
+                    else None,
                     html.Div("Connecting…", id="floor-status", className="freshness"),
                 ],
             ),
+            _replay_bar(replay_at, replay_speed) if replay_at is not None else None,
             html.Div(id="floor-banner", className="connection-banner hidden"),
             html.Div(id="floor-health", className="health-banner hidden") if auth.may(who, "health") else None,
             html.Section(

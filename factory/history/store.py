@@ -30,6 +30,9 @@ from streams import codec
 from streams import events as ev
 
 log = logging.getLogger(__name__)
+# What the lines do (not people's actions, not configurator drafts): the plant's own clock.
+LINE_KINDS = [c.KIND for c in ev.EVENT_TYPES.values() if not c.CONTROL and c is not ev.ConfigurationDrafted]
+_LINE_KINDS_SQL = f"kind IN ({', '.join('?' for _ in LINE_KINDS)})"
 T = TypeVar("T")
 
 _UNIT_COLUMNS = r.UnitRow.columns()
@@ -448,11 +451,27 @@ class History:
     def last_time(self, line_events_only: bool = False) -> datetime | None:
         """Return the time of the latest stored event (of a line, when asked: not a person's action)."""
         if line_events_only:
-            kinds = [c.KIND for c in ev.EVENT_TYPES.values() if not c.CONTROL and c is not ev.ConfigurationDrafted]
-            latest = self.query(f"SELECT max(time) FROM events WHERE kind IN ({', '.join('?' for _ in kinds)})", kinds)
+            latest = self.query(f"SELECT max(time) FROM events WHERE {_LINE_KINDS_SQL}", LINE_KINDS)
         else:
             latest = self.query("SELECT max(time) FROM events")
         return r.aware(latest[0][0])
+
+    def latest_line_time(self, after_seq: int | None = None, end: datetime | None = None) -> datetime | None:
+        """Return the latest time of a stored line event arrived after ``after_seq`` and before ``end``."""
+        clauses, params = [_LINE_KINDS_SQL], list[Any](LINE_KINDS)
+        if after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(after_seq)
+        if end is not None:
+            clauses.append("time < ?")
+            params.append(r.naive(end))
+        found = self.query(f"SELECT max(time) FROM events WHERE {' AND '.join(clauses)}", params)
+        return r.aware(found[0][0]) if found else None
+
+    def first_and_last_time(self) -> tuple[datetime | None, datetime | None]:
+        """Return the times of the earliest and the latest stored line event (None, None: none yet)."""
+        found = self.query(f"SELECT min(time), max(time) FROM events WHERE {_LINE_KINDS_SQL}", LINE_KINDS)
+        return (r.aware(found[0][0]), r.aware(found[0][1])) if found else (None, None)
 
     def replay(
         self,

@@ -208,14 +208,31 @@ def recorded_offsets(history: History, sources: dict[str, Bus]) -> dict[str, Off
     return out
 
 
-def state_at(history: History, at: datetime | None = None) -> FactoryState:
-    """Return the projection as of ``at`` (default: everything recorded): latest checkpoint + events after it."""
+def state_at(
+    history: History, at: datetime | None = None, check: PlantCheck | None = None, line_id: str | None = None
+) -> FactoryState:
+    """Return the projection as of ``at`` (default: everything recorded): latest checkpoint + events after it.
+
+    ``check`` is the plant check the events pass (a new one by default); a caller that goes on
+    folding later events into the state passes its own, so that it remembers what it admitted.
+    ``line_id`` builds that line only (its units and their events: a unit never changes line),
+    with the enterprise's clock (the latest event time) as the whole state would have it.
+    """
     found = history.latest_checkpoint(at)
-    state = snapshot.from_json(found[2], history.plant) if found else empty_state(history.plant)
+    lines = None if line_id is None else {line_id}
+    state = snapshot.from_json(found[2], history.plant, lines) if found else empty_state(history.plant)
     after = found[1] if found else None
-    check = PlantCheck(history.plant, window=timedelta(days=3650))
+    check = check or PlantCheck(history.plant, window=timedelta(days=3650))
     end = at + timedelta(milliseconds=1) if at is not None else None
-    for event in history.iter_replay(end=end, after_seq=after):
+    for event in history.iter_replay(end=end, after_seq=after, line_id=line_id):
         if check.admit(event) is None:
             apply(state, event)
+    if line_id is not None:
+        state.last_event_time = _latest(history, state.last_event_time, after, end)
     return state
+
+
+def _latest(history: History, known: datetime | None, after_seq: int | None, end: datetime | None) -> datetime | None:
+    """The latest time among the recorded line events after ``after_seq`` and before ``end``, or ``known``."""
+    found = history.latest_line_time(after_seq, end)
+    return max((t for t in (known, found) if t is not None), default=None)

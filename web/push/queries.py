@@ -12,14 +12,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from factory.derive import in_shift, planned_stop
 from factory.history import History
 from factory.history import queries as history_queries
 from factory.layout import Plant
-from factory.operations import is_shelved
+from factory.operations import OperationsState, is_shelved
 from factory.projector import apply
 from factory.state import empty_state
 from factory.views import floor_view, names_for, order_view, orders_rows, unit_view
@@ -56,19 +56,8 @@ class LiveQueries:
         live = self.live
         with live.lock:
             view = floor_view(live.state, self.plant, line_id, cache)
-            now = live.state.last_event_time
-            ops = live.operations
-            shown, shelved = [], []
-            for alarm in view["alarms"]:
-                alarm["ack"] = ops.acks.get(alarm["id"])
-                if now is not None and is_shelved(ops, line_id, alarm["station"], alarm["kind"], _wall_now()):
-                    shelved.append(alarm["id"])
-                else:
-                    shown.append(alarm)
-            view["alarms"], view["shelved"] = shown, len(shelved)
-            shown_ids = {a["station"] for a in shown}
-            for station in view["stations"]:
-                station["alert"] = station["id"] in shown_ids
+            started = live.state.last_event_time is not None
+            mark_alarms(view, live.operations, line_id, _wall_now() if started else None)
         return view
 
     def quiet(self) -> bool:
@@ -189,14 +178,7 @@ class LiveQueries:
             start = line_state.shift_started if in_shift(line_state) else None
         if end is None:
             return None
-        start = start if start is not None and start < end else end - OFF_SHIFT_WINDOW
-        doc = history_queries.kpis(self.history, self.plant, start, end, line_id)["lines"][line_id]
-        return {
-            "from": format_time(start),
-            "to": format_time(end),
-            "computed_at": round(time.time() * 1000),
-            **{k: doc[k] for k in FLOOR_KPIS},
-        }
+        return floor_kpis(self.history, self.plant, line_id, start, end)
 
     def refresh_kpis(self, lines: list[str]) -> list[str]:
         """Recompute the KPI tiles of ``lines``; return those whose figures changed."""
@@ -218,12 +200,43 @@ class LiveQueries:
         return changed
 
 
+def mark_alarms(view: dict[str, Any], ops: OperationsState, line_id: str, now: datetime | None) -> None:
+    """Add to a floor view who acknowledged each alarm, and leave out those shelved at ``now``.
+
+    A station's tile is marked ``alert`` when an alarm of it is shown. ``now`` is the wall clock
+    (shelving is people's action, timed by the wall clock); None shelves nothing.
+    """
+    shown, shelved = [], 0
+    for alarm in view["alarms"]:
+        alarm["ack"] = ops.acks.get(alarm["id"])
+        if now is not None and is_shelved(ops, line_id, alarm["station"], alarm["kind"], now):
+            shelved += 1
+        else:
+            shown.append(alarm)
+    view["alarms"], view["shelved"] = shown, shelved
+    shown_ids = {a["station"] for a in shown}
+    for station in view["stations"]:
+        station["alert"] = station["id"] in shown_ids
+
+
+def floor_kpis(
+    history: History, plant: Plant, line_id: str, shift_start: datetime | None, end: datetime
+) -> dict[str, Any]:
+    """Return a floor's KPI tiles up to ``end``: the shift under way (from ``shift_start``), else the last 8 h."""
+    start = shift_start if shift_start is not None and shift_start < end else end - OFF_SHIFT_WINDOW
+    doc = history_queries.kpis(history, plant, start, end, line_id)["lines"][line_id]
+    return {
+        "from": format_time(start),
+        "to": format_time(end),
+        "computed_at": round(time.time() * 1000),
+        **{k: doc[k] for k in FLOOR_KPIS},
+    }
+
+
 def line_order(line) -> list[str]:
     """Return a line's station ids in flow order."""
     return [s.id for s in line.stations]
 
 
-def _wall_now():
-    from datetime import UTC, datetime
-
+def _wall_now() -> datetime:
     return datetime.now(UTC)
