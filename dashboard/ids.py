@@ -39,3 +39,7 @@ DEMAND_CONTENT = "demand-content"
 def exec_chart(name) -> dict:
     """Return the id of one chart of the executive page."""
     return {"type": EXEC_CHART, "chart": name}
+
+
+JOURNEY_SETTINGS = "journey-settings"
+JOURNEY_SINK = "journey-sink"

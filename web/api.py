@@ -93,6 +93,28 @@ def report(token: str, kind: str, lang: str | None):
 
 @api(
     blueprint,
+    "GET",
+    "/orders/<token>/journey",
+    "The unit's journey: each visit to a station in order, the time spent there, its reworks",
+    {200: "the journey (from the unit's own events)", 404: "no order has this token", 429: "too many unknown tokens"},
+    (Param("token", where="path", description="the tracking token"),),
+    tags=("customer",),
+)
+def order_journey(token: str):
+    _view, failure = public_order(token)
+    if failure is not None:
+        return failure
+    svc = services()
+    found = svc.run(lambda: svc.queries.journey(token))
+    if found is None:
+        return error(404, "not_found", "no order has this tracking token")
+    response = flask.jsonify(found)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api(
+    blueprint,
     "POST",
     "/verify",
     "Check a birth certificate: signed by this plant and unchanged?",

@@ -60,6 +60,7 @@ def layout(token=None, thanks=None, lang=None, **_query):
             html.Div(id="track-eta", className="eta"),
             configuration_card(view, names, t),
             stepper(view, names),
+            html.A(t["journey_link"], href=f"/track/{token}/replay?lang={lang}", className="journey-link"),
             parts_card(t),
             report_links(token, lang, t),
             feedback_card(token, thanks == "1", t),

@@ -90,3 +90,33 @@ def test_a_customer_leaves_feedback_from_the_tracker(browser, live_app):
     page.click("text=Send")
     page.wait_for_selector("text=Your feedback reached the factory.")
     page.close()
+
+
+def test_the_customer_s_time_lapse_plays_the_unit_through_its_stations_in_order(browser, live_app, screenshots):
+    tracker = live_app.tracking_urls[0]
+    journey_url = tracker.replace("/track/", "/api/orders/").split("?")[0] + "/journey"
+    deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
+    while len(requests.get(journey_url, timeout=30).json()["visits"]) < 3:
+        assert time.monotonic() < deadline, "the unit did not get through three stations"
+        time.sleep(0.5)
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(tracker.split("?")[0] + "/replay")
+    page.wait_for_selector(".stepper")
+    page.wait_for_function("() => (document.querySelector('.stepper').dataset.played || '').split(',').length >= 3")
+    page.wait_for_function("() => document.querySelector('.stepper').dataset.playing === ''", timeout=60_000)
+    played = page.evaluate("() => document.querySelector('.stepper').dataset.played.split(',')")
+    # What the page fetched is a prefix of the journey now (the unit may have gone on since).
+    assert played == _frames(requests.get(journey_url, timeout=30).json())[: len(played)]
+    assert page.locator("#journey-log li").count() >= 3
+    page.screenshot(path=str(screenshots / "journey.png"), full_page=True)
+    page.close()
+
+
+def _frames(journey: dict) -> list[str]:
+    """The stations a time-lapse shows, in order: each visit, and a rework right after the visit it followed."""
+    out, reworks = [], list(journey["reworks"])
+    for visit in journey["visits"]:
+        out.append(visit["station"])
+        while reworks and (visit["exited"] is None or reworks[0]["time"] <= visit["exited"]):
+            out.append(reworks.pop(0)["station"])
+    return out + [r["station"] for r in reworks]

@@ -18,10 +18,11 @@ from typing import Any
 from factory.derive import in_shift, planned_stop
 from factory.history import History
 from factory.history import queries as history_queries
+from factory.journey import journey
 from factory.layout import Plant
 from factory.operations import OperationsState, is_shelved
 from factory.projector import apply
-from factory.state import empty_state
+from factory.state import FactoryState, empty_state
 from factory.views import floor_view, names_for, order_view, orders_rows, unit_view
 from streams.codec import format_time
 from web.auth import is_well_formed_token
@@ -117,13 +118,37 @@ class LiveQueries:
         found = self.history.unit_for_token(token)
         if found is None:
             return None
-        state = empty_state(self.plant)
-        for event in self.history.unit_events(found[0]):
-            apply(state, event)
+        state = self._unit_state(found[0])
         unit = state.units.get(found[0])
         if unit is None or unit.tracking_token != token:
             return None
         return unit_view(state, self.plant, unit)
+
+    def _unit_state(self, unit_code: str) -> FactoryState:
+        """A state holding one unit, folded from its own stored events."""
+        assert self.history is not None
+        state = empty_state(self.plant)
+        for event in self.history.unit_events(unit_code):
+            apply(state, event)
+        return state
+
+    def journey(self, token: str) -> dict[str, Any] | None:
+        """Return the journey of the unit behind ``token`` (live, else from history); None if unknown.
+
+        The caller has checked the token (find_order): this answers only for an order it found.
+        """
+        with self.live.lock:
+            code = self.live.state.unit_by_token.get(token)
+            unit = self.live.state.units.get(code) if code is not None else None
+            if unit is not None:
+                return journey(unit)
+        if self.history is None:
+            return None
+        found = self.history.unit_for_token(token)
+        if found is None:
+            return None
+        rebuilt = self._unit_state(found[0]).units.get(found[0])
+        return journey(rebuilt) if rebuilt is not None and rebuilt.tracking_token == token else None
 
     def unit(self, unit_code: str) -> dict[str, Any] | None:
         """Return the public view of a unit by its code (live, else rebuilt from history), or None.
@@ -137,9 +162,7 @@ class LiveQueries:
                 return unit_view(self.live.state, self.plant, unit)
         if self.history is None:
             return None
-        state = empty_state(self.plant)
-        for event in self.history.unit_events(unit_code):
-            apply(state, event)
+        state = self._unit_state(unit_code)
         rebuilt = state.units.get(unit_code)
         return unit_view(state, self.plant, rebuilt) if rebuilt is not None and rebuilt.order_id is not None else None
 
