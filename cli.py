@@ -23,6 +23,7 @@ import click
 COMMANDS = {
     "run": "app:run_command",
     "emulate": "line_emulator.cli:emulate",
+    "whatif": "line_emulator.whatif:whatif",
     "kpis": "factory.kpis_cli:kpis",
     "users": "web.accounts_cli:users",
     "kiosks": "web.accounts_cli:kiosks",
