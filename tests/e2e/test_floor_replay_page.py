@@ -52,7 +52,7 @@ def test_a_manager_replays_the_floor_steps_and_plays(browser, replay_app, screen
     page.fill("input[name=password]", "max-password-1")
     page.click("button[type=submit]")
     page.wait_for_selector(".replay-bar")
-    page.wait_for_function("document.querySelectorAll('.station-tile .unit-chip').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.station-tile .unit-chip').length > 0")
     assert page.inner_text("#floor-status") == "Replay"
     # The tiles show what the history says the line held at that moment.
     view = page.evaluate(f"() => fetch('/api/floor/ac1?at={at}').then(r => r.json())")
@@ -83,7 +83,7 @@ def test_a_manager_replays_the_floor_steps_and_plays(browser, replay_app, screen
     again.context.add_cookies(page.context.cookies())
     again.goto(link)
     again.wait_for_selector(".replay-bar")
-    again.wait_for_function("document.querySelectorAll('.station-tile .unit-chip').length > 0")
+    again.wait_for_function("() => document.querySelectorAll('.station-tile .unit-chip').length > 0")
     assert again.evaluate(CHIPS) == shown
     again.close()
     page.close()

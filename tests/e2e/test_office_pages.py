@@ -107,6 +107,6 @@ def test_an_executive_sees_what_customers_wish_for(browser, office_app, screensh
     page.wait_for_selector("#demand-content .demand-table tbody tr")
     assert page.locator(".demand-table").count() == 2  # the most frequent combinations, the suggested variants
     # Plotly draws its charts a moment after Dash has put the tables in the page.
-    page.wait_for_function("document.querySelectorAll('#demand-content .exec-chart .main-svg').length >= 3")
+    page.wait_for_function("() => document.querySelectorAll('#demand-content .exec-chart .main-svg').length >= 3")
     page.screenshot(path=str(screenshots / "demand.png"), full_page=True)
     page.close()
