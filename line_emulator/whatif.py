@@ -25,6 +25,7 @@ import contextlib
 import copy
 import json
 import math
+import multiprocessing
 import statistics
 import sys
 from collections import Counter, defaultdict
@@ -265,7 +266,10 @@ def compare_many(
     rate = arrival_rate(docs[0], line_id, demand)
     tasks = [(d, line_id, seed + r, warmup_days, days, rate) for r in range(replications) for d in docs]
     results: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else contextlib.nullcontext() as pool:
+    # Spawned, not forked: a process with threads (a server, a test runner, DuckDB's pool) may
+    # not be forked safely, and a forked replication died that way under the test suite.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if jobs > 1 else contextlib.nullcontext() as pool:
         for result in pool.map(replicate, tasks) if pool is not None else map(replicate, tasks):
             results.append(result)
             if progress:
