@@ -140,18 +140,7 @@ class RedisStreamsBus:
             else "0-0"
         )
 
-        def follow() -> None:
-            after = last
-            while not stop.is_set():
-                try:
-                    for offset, event in self.read(after, block_s=MAX_BLOCK_S):
-                        after = offset
-                        callback(offset, event)
-                except redis.RedisError as exc:
-                    log.warning("subscriber lost Redis (%s); retrying", exc)
-                    stop.wait(1.0)
-
-        threading.Thread(target=follow, name="redis-subscriber", daemon=True).start()
+        follow_in_thread(self.read, last, callback, stop, "redis-subscriber")
         return stop.set
 
     def close(self) -> None:
@@ -178,6 +167,29 @@ class RedisStreamsBus:
             self.dead_letter(exc.reason, f"stream entry {entry_id}: {exc.detail}", raw)
             log.warning("dead-lettered stream entry %s: %s", entry_id, exc)
             return None
+
+
+def follow_in_thread(
+    read: Callable[..., list[Entry]],
+    after: Offset | None,
+    callback: Callable[[Offset, Event], None],
+    stop: threading.Event,
+    name: str,
+) -> None:
+    """Call ``callback`` for every entry ``read`` returns after ``after``, from a thread, until ``stop``."""
+
+    def follow() -> None:
+        position = after
+        while not stop.is_set():
+            try:
+                for offset, event in read(position, block_s=MAX_BLOCK_S):
+                    position = offset
+                    callback(offset, event)
+            except redis.RedisError as exc:
+                log.warning("subscriber lost Redis (%s); retrying", exc)
+                stop.wait(1.0)
+
+    threading.Thread(target=follow, name=name, daemon=True).start()
 
 
 def connect(url: str) -> redis.Redis:

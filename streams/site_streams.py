@@ -33,7 +33,7 @@ import redis
 
 from streams.bus import Entry, Gap, Offset, keep_gap
 from streams.events import Event
-from streams.redis_streams import MAX_BLOCK_S, RedisStreamsBus, block_ms, connect
+from streams.redis_streams import RedisStreamsBus, block_ms, connect, follow_in_thread
 
 log = logging.getLogger(__name__)
 PREFIX = "tf:events"
@@ -129,19 +129,7 @@ class SiteStreamsBus:
         stop = threading.Event()
         self._stops.append(stop)
         start = self.tail()  # streams still empty are read from their start: all of it is new
-
-        def follow() -> None:
-            after = start
-            while not stop.is_set():
-                try:
-                    for offset, event in self.read(after, block_s=MAX_BLOCK_S):
-                        after = offset
-                        callback(offset, event)
-                except redis.RedisError as exc:
-                    log.warning("subscriber lost Redis (%s); retrying", exc)
-                    stop.wait(1.0)
-
-        threading.Thread(target=follow, name="redis-site-subscriber", daemon=True).start()
+        follow_in_thread(self.read, start, callback, stop, "redis-site-subscriber")
         return stop.set
 
     def dead_letter(self, reason: str, detail: str, raw: str | bytes) -> None:
