@@ -566,13 +566,18 @@ class History:
 
     def latest_checkpoint(self, at: datetime | None = None) -> tuple[datetime, int, str] | None:
         """Return (time, seq, state) of the latest checkpoint at or before ``at`` (or at all), or None."""
+        # The time first, then that one state: sorting the states themselves (megabytes each, one an
+        # hour) ran DuckDB out of its memory limit after three weeks of checkpoints.
         if at is None:
-            found = self.query("SELECT time, seq, state FROM checkpoints ORDER BY time DESC LIMIT 1")
+            found = self.query("SELECT time, seq FROM checkpoints ORDER BY time DESC LIMIT 1")
         else:
             found = self.query(
-                "SELECT time, seq, state FROM checkpoints WHERE time <= ? ORDER BY time DESC LIMIT 1", [r.naive(at)]
+                "SELECT time, seq FROM checkpoints WHERE time <= ? ORDER BY time DESC LIMIT 1", [r.naive(at)]
             )
-        return (r.aware(found[0][0]), int(found[0][1]), found[0][2]) if found else None
+        if not found:
+            return None
+        state = self.query("SELECT state FROM checkpoints WHERE time = ? AND seq = ?", [found[0][0], found[0][1]])
+        return (r.aware(found[0][0]), int(found[0][1]), state[0][0]) if state else None
 
     def stats(self) -> dict[str, Any]:
         """Return what the writer refused and whether writes fail (for /ready)."""
