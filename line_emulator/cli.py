@@ -27,7 +27,7 @@ from line_emulator.orders import random_token
 from line_emulator.params import load_params
 from line_emulator.resume import read_stream, resume_plan
 from line_emulator.runner import run_fast, run_paced
-from streams.codec import to_json
+from streams.codec import to_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -159,9 +159,10 @@ def _main(args: SimpleNamespace) -> int:
         return _to_redis(args, plant, tokens)
     if args.start is None:
         args.start = datetime(2026, 1, 5, 6, tzinfo=UTC) if args.seed is not None else datetime.now(UTC)
-    sink = open(args.out, "w", encoding="utf-8", newline="\n") if args.out else sys.stdout  # noqa: SIM115
+    # Bytes straight from the codec: a text sink would decode each line only to encode it again.
+    sink = open(args.out, "wb") if args.out else sys.stdout.buffer  # noqa: SIM115
     try:
-        model = PlantModel(plant, lambda e: sink.write(to_json(e) + "\n"), args.start, args.seed, tokens)
+        model = PlantModel(plant, lambda e: sink.write(to_bytes(e) + b"\n"), args.start, args.seed, tokens)
         _run(args, model)
     except KeyboardInterrupt:
         return 130
@@ -171,7 +172,7 @@ def _main(args: SimpleNamespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     finally:
-        if sink is not sys.stdout:
+        if sink is not sys.stdout.buffer:
             sink.close()
     return 0
 

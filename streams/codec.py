@@ -10,6 +10,7 @@ events give equal bytes.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +46,14 @@ def format_time(t: datetime) -> str:
     return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+def _event_time(t: datetime) -> str:
+    """format_time without its memo, for encoding: an event's time is nearly always new, and a
+    miss of the memo (2.2 µs) cost more than formatting afresh (1.1 µs)."""
+    if t.tzinfo is UTC:  # what the emulator and the decoder make: isoformat ends in "+00:00"
+        return t.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return format_time(t)
+
+
 def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 timestamp into an aware UTC datetime."""
     t = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -55,15 +64,58 @@ def parse_time(text: str) -> datetime:
 
 def to_dict(event: Event) -> dict[str, Any]:
     """Return the CloudEvents structured representation of ``event``."""
+    found = _GETTERS.get(type(event)) or _data_getter(type(event))
+    names, values = found
     return {
         "specversion": SPEC_VERSION,
         "id": event.id,
         "source": event.source,
         "type": event.TYPE,
-        "time": format_time(event.time),
+        "time": _event_time(event.time),
         "datacontenttype": "application/json",
-        "data": {name: _encode(getattr(event, name)) for name in _data_fields(type(event))},
+        "data": dict(zip(names, values(event))),  # as many values as names, by construction
     }
+
+
+_GETTERS: dict[type[Event], tuple[tuple[str, ...], Callable[[Event], tuple[Any, ...]]]] = {}
+
+
+def _data_getter(cls: type[Event]) -> tuple[tuple[str, ...], Callable[[Event], tuple[Any, ...]]]:
+    """Return the class's data field names and one function that reads all their JSON values.
+
+    Built once per class, because encoding is half of what the emulator does per event: reading
+    the fields with one C-level attrgetter and converting only the fields that need it (nested
+    measurements) took the codec from 2.5 to 1.7 µs an event.
+    """
+    found = _GETTERS.get(cls)
+    if found is not None:
+        return found
+    names = _data_fields(cls)
+    nested = [i for i, n in enumerate(names) if str(cls.__dataclass_fields__[n].type) in _NESTED]
+    if not names:
+
+        def values(event: Event) -> tuple[Any, ...]:
+            return ()
+
+    elif len(names) == 1:
+        one = operator.attrgetter(names[0])
+
+        def values(event: Event) -> tuple[Any, ...]:
+            return (_encode(one(event)),)
+
+    elif nested:
+        many = operator.attrgetter(*names)
+
+        def values(event: Event) -> tuple[Any, ...]:
+            row = list(many(event))
+            for i in nested:
+                row[i] = _encode(row[i])
+            return tuple(row)
+
+    else:
+        values = operator.attrgetter(*names)
+    found = _GETTERS[cls] = (names, values)
+    return found
 
 
 _FIELDS: dict[type[Event], tuple[str, ...]] = {}
@@ -74,6 +126,11 @@ def _data_fields(cls: type[Event]) -> tuple[str, ...]:
     if fields is None:  # computing dataclass fields per event cost a third of encoding
         fields = _FIELDS[cls] = cls.data_fields()
     return fields
+
+
+# Field annotations whose values orjson cannot write as the schema wants: measurements are
+# dataclasses, and orjson would write their keys in field order rather than sorted.
+_NESTED = {"tuple[Measurement, ...]"}
 
 
 def _encode(value: Any) -> Any:
