@@ -43,3 +43,13 @@ def exec_chart(name) -> dict:
 
 JOURNEY_SETTINGS = "journey-settings"
 JOURNEY_SINK = "journey-sink"
+WHATIF_LINE = "whatif-line"
+WHATIF_CHANGES = "whatif-changes"
+WHATIF_DAYS = "whatif-days"
+WHATIF_REPLICATIONS = "whatif-replications"
+WHATIF_DEMAND = "whatif-demand"
+WHATIF_RUN = "whatif-run"
+WHATIF_MESSAGE = "whatif-message"
+WHATIF_STUDY = "whatif-study"
+WHATIF_TICK = "whatif-tick"
+WHATIF_VIEW = "whatif-view"

@@ -113,7 +113,7 @@ def _data_getter(cls: type[Event]) -> tuple[tuple[str, ...], Callable[[Event], t
             return tuple(row)
 
     else:
-        values = operator.attrgetter(*names)
+        values = operator.attrgetter(*names)  # type: ignore[assignment]  # a tuple of the fields
     found = _GETTERS[cls] = (names, values)
     return found
 

@@ -42,7 +42,14 @@ AREAS = {
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
 }
-PROTECTED_PATHS = {"/floor": "floor", "/exec": "exec", "/demand": "demand", "/orders": "orders", "/inbox": "inbox"}
+PROTECTED_PATHS = {
+    "/floor": "floor",
+    "/exec": "exec",
+    "/whatif": "exec",
+    "/demand": "demand",
+    "/orders": "orders",
+    "/inbox": "inbox",
+}
 
 
 def may(who: Who | str | None, area: str) -> bool:
