@@ -576,7 +576,9 @@ class History:
             )
         if not found:
             return None
-        state = self.query("SELECT state FROM checkpoints WHERE time = ? AND seq = ?", [found[0][0], found[0][1]])
+        # By the time alone, the primary key: DuckDB then reads one row through its index, where
+        # "AND seq = ?" made it scan every state (0.27 s against 0.02-0.07 s over 105 checkpoints).
+        state = self.query("SELECT state FROM checkpoints WHERE time = ?", [found[0][0]])
         return (r.aware(found[0][0]), int(found[0][1]), state[0][0]) if state else None
 
     def stats(self) -> dict[str, Any]:
