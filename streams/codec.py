@@ -83,9 +83,9 @@ _GETTERS: dict[type[Event], tuple[tuple[str, ...], Callable[[Event], tuple[Any, 
 def _data_getter(cls: type[Event]) -> tuple[tuple[str, ...], Callable[[Event], tuple[Any, ...]]]:
     """Return the class's data field names and one function that reads all their JSON values.
 
-    Built once per class, because encoding is half of what the emulator does per event: reading
-    the fields with one C-level attrgetter and converting only the fields that need it (nested
-    measurements) took the codec from 2.5 to 1.7 µs an event.
+    Built once per class: reading the fields with one C-level attrgetter and converting only the
+    fields that need it (nested measurements) took encoding from 2.5 to 1.8 µs an event measured
+    alone; inside the emulator's loop the gain is smaller (docs/benchmarks.md, "Line emulator").
     """
     found = _GETTERS.get(cls)
     if found is not None:
