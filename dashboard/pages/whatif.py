@@ -7,6 +7,9 @@ view, after a restart too. Every callback asks auth on the server: an executive 
 an executive bound to a site studies that site's lines only.
 """
 
+import tempfile
+from pathlib import Path
+
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
@@ -23,7 +26,9 @@ def _studies() -> Studies:
     svc = services()
     found = svc.extras.get("whatif")
     if found is None:
-        folder = (svc.settings.data_dir or svc.settings.config.parent / "data") / "whatif"
+        # Kept with the history; a history kept in memory keeps its studies for this run only.
+        data_dir = svc.settings.data_dir
+        folder = data_dir / "whatif" if data_dir is not None else Path(tempfile.mkdtemp(prefix="tf-whatif-"))
         found = svc.extras["whatif"] = Studies(folder, svc.settings.config)
     return found
 
