@@ -5,9 +5,11 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
+from redis_server import RedisServer
 from support import PASSWORD, EventFactory, add_user, build_factory, callback_body, client_as, layout_text
-from web.whatif_studies import STALE_S, Request, Studies, StudyRefused
+from web.whatif_studies import STALE_S, FileStore, RedisStore, Request, Studies, StudyRefused
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = Request("ac1", ("vacuum_charge.cycle_s=*0.8",), days=0.25, replications=2, demand=1.3)
@@ -24,7 +26,7 @@ def _wait(studies, study_id, timeout=120):
 
 
 def test_a_study_runs_in_the_background_and_its_result_is_kept(tmp_path):
-    studies = Studies(tmp_path, ROOT / "factory.yaml", jobs=1)
+    studies = Studies(FileStore(tmp_path), ROOT / "factory.yaml", jobs=1)
     study_id = studies.start(SMALL, "wes")
     first = studies.get(study_id)
     assert first["status"] == "running" and first["total"] == 4 and first["by"] == "wes"
@@ -34,13 +36,28 @@ def test_a_study_runs_in_the_background_and_its_result_is_kept(tmp_path):
     assert result["line"] == "ac1" and result["changes"] == ["vacuum_charge.cycle_s=*0.8"]
     assert set(result["baseline"]["utilisation"]) == set(result["changed"]["utilisation"])
     # Another worker (another Studies on the same folder), or a restart, reads the same study.
-    again = Studies(tmp_path, ROOT / "factory.yaml")
+    again = Studies(FileStore(tmp_path), ROOT / "factory.yaml")
     assert again.get(study_id) == done and [s["id"] for s in again.list()] == [study_id]
     json.loads((tmp_path / f"{study_id}.json").read_text())  # strict JSON: no NaN written
 
 
+def test_workers_on_one_redis_share_the_studies(tmp_path):
+    server = RedisServer(tmp_path / "redis")
+    try:
+        one = Studies(RedisStore(redis.Redis.from_url(server.url)), ROOT / "factory.yaml", jobs=1)
+        other = Studies(RedisStore(redis.Redis.from_url(server.url)), ROOT / "factory.yaml", jobs=1)
+        study_id = one.start(SMALL, "wes")
+        with pytest.raises(StudyRefused, match="still running"):
+            other.start(SMALL, "ada")  # the other worker sees it running
+        done = _wait(other, study_id)
+        assert done["status"] == "done" and [s["id"] for s in other.list()] == [study_id]
+        assert other.get("../" + study_id) is None
+    finally:
+        server.stop()
+
+
 def test_a_second_study_waits_for_the_first(tmp_path):
-    studies = Studies(tmp_path, ROOT / "factory.yaml", jobs=1)
+    studies = Studies(FileStore(tmp_path), ROOT / "factory.yaml", jobs=1)
     first = studies.start(SMALL, "wes")
     with pytest.raises(StudyRefused, match="still running"):
         studies.start(SMALL, "ada")
@@ -50,7 +67,7 @@ def test_a_second_study_waits_for_the_first(tmp_path):
 
 def test_a_study_whose_worker_stopped_shows_as_interrupted(tmp_path):
     now = [1_000_000.0]
-    studies = Studies(tmp_path, ROOT / "factory.yaml", clock=lambda: now[0])
+    studies = Studies(FileStore(tmp_path), ROOT / "factory.yaml", clock=lambda: now[0])
     study = {"id": "20260101-000000-abcdef", "status": "running", "by": "wes", "started": now[0],
              "heartbeat": now[0], "request": {"line": "ac1"}, "done": 1, "total": 4}  # fmt: skip
     studies._write(study)
@@ -82,7 +99,7 @@ def test_what_cannot_be_run_is_refused_with_the_reason(args, reason):
 
 
 def test_the_factory_file_refuses_impossible_changes_in_the_background(tmp_path):
-    studies = Studies(tmp_path, ROOT / "factory.yaml", jobs=1)
+    studies = Studies(FileStore(tmp_path), ROOT / "factory.yaml", jobs=1)
     with pytest.raises(StudyRefused, match="no line"):
         studies.start(Request("zz9", ("kitting.cycle_s=1",)), "wes")
     bad = Request("ac1", ("kitting.machines=0",), days=0.25, replications=2)
@@ -93,7 +110,7 @@ def test_the_factory_file_refuses_impossible_changes_in_the_background(tmp_path)
 
 
 def test_only_study_ids_are_read(tmp_path):
-    studies = Studies(tmp_path / "whatif", ROOT / "factory.yaml")
+    studies = Studies(FileStore(tmp_path / "whatif"), ROOT / "factory.yaml")
     (tmp_path / "secret.json").write_text('{"status": "done"}')
     for bad in ("../secret", "/etc/passwd", "", None, 17, ["x"], "a" * 41, "ABC"):
         assert studies.get(bad) is None
@@ -104,7 +121,7 @@ def test_only_study_ids_are_read(tmp_path):
 def demo(tmp_path_factory):
     factory = build_factory(EventFactory(), tmp_path_factory.mktemp("whatif"))
     folder = tmp_path_factory.mktemp("studies")
-    factory.extras["whatif"] = Studies(folder, ROOT / "factory.yaml", jobs=1)
+    factory.extras["whatif"] = Studies(FileStore(folder), ROOT / "factory.yaml", jobs=1)
     add_user(factory, "cara", "executive", PASSWORD, site="shenyang")
     clients = {name: client_as(factory, name) for name in ("mia", "wes", "ada", "cara")}
     clients.update(anonymous=client_as(factory), wall=client_as(factory, "wall"))

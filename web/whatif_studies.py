@@ -2,11 +2,14 @@
 
 A study is one ``line_emulator.whatif.compare`` of a changed line against its baseline. It runs
 in a thread of the web worker that started it, and its replications in spawned processes, so
-the worker's own interpreter only waits. Each study is one JSON file in ``<data_dir>/whatif``
-(written whole, then renamed), so every worker lists the same studies and a restart keeps
-them. A worker that dies mid-study leaves a file whose heartbeat stops: it is shown as
-interrupted, never as running for ever. One study runs at a time per data directory (the
-machine's cores are the line's live screens' too); a second is refused with the reason.
+the worker's own interpreter only waits. Each study is one JSON document, kept where the
+workers share state: in Redis (hash ``tf:whatif:studies``) when there is one, else one file in
+``<data_dir>/whatif`` (written whole, then renamed). So every worker lists the same studies,
+and a restart keeps them. A worker that dies mid-study leaves a study whose heartbeat stops:
+it is shown as interrupted, never as running for ever. One study runs at a time (the
+machine's cores are the live screens' too); a second is refused with the reason. Two workers
+asked at the same instant could each start one: the check is not a lock, and the cost of that
+rare case is one more study running.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ DAYS = (0.25, 7.0)
 REPLICATIONS = (2, 10)
 DEMAND = (0.2, 3.0)
 STALE_S = 120.0  # a running study's heartbeat older than this: its worker is gone
-KEPT = 50  # studies listed; older files stay on disk
+KEPT = 50  # studies listed; older ones stay stored
 
 
 class StudyRefused(ValueError):
@@ -83,11 +86,55 @@ def _number(value: Any, name: str, low: float, high: float, whole: bool = False)
     return number
 
 
-class Studies:
-    """The studies of one data directory: start one, read any."""
+class FileStore:
+    """Studies as files of one folder (no Redis): the workers on one data directory share them."""
 
-    def __init__(self, folder: Path, config: Path, jobs: int = 2, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
+
+    def put(self, study: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{study['id']}.json"
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(study, allow_nan=False), encoding="utf-8")
+        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+
+    def read(self, study_id: str) -> str | None:
+        try:
+            return (self.folder / f"{study_id}.json").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def ids(self) -> list[str]:
+        return [p.stem for p in self.folder.glob("*.json")] if self.folder.is_dir() else []
+
+
+class RedisStore:
+    """Studies in one Redis hash: every worker on that Redis shares them."""
+
+    KEY = "tf:whatif:studies"
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def put(self, study: dict[str, Any]) -> None:
+        self.client.hset(self.KEY, study["id"], json.dumps(study, allow_nan=False))
+
+    def read(self, study_id: str) -> str | None:
+        found = self.client.hget(self.KEY, study_id)
+        return found.decode() if isinstance(found, bytes) else found
+
+    def ids(self) -> list[str]:
+        return [k.decode() if isinstance(k, bytes) else k for k in self.client.hkeys(self.KEY)]
+
+
+class Studies:
+    """The studies of a store: start one, read any."""
+
+    def __init__(
+        self, store: FileStore | RedisStore, config: Path, jobs: int = 2, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
         self.config = config
         self.jobs = jobs
         self.clock = clock
@@ -172,10 +219,12 @@ class Studies:
         """One study as it stands, or None (an id that is not a study's, or is malformed)."""
         if not isinstance(study_id, str) or not _ID_CHARS.issuperset(study_id) or not 0 < len(study_id) <= 40:
             return None
-        path = self.folder / f"{study_id}.json"
+        text = self.store.read(study_id)
         try:
-            study = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            study = json.loads(text) if text is not None else None
+        except ValueError:
+            return None
+        if not isinstance(study, dict):
             return None
         if study["status"] == "running" and self.clock() - study["heartbeat"] > STALE_S:
             study["status"] = "interrupted"  # its worker stopped; what it had done is not kept
@@ -183,17 +232,11 @@ class Studies:
 
     def list(self) -> list[dict[str, Any]]:
         """The latest studies, newest first."""
-        if not self.folder.is_dir():
-            return []
-        names = sorted((p.stem for p in self.folder.glob("*.json")), reverse=True)[:KEPT]
+        names = sorted(self.store.ids(), reverse=True)[:KEPT]
         return [s for s in (self.get(n) for n in names) if s is not None]
 
     def _write(self, study: dict[str, Any]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{study['id']}.json"
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(study, allow_nan=False), encoding="utf-8")
-        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+        self.store.put(study)
 
 
 _ID_CHARS = frozenset("0123456789abcdef-")

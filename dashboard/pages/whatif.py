@@ -11,13 +11,14 @@ import tempfile
 from pathlib import Path
 
 import dash
+import redis
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import ids
 from dashboard.components.not_found import sign_in_needed
 from web import auth
 from web.services import current_who, services
-from web.whatif_studies import Request, Studies, StudyRefused
+from web.whatif_studies import FileStore, RedisStore, Request, Studies, StudyRefused
 
 dash.register_page(__name__, path="/whatif", title="What if · Transparent Factory")
 
@@ -26,10 +27,15 @@ def _studies() -> Studies:
     svc = services()
     found = svc.extras.get("whatif")
     if found is None:
-        # Kept with the history; a history kept in memory keeps its studies for this run only.
+        # Where the workers share state: Redis, else the data directory; with neither, this run only.
         data_dir = svc.settings.data_dir
-        folder = data_dir / "whatif" if data_dir is not None else Path(tempfile.mkdtemp(prefix="tf-whatif-"))
-        found = svc.extras["whatif"] = Studies(folder, svc.settings.config)
+        if svc.settings.redis_url:
+            store: FileStore | RedisStore = RedisStore(redis.Redis.from_url(svc.settings.redis_url))
+        elif data_dir is not None:
+            store = FileStore(data_dir / "whatif")
+        else:
+            store = FileStore(Path(tempfile.mkdtemp(prefix="tf-whatif-")))
+        found = svc.extras["whatif"] = Studies(store, svc.settings.config)
     return found
 
 
