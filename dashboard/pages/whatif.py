@@ -53,6 +53,7 @@ def layout(study=None, **_query):
     if who is None or not auth.may(who, "exec"):
         return sign_in_needed()
     lines = _lines(who)
+    view, running = _view(who, study if isinstance(study, str) else None)
     return html.Main(
         className="page exec whatif",
         children=[
@@ -87,8 +88,10 @@ def layout(study=None, **_query):
             ),
             html.P(id=ids.WHATIF_MESSAGE, className="whatif-message", role="status"),
             dcc.Store(id=ids.WHATIF_STUDY, data=study if isinstance(study, str) else None),
-            dcc.Interval(id=ids.WHATIF_TICK, interval=1000),
-            html.Div(id=ids.WHATIF_VIEW, children=_view(who, study if isinstance(study, str) else None)),
+            # Polled once a second while a study runs, and not at all otherwise: a study's
+            # progress is not the plant's live state, so it does not ride the push tier.
+            dcc.Interval(id=ids.WHATIF_TICK, interval=1000, disabled=not running),
+            html.Div(id=ids.WHATIF_VIEW, children=view),
         ],
     )  # fmt: skip
 
@@ -96,6 +99,7 @@ def layout(study=None, **_query):
 @callback(
     Output(ids.WHATIF_STUDY, "data"),
     Output(ids.WHATIF_MESSAGE, "children"),
+    Output(ids.WHATIF_TICK, "disabled", allow_duplicate=True),
     Input(ids.WHATIF_RUN, "n_clicks"),
     State(ids.WHATIF_LINE, "value"),
     State(ids.WHATIF_CHANGES, "value"),
@@ -108,31 +112,34 @@ def run(_clicks, line_id, changes, days, replications, demand):
     """Start a study; refuse with the reason what cannot be run."""
     who = current_who()
     if who is None or not auth.may(who, "exec"):
-        return dash.no_update, "Sign in as an executive to run a study."
+        return dash.no_update, "Sign in as an executive to run a study.", dash.no_update
     try:
         request = Request.parse(line_id, changes, days, replications, demand)
         if not any(ln.id == request.line_id for ln in _lines(who)):
             raise StudyRefused(f"no line {request.line_id!r} for you to study")
         study_id = _studies().start(request, who.user)
     except StudyRefused as exc:
-        return dash.no_update, f"Not started: {exc}."
-    return study_id, f"Study {study_id} started."
+        return dash.no_update, f"Not started: {exc}.", dash.no_update
+    return study_id, f"Study {study_id} started.", False
 
 
 @callback(
     Output(ids.WHATIF_VIEW, "children"),
+    Output(ids.WHATIF_TICK, "disabled"),
     Input(ids.WHATIF_TICK, "n_intervals"),
     Input(ids.WHATIF_STUDY, "data"),
 )
 def refresh(_n, study_id):
-    """The chosen study's progress or result, and the kept studies."""
+    """The chosen study's progress or result, and the kept studies; polling stops when none runs."""
     who = current_who()
     if who is None or not auth.may(who, "exec"):
-        return sign_in_needed()
-    return _view(who, study_id)
+        return sign_in_needed(), True
+    view, running = _view(who, study_id)
+    return view, not running
 
 
-def _view(who, study_id) -> list:
+def _view(who, study_id) -> tuple[list, bool]:
+    """The page's study part, and whether a study it shows is running."""
     studies = [s for s in _studies().list() if _may_see(who, s)]
     chosen = next((s for s in studies if s["id"] == study_id), studies[0] if studies else None)
     out: list = []
@@ -146,7 +153,7 @@ def _view(who, study_id) -> list:
             className="whatif-list",
         )
     )  # fmt: skip
-    return out
+    return out, any(s["status"] == "running" for s in studies)
 
 
 def _title(study: dict) -> str:
