@@ -16,7 +16,7 @@ import bisect
 from datetime import datetime, timedelta
 from functools import singledispatch
 
-from factory.derive import reposition
+from factory.derive import REWORK_RANK, reposition
 from factory.state import (
     ORDERS_SHOWN,
     SAMPLES,
@@ -128,6 +128,7 @@ def note_order(line: LineState, placed_at: datetime, unit_code: str) -> None:
 
 
 _VISIT_FIELD = {ev.StationEntered: "entered", ev.StationWorkDone: "work_done", ev.StationExited: "exited"}
+_VISIT_RANK = {"entered": 0, "work_done": 1, "exited": 2}  # as factory.derive ranks facts at one instant
 
 
 @_apply.register(ev.StationEntered)
@@ -137,8 +138,15 @@ def _(event, state: FactoryState) -> None:
     found = _visit(state, event)
     if found is not None:
         unit, visit = found
-        setattr(visit, _VISIT_FIELD[type(event)], event.time)
-        _moved(state, unit)
+        name = _VISIT_FIELD[type(event)]
+        before = getattr(visit, name)
+        setattr(visit, name, event.time)
+        line = state.lines[unit.line_id]
+        if before is None or before == event.time:  # a fact added: the latest is the known one or this one
+            key = (event.time, line.station_ids.index(visit.station_id), _VISIT_RANK[name])
+            reposition(line, unit, (key, visit))
+        else:  # a fact changed: read them all again
+            reposition(line, unit)
 
 
 @_apply.register
@@ -155,10 +163,15 @@ def _(event: ev.ReworkRouted, state: FactoryState) -> None:
     unit = _unit(state, event)
     stations = state.lines[event.line_id].stations if unit is not None else {}
     if unit is not None and event.station_id in stations and event.reenter_at in stations:
-        unit.reworks[f"{event.source} {event.id}"] = Rework(
-            event.time, event.station_id, event.reenter_at, event.defect_code
-        )
-        _moved(state, unit)
+        key = f"{event.source} {event.id}"
+        known = key in unit.reworks
+        rework = unit.reworks[key] = Rework(event.time, event.station_id, event.reenter_at, event.defect_code)
+        line = state.lines[unit.line_id]
+        if known:
+            reposition(line, unit)
+        else:
+            rank = (event.time, line.station_ids.index(event.station_id), REWORK_RANK)
+            reposition(line, unit, (rank, rework))
 
 
 @_apply.register

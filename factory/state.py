@@ -91,6 +91,11 @@ class UnitState:
     estimated_delivery: str | None = None  # YYYY-MM-DD
     last_fact: datetime | None = None  # latest time of anything that happened to the unit
     position: Position | None = None  # derived from the facts above (factory.derive.position)
+    # The latest movement fact behind ``position`` (factory.derive.reposition keeps it): a cache,
+    # not a fact, so it is neither compared nor kept in checkpoints.
+    latest: tuple[datetime, int, int] | None = field(default=None, compare=False, repr=False)
+    latest_what: Visit | Rework | None = field(default=None, compare=False, repr=False)
+    latest_known: bool = field(default=False, compare=False, repr=False)
 
     @property
     def finished(self) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -180,6 +181,31 @@ def test_any_order_with_duplicates_converges_to_the_same_state(plant, seed, dupl
     delivered = run + [e for e in run if rng.random() < duplicate_share]
     rng.shuffle(delivered)
     assert comparable(fold(plant, delivered)) == comparable(fold(plant, run))
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32), changed_share=st.floats(min_value=0, max_value=0.3))
+def test_the_kept_latest_fact_gives_the_position_all_facts_give(plant, seed, changed_share):
+    """Positions are kept from the latest fact as facts arrive; reading every fact must agree
+    (every 25 events and at the end), also when facts come late, twice, or again with another time."""
+    rng = random.Random(seed)
+    run = _emulator_run(plant)
+    moves = (ev.StationEntered, ev.StationExited, ev.StationWorkDone)
+    again = [
+        dataclasses.replace(e, id=f"{e.id}-again", time=e.time + timedelta(seconds=rng.choice([-90, -1, 0, 1, 90])))
+        for e in run
+        if isinstance(e, moves) and rng.random() < changed_share
+    ]
+    delivered = run + again
+    rng.shuffle(delivered)
+    state = empty_state(plant)
+    stations = {line.id: tuple(s.id for s in line.stations) for line in plant.lines}
+    for n, event in enumerate(delivered):
+        apply(state, event)
+        if n % 25 == 0 or n == len(delivered) - 1:
+            for unit in state.units.values():
+                if unit.position is not None:  # None: only facts that do not move it (a check, a part) so far
+                    assert unit.position == position(unit, stations[unit.line_id]), unit.unit_code
 
 
 def test_the_converged_state_gives_the_same_views(plant):
