@@ -156,6 +156,19 @@ class TestRedisStreamsBus(BusContract):
         assert dead[-1][1][b"reason"] == b"bad_json"
         assert int(client.hget(f"{bus.dead_letters}:count", "bad_json")) >= 1
 
+    def test_two_readers_of_one_bus_decode_each_entry_once_and_dead_letter_it_once(self, bus, redis_server, events):
+        import redis
+
+        client = redis.Redis.from_url(redis_server.url)
+        dead_before = client.xlen(bus.dead_letters)
+        client.xadd(bus.stream, {"e": b"{not json"})
+        published = [events.entered(i, f"U{i}", "kitting") for i in range(3)]
+        bus.publish_many(published)
+        first, second = bus.read(), bus.read()  # the pump, then the history writer
+        assert [e for _, e in first] == [e for _, e in second] == published
+        assert all(a[1] is b[1] for a, b in zip(first, second))  # decoded once
+        assert client.xlen(bus.dead_letters) == dead_before + 1  # not once per reader
+
     def test_acknowledged_events_survive_kill_9(self, tmp_path, events):
         server = RedisServer(tmp_path)
         try:
