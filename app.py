@@ -59,6 +59,7 @@ from web.blocking import runner
 from web.certificates import certificates
 from web.control_log import open_control_log
 from web.customer_orders import OrderLimits
+from web.gc_pauses import LongLivedObjects
 from web.health import health
 from web.json_socket import JsonPacket, OrjsonForSocketIO
 from web.push.gateway import Gateway
@@ -479,6 +480,10 @@ def serve(settings: Settings) -> int:
     svc.supervisor.start("kpis", lambda: run_kpis(svc.rooms, svc.queries.kpi_interval_s, stop, svc.run, socketio.sleep))
     svc.supervisor.start("ingest", lambda: svc.ingestor.run(stop))
     svc.supervisor.start("exec-warm", lambda: _warm_exec_view(svc), restart=False)
+    collector = LongLivedObjects()  # after the warm-up: what the start built is frozen with it
+    collector.start()
+    svc.extras["gc"] = collector
+    svc.supervisor.start("gc", lambda: collector.run(stop, socketio.sleep))
     if settings.mqtt_url:
         from streams.mqtt_bridge import MqttBridge
 

@@ -59,6 +59,9 @@ def readiness(svc: Services) -> dict[str, dict[str, Any]]:
     failing = [name for name, task in tasks.items() if task["state"] not in ("running", "stopped")]
     restarts = {name: task["restarts"] for name, task in tasks.items()}
     parts["tasks"] = {"ok": not failing, "failing": failing, "restarts": restarts}
+    collector = svc.extras.get("gc")
+    if collector is not None:
+        parts["gc"] = collector.report()  # never failing: the collector's pauses, told
     lag = svc.live.lag_s()
     parts["lag"] = {"ok": lag <= MAX_LAG_S, "seconds": round(lag, 3)}
     return parts
