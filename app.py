@@ -129,7 +129,9 @@ def create_app(settings: Settings) -> Services:
         ping_interval=20,
         ping_timeout=20,
     )
-    rooms = Rooms(queries, lambda name, payload, to: socketio.emit(name, payload, to=to))
+    rooms = Rooms(
+        queries, lambda name, payload, to: socketio.emit(name, payload, to=to), pause=lambda: socketio.sleep(0)
+    )
     gateway = Gateway(socketio, rooms, JoinPace(settings.join_rate, sleep=socketio.sleep))
     gateway.register()
     live.listeners.append(gateway.on_control)

@@ -24,6 +24,7 @@ from web.push.queries import LiveQueries
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
+PAUSE_EVERY_S = 0.005  # of frame building, before the sockets may send what was emitted
 Emit = Callable[[str, Any, str], None]  # (event name, payload, room or sid)
 
 
@@ -36,11 +37,18 @@ class Member:
 class Rooms:
     """Membership and frames of every room of this process."""
 
-    def __init__(self, queries: LiveQueries, emit: Emit, health: Callable[[], dict[str, Any]] = dict) -> None:
+    def __init__(
+        self,
+        queries: LiveQueries,
+        emit: Emit,
+        health: Callable[[], dict[str, Any]] = dict,
+        pause: Callable[[], None] = lambda: None,
+    ) -> None:
         self.queries = queries
         self.frames = RoomFrames()
         self._emit = emit
         self._health = health
+        self._pause = pause  # lets the sockets send what was emitted (under gevent: a yield)
         self.members: dict[str, Member] = {}  # sid -> membership
         self.watchers: Counter[str] = Counter()  # room -> sockets
         self._floor_sent: dict[str, float] = {}  # floor room -> monotonic time of its last frame
@@ -139,7 +147,14 @@ class Rooms:
     def _send(self, rooms: list[str]) -> int:
         sent = 0
         cache: dict = {}  # each line's members, computed once for all the frames of this beat
+        # An emitted frame waits in its sockets' queues until the pump lets them run: after a
+        # backlog (a thousand rooms to send) the first ones would wait for the last. So the pump
+        # pauses every PAUSE_EVERY_S of work, and no frame waits for more than that.
+        paused_at = time.perf_counter()
         for room in rooms:
+            if time.perf_counter() - paused_at >= PAUSE_EVERY_S:
+                self._pause()
+                paused_at = time.perf_counter()
             try:
                 view = self.view(room, cache)
                 if view is None:
