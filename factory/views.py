@@ -17,7 +17,7 @@ from factory.alarms import active_alarms
 from factory.derive import MembersCache, in_shift, members_of, planned_stop, station_status
 from factory.eta import estimate
 from factory.layout import Line, Plant, text
-from factory.state import FactoryState, LineState, Position, UnitState
+from factory.state import FactoryState, LineState, Position, UnitState, Visit
 from streams.codec import format_time
 
 
@@ -127,9 +127,11 @@ def unit_view(state: FactoryState, plant: Plant, unit: UnitState, cache: Members
     """Return the public view of one unit (its order's tracker), from ``state``."""
     line = plant.line(unit.line_id)
     where = _where(unit, line)
-    latest_visit = {}
-    for v in sorted(unit.visits.values(), key=lambda v: v.visit):
-        latest_visit[v.station_id] = v
+    latest_visit: dict[str, Visit] = {}  # station -> its latest visit (a unit sent back has several)
+    for v in unit.visits.values():
+        known = latest_visit.get(v.station_id)
+        if known is None or v.visit > known.visit:
+            latest_visit[v.station_id] = v
     steps = []
     for station in line.stations:
         visit = latest_visit.get(station.id)
