@@ -1,0 +1,52 @@
+"""The rooms' sending: every changed tracker room gets its frame, and the pump gives way while it sends many."""
+
+from __future__ import annotations
+
+import time
+
+from streams.memory import MemoryBus
+from support import EventFactory
+from web.auth import order_room
+from web.push.pump import LivePlant
+from web.push.queries import LiveQueries
+from web.push.rooms import PAUSE_EVERY_S, Rooms
+
+
+def _plant_with_orders(plant, n: int) -> tuple[LivePlant, list[str]]:
+    events = EventFactory()
+    live = LivePlant(plant, MemoryBus(), MemoryBus())
+    batch, tokens = [], []
+    for i in range(n):
+        placed = events.placed(i, f"U{i}")
+        batch += [placed, events.entered(i + 1, f"U{i}", "kitting")]
+        tokens.append(placed.tracking_token)
+    live.load(batch)
+    return live, tokens
+
+
+def test_a_long_send_gives_way_between_frames_and_sends_every_one(plant):
+    live, tokens = _plant_with_orders(plant, 40)
+    sent: list[str] = []
+    pauses: list[int] = []
+
+    def slow_emit(_name, _frame, room):
+        time.sleep(PAUSE_EVERY_S / 2)  # two frames take one pause interval
+        sent.append(room)
+
+    rooms = Rooms(LiveQueries(live, None), slow_emit, pause=lambda: pauses.append(len(sent)))
+    for i, token in enumerate(tokens):
+        rooms.join(f"sid{i}", order_room(token), None)
+    assert rooms.flush_orders(live.take_dirty_units()) == 40
+    assert sorted(sent) == sorted(order_room(t) for t in tokens)
+    assert len(pauses) >= 10  # about every second frame, never only at the end
+    assert all(b - a <= 3 for a, b in zip([0, *pauses], pauses))
+
+
+def test_a_quick_send_does_not_pause(plant):
+    live, tokens = _plant_with_orders(plant, 3)
+    pauses: list[int] = []
+    rooms = Rooms(LiveQueries(live, None), lambda *_: None, pause=lambda: pauses.append(1))
+    for i, token in enumerate(tokens):
+        rooms.join(f"sid{i}", order_room(token), None)
+    assert rooms.flush_orders(live.take_dirty_units()) == 3
+    assert pauses == []
