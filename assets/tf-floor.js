@@ -26,6 +26,7 @@
     this.room = new tf.Room("/api/live/floor/" + encodeURIComponent(settings.line), this.draw.bind(this));
     this.connected = false; this.everConnected = false; this.disconnectedAt = null;
     this.tiles = {}; this.stationOf = {}; this.kpisAt = null; this.rotating = false; this.startedAt = Date.now();
+    this.arrivals = [];  // [when, chip] of chips highlighted as just arrived, oldest first
     var self = this;
     document.querySelectorAll(".station-tile[data-station]").forEach(function (tile) {
       self.tiles[tile.dataset.station] = { tile: tile, status: tile.querySelector(".station-status"),
@@ -77,7 +78,10 @@
           chip = tf.el("span", { className: "unit-chip", title: code }, [
             tf.el("span", { className: "chip-prefix", text: cut >= 0 ? code.slice(0, cut + 1) : "" }),
             tf.el("span", { className: "chip-serial", text: code.slice(cut + 1) })]);
-          if (self.stationOf[code] !== undefined && self.stationOf[code] !== station.id) { chip.className += " arrived"; }
+          if (self.stationOf[code] !== undefined && self.stationOf[code] !== station.id) {
+            chip.className += " arrived";
+            self.arrivals.push([Date.now(), chip]);
+          }
           t.chips[code] = chip;
         }
         moved[code] = station.id;
@@ -218,6 +222,12 @@
     }
     if (this.chartPending) { this.drawChart(); }
     var s = this.settings, r = this.room, now = Date.now(), stamp = r.stamp;
+    // A chip that just arrived is highlighted for a second or two, without an animation: an
+    // animated background repainted every chip in flight 60 times a second, which at 2,000
+    // events/s was most of a 4K screen's paint between frames (bench/wall_latency.py).
+    while (this.arrivals.length && now - this.arrivals[0][0] >= 1000) {
+      this.arrivals.shift()[1].classList.remove("arrived");
+    }
     var ages = {}, stale = {}, banner = "", status = [s.texts.live, "freshness live"];
     if (r.receivedAt && stamp) {
       var sinceFrame = (now - r.receivedAt) / 1000;
