@@ -1,7 +1,7 @@
 """Tracker viewers at scale: event -> tracker update latency, server CPU and memory, page load.
 
     python bench/tracker_viewers.py [--viewers 2000] [--rate 2000] [--seconds 20]
-                                    [--baseline plain|none] [--client-procs 1]
+                                    [--baseline plain|flask-gevent|both|none] [--client-procs 1]
 
 Each server gets a private redis-server carrying the stream. Ours is the app as its own process
 (``--redis-url --no-emulator``). This process places one order per viewer, connects one asyncio
@@ -17,6 +17,9 @@ headless Chromium opening one tracker link until it shows "Live", median of 5.
 bench/plain_socketio_server.py: python-socketio's asyncio server reading the same kind of
 stream and emitting, for every station event, one frame of the mean size of the frames ours
 sent in this run, to the order's room; the ratio ours / plain is printed last.
+``--baseline flask-gevent`` runs the same plain server on the product's own stack instead
+(bench/plain_flask_gevent_server.py: Flask-SocketIO under gevent), and ``both`` runs the two, so
+the cost of the server model and that of our own code can be told apart.
 
 The clients run in ``--client-procs`` processes (the viewers split between them), each with one
 asyncio loop; the publisher stays in this process. Their CPU over the publishing window is
@@ -306,7 +309,10 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
             redis_proc.wait()
 
 
-def run_plain(args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
+BASELINES = {"plain": "plain_socketio_server.py", "flask-gevent": "plain_flask_gevent_server.py"}
+
+
+def run_plain(args: argparse.Namespace, frame_bytes: int, script: str = BASELINES["plain"]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         redis_proc, redis_url = start_redis(folder)
         server = None
@@ -314,9 +320,10 @@ def run_plain(args: argparse.Namespace, frame_bytes: int) -> dict[str, Any]:
             orders = Orders(RedisStreamsBus(redis_url), args.viewers)
             port = free_port()
             server = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "plain_socketio_server.py"), "--redis-url", redis_url,
+                [sys.executable, str(ROOT / "bench" / script), "--redis-url", redis_url,
                  "--port", str(port), "--frame-bytes", str(frame_bytes)],
                 stdout=subprocess.DEVNULL,
+                cwd=ROOT / "bench",
             )  # fmt: skip
             url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
             while True:
@@ -363,22 +370,28 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=2000, help="events per second")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--baseline", choices=("plain", "none"), default="plain", help="run a plain server after ours")
+    parser.add_argument(
+        "--baseline",
+        choices=("plain", "flask-gevent", "both", "none"),
+        default="plain",
+        help="after ours: python-socketio's asyncio server (plain), the same on Flask-SocketIO and gevent, or both",
+    )
     parser.add_argument("--client-procs", type=int, default=1, help="processes the viewers are spread over")
     args = parser.parse_args()
     ours = run_ours(args)
     report("ours", ours)
     if args.baseline == "none":
         return
-    plain = run_plain(args, round(ours["frame_bytes"]))
-    report("plain", plain)
-    ratio = lambda key: ours[key] / plain[key] if plain[key] else math.nan  # noqa: E731
-    print(
-        f"ours / plain: p50 x{ratio('p50_ms'):.1f}, p99 x{ratio('p99_ms'):.1f}, server CPU "
-        f"x{ratio('server_cores'):.1f}, memory per viewer x{ratio('kb_per_viewer'):.1f}, connect "
-        f"x{ratio('connect_s'):.1f}",
-        flush=True,
-    )
+    for name in ("plain", "flask-gevent") if args.baseline == "both" else (args.baseline,):
+        base = run_plain(args, round(ours["frame_bytes"]), BASELINES[name])
+        report(name, base)
+        ratio = lambda key, b=base: ours[key] / b[key] if b[key] else math.nan  # noqa: E731
+        print(
+            f"ours / {name}: p50 x{ratio('p50_ms'):.1f}, p99 x{ratio('p99_ms'):.1f}, server CPU "
+            f"x{ratio('server_cores'):.1f}, memory per viewer x{ratio('kb_per_viewer'):.1f}, connect "
+            f"x{ratio('connect_s'):.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
