@@ -10,11 +10,37 @@
   var NO_UPDATE = function () { return window.dash_clientside.no_update; };
   var MOVE_MIN_MS = 5 * 60 * 1000;
 
+  // The page's own socket (tf.Socket, as the floor's): the frames go straight to this renderer,
+  // with no socket component in between.
   function Tracker(settings) {
+    var self = this;
     this.settings = settings;
     this.room = new tf.Room("/api/live/order/" + encodeURIComponent(settings.token), this.draw.bind(this));
     this.connected = false;
+    this.page = document.querySelector(".page.track");
+    this.socket = new tf.Socket({ view: "track", token: settings.token }, {
+      connect: function () { self.connection(true); },
+      disconnect: function () { self.connection(false); },
+      refused: function () { self.connection(false); },  // the order is no longer live here: keep what is shown
+      event: function (name, frame) { if (name === "order") { self.room.receive(frame); } }
+    });
+    // Leaving the page inside the app (the browser's back button) ends its socket.
+    this.timer = setInterval(function () {
+      if (self.page && !document.body.contains(self.page)) { self.stop(); }
+    }, 1000);
   }
+
+  Tracker.prototype.connection = function (connected) {
+    var t = this.settings.texts, node = document.getElementById("track-status");
+    this.connected = connected;
+    tf.setText(node, connected ? t.live : t.reconnecting);
+    tf.setClass(node, connected ? "freshness live" : "freshness offline");
+  };
+
+  Tracker.prototype.stop = function () {
+    clearInterval(this.timer);
+    this.socket.close();
+  };
 
   Tracker.prototype.headline = function (v) {
     var t = this.settings.texts, n = this.settings.names.stations;
@@ -108,21 +134,19 @@
   };
 
   var current = null;
-  function trackerFor(settings) {
-    if (!current || current.settings !== settings) { current = new Tracker(settings); }
+  function trackerFor(settings) {  // one renderer per drawn page
+    if (!current || current.settings !== settings) {
+      if (current) { current.stop(); }
+      current = new Tracker(settings);
+    }
     return current;
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tf_track: {
-      frame: function (frame, settings) {
-        trackerFor(settings).room.receive(frame);
+      start: function (settings) {  // once per drawn page: the renderer connects its own socket
+        if (settings) { trackerFor(settings); }
         return NO_UPDATE();
-      },
-      connection: function (connected, settings) {
-        var tracker = trackerFor(settings), t = settings.texts;
-        tracker.connected = !!connected;
-        return [connected ? t.live : t.reconnecting, connected ? "freshness live" : "freshness offline"];
       }
     }
   });

@@ -25,7 +25,6 @@ ORDERS_SEARCH = "orders-search"
 ORDERS_COUNT = "orders-count"
 ORDERS_REFRESH = "orders-refresh"
 
-TRACK_SOCKET = "track-socket"
 TRACK_SETTINGS = "track-settings"
 TRACK_STATUS = "track-status"
 TRACK_SINK = "track-sink"

@@ -7,11 +7,9 @@ Frames of the order's room are drawn by assets/tf-track.js.
 
 import dash
 import flask
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
-from dash_socketio import DashSocketIO
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from dashboard import ids
-from dashboard.components.live_socket import RECONNECT
 from dashboard.components.not_found import not_found
 from dashboard.components.order_timeline import (
     configuration_card,
@@ -44,11 +42,6 @@ def layout(token=None, thanks=None, lang=None, **_query):
         className="page track",
         lang=t["locale"],
         children=[
-            DashSocketIO(
-                id=ids.TRACK_SOCKET,
-                eventNames=["order"],
-                options={"auth": {"view": "track", "token": token}, **RECONNECT},
-            ),
             dcc.Store(id=ids.TRACK_SETTINGS, data=settings),
             html.Div(id=ids.TRACK_SINK, hidden=True),
             html.Nav(
@@ -69,18 +62,9 @@ def layout(token=None, thanks=None, lang=None, **_query):
     )
 
 
+# The page's renderer (assets/tf-track.js) opens the order room's socket itself and draws its frames.
 clientside_callback(
-    ClientsideFunction(namespace="tf_track", function_name="frame"),
+    ClientsideFunction(namespace="tf_track", function_name="start"),
     Output(ids.TRACK_SINK, "children"),
-    Input(ids.TRACK_SOCKET, "data-order"),
-    State(ids.TRACK_SETTINGS, "data"),
-    prevent_initial_call=True,
-)
-
-clientside_callback(
-    ClientsideFunction(namespace="tf_track", function_name="connection"),
-    Output(ids.TRACK_STATUS, "children"),
-    Output(ids.TRACK_STATUS, "className"),
-    Input(ids.TRACK_SOCKET, "connected"),
-    State(ids.TRACK_SETTINGS, "data"),
+    Input(ids.TRACK_SETTINGS, "data"),
 )
