@@ -52,7 +52,7 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import api, hardening, login, orders_api
+from web import api, hardening, login, metrics, orders_api
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
@@ -165,6 +165,7 @@ def create_app(settings: Settings) -> Services:
     live.event_listeners.append(svc.open_orders.note)
     rooms._health = lambda: _health_summary(svc)
     server.extensions[EXTENSION_KEY] = svc
+    metrics.install(server, svc)  # first, so its timing sees every request, redirected ones too
     server.secret_key = _secret_key(settings)
     server.config.update(
         SESSION_COOKIE_SAMESITE="Lax",

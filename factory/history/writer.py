@@ -60,7 +60,6 @@ class Recorder:
         self.healthy = True
         self.last_error: str | None = None
         self.recorded = 0
-        self.lag_s = 0.0  # wall-clock seconds the oldest unrecorded event has waited
         self._last_checkpoint: datetime | None = None
         self._stopped = threading.Event()
 
