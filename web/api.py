@@ -18,7 +18,7 @@ from factory.views import localise_order
 from streams import events as ev
 from streams.codec import format_time
 from web import auth, reports
-from web.api_spec import Param, api, openapi
+from web.api_spec import Param, api, docs_page, openapi
 from web.hardening import attachment, error
 from web.ratelimit import client_key, limiter
 from web.services import current_who, services
@@ -118,7 +118,12 @@ def order_journey(token: str):
     "POST",
     "/verify",
     "Check a birth certificate: signed by this plant and unchanged?",
-    {200: '{"authentic": true|false, "reason": …}', 400: "not JSON", 413: "larger than a certificate can be"},
+    {
+        200: '{"authentic": true|false, "reason": …}',
+        400: "not JSON",
+        413: "larger than a certificate can be",
+        429: "more than 60 checks a minute from this client",
+    },
     (),
     body="application/json the certificate as downloaded (certificate and signature)",
     tags=("customer",),
@@ -147,6 +152,7 @@ def verify_certificate():
         400: "no rating or comment, or a bad rating",
         404: "no such order",
         413: "comment too long",
+        429: "more than 20 a minute, or too many unknown tokens, from this client",
     },
     (Param("token", where="path"),),
     body="application/json|application/x-www-form-urlencoded rating and comment",
@@ -355,6 +361,12 @@ def feedback_inbox():
 def openapi_document():
     """The OpenAPI description of this API (public: it says what exists, not what is in it)."""
     return flask.jsonify(openapi("Transparent Factory", "1"))
+
+
+@blueprint.get("/docs")
+def api_docs():
+    """The same description as a page people read."""
+    return flask.Response(docs_page("Transparent Factory"), mimetype="text/html")
 
 
 @api(

@@ -1,8 +1,11 @@
 """REST endpoints declared once: the route, its parameters (parsed and checked here), its answers.
 
 Handlers receive their parameters already parsed (a bad one is a 400 naming it, never a 500),
-and ``/api/openapi.json`` is generated from the same declarations (:func:`openapi`), so the
-description cannot drift from what the handlers accept; tests call every documented answer.
+and ``/api/openapi.json`` (with ``/api/docs``, the same for people) is generated from the same
+declarations (:func:`openapi`, :func:`docs_page`), so the description cannot drift from what the
+handlers accept. tests/test_openapi.py validates the document and sends one request per
+documented answer to the real handler; an endpoint with query parameters documents the 400 its
+parsing gives.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flask
+from markupsafe import escape
 
 from config import parse_timestamp
 from web.hardening import error
@@ -78,8 +82,10 @@ def api(
     """Register a REST endpoint: Flask route plus its declaration; query parameters arrive parsed as keywords."""
     path = blueprint.url_prefix or ""
     openapi_path = path + _openapi_rule(rule)
-    ENDPOINTS.append(Endpoint(method.upper(), openapi_path, summary, params, responses, auth, body, tags))
     query = [p for p in params if p.where == "query"]
+    if query and 400 not in responses:  # the wrapper below answers it for any query parameter
+        responses = {**responses, 400: "a parameter that does not parse (the error names it)"}
+    ENDPOINTS.append(Endpoint(method.upper(), openapi_path, summary, params, responses, auth, body, tags))
 
     def decorate(handler: Callable) -> Callable:
         @functools.wraps(handler)
@@ -152,3 +158,31 @@ def openapi(title: str, version: str) -> dict[str, Any]:
             }
         },
     }
+
+
+_AUTH_TEXT = {"public": "no sign-in", "api_key": "API key", "api_key_or_session": "API key or a signed-in session",
+              "session": "a signed-in session"}  # fmt: skip
+
+
+def docs_page(title: str) -> str:
+    """Return the API's reference as one HTML page, from the same declarations (no script, no outside asset)."""
+    rows = []
+    for e in sorted(ENDPOINTS, key=lambda e: (e.path, e.method)):
+        params = "".join(
+            f"<li><code>{escape(p.name)}</code> ({escape(p.where)}, {escape(p.kind)}"
+            f"{', required' if p.required or p.where == 'path' else ''}) {escape(p.description)}</li>"
+            for p in e.params
+        )
+        answers = "".join(f"<li><b>{code}</b> {escape(text)}</li>" for code, text in sorted(e.responses.items()))
+        body = f"<p>Body: <code>{escape(e.body)}</code></p>" if e.body else ""
+        rows.append(
+            f'<section id="{escape(e.method.lower() + e.path)}"><h2><code>{e.method} {escape(e.path)}</code></h2>'
+            f"<p>{escape(e.summary)}. <i>{escape(_AUTH_TEXT[e.auth])}</i></p>{body}"
+            f"{'<ul>' + params + '</ul>' if params else ''}<ul>{answers}</ul></section>"
+        )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} API</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f'<body><h1>{escape(title)} API</h1><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a>'
+        f" (OpenAPI 3.1).</p>{''.join(rows)}</body></html>"
+    )

@@ -32,7 +32,7 @@ def secret() -> bytes:
     "GET",
     "/products",
     "What a customer can configure: products, options, choices with the build time they add, rules",
-    {200: "the products"},
+    {200: "the products", 429: "more than 120 a minute from this client"},
     tags=("customer",),
 )
 @limiter.limit("120/minute", key_func=client_key)
@@ -45,7 +45,12 @@ def products():
     "GET",
     "/products/<product>/dates",
     "The ready and ship dates quoted for a configuration ordered now (options as query parameters)",
-    {200: "the dates (null while the plant has no clock yet)", 400: "unknown product or option", 422: "forbidden"},
+    {
+        200: "the dates (null while the plant has no clock yet)",
+        400: "unknown product or option",
+        422: "forbidden",
+        429: "more than 120 a minute from this client",
+    },
     (Param("product", where="path"), Param("lang", enum=("en", "zh"), description="language of a refusal")),
     tags=("customer",),
 )
