@@ -10,15 +10,21 @@
   var NO_UPDATE = function () { return window.dash_clientside.no_update; };
   var MOVE_MIN_MS = 5 * 60 * 1000;
 
-  // The page's own socket (tf.Socket, as the floor's): the frames go straight to this renderer,
-  // with no socket component in between.
+  // The renderer: frames of the room in (room.receive), the page drawn. listen() gives it the
+  // page's own socket (tf.Socket, as the floor's), so frames come straight to it with no socket
+  // component in between; without it (tf.TrackerView) it draws only what it is given.
   function Tracker(settings) {
-    var self = this;
     this.settings = settings;
     this.room = new tf.Room("/api/live/order/" + encodeURIComponent(settings.token), this.draw.bind(this));
     this.connected = false;
+    this.socket = null;
+  }
+  tf.TrackerView = Tracker;
+
+  Tracker.prototype.listen = function () {
+    var self = this;
     this.page = document.querySelector(".page.track");
-    this.socket = new tf.Socket({ view: "track", token: settings.token }, {
+    this.socket = new tf.Socket({ view: "track", token: this.settings.token }, {
       connect: function () { self.connection(true); },
       disconnect: function () { self.connection(false); },
       refused: function () { self.connection(false); },  // the order is no longer live here: keep what is shown
@@ -28,7 +34,8 @@
     this.timer = setInterval(function () {
       if (self.page && !document.body.contains(self.page)) { self.stop(); }
     }, 1000);
-  }
+    return this;
+  };
 
   Tracker.prototype.connection = function (connected) {
     var t = this.settings.texts, node = document.getElementById("track-status");
@@ -39,7 +46,7 @@
 
   Tracker.prototype.stop = function () {
     clearInterval(this.timer);
-    this.socket.close();
+    if (this.socket) { this.socket.close(); }
   };
 
   Tracker.prototype.headline = function (v) {
@@ -137,7 +144,7 @@
   function trackerFor(settings) {  // one renderer per drawn page
     if (!current || current.settings !== settings) {
       if (current) { current.stop(); }
-      current = new Tracker(settings);
+      current = new Tracker(settings).listen();
     }
     return current;
   }

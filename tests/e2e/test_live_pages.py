@@ -85,9 +85,12 @@ def test_the_floor_asks_anonymous_visitors_to_sign_in(browser, live_app):
 def test_a_customer_leaves_feedback_from_the_tracker(browser, live_app):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     page.goto(live_app.tracking_urls[1])
+    page.wait_for_selector(".freshness.live")  # the page has settled: what is typed now stays typed
     page.select_option("select[name=rating]", "4")
     page.fill("textarea[name=comment]", "Great to see it being built")
-    page.click("text=Send")
+    with page.expect_navigation():
+        page.click("text=Send")
+    assert "thanks=1" in page.url, page.content()[:500]  # the form post answered 303 to the thanked tracker
     page.wait_for_selector("text=Your feedback reached the factory.")
     page.close()
 

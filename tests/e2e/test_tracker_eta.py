@@ -49,11 +49,12 @@ def test_a_move_beyond_the_range_shown_is_said_with_its_reason(browser, tmp_path
             "names": {"stations": {"assembly": "Assembly", "kitting": "Kitting"}, "reasons": {"E12": "motor fault"}},
             "locale": "en-GB",
         }
-        page.evaluate("(s) => { window.__settings = s; }", settings)
+        # A renderer of the page's own kind, without a socket: it draws only the frames given here.
+        page.evaluate("(s) => { window.__view = new window.tf.TrackerView(s); }", settings)
 
         def show(seq, view) -> list[str]:
             page.evaluate(
-                "([s, v]) => window.dash_clientside.tf_track.frame({e: 'test', s: s, v: v}, window.__settings)",
+                "([s, v]) => window.__view.room.receive({e: 'test', s: s, v: v})",
                 [seq, view],
             )
             return page.locator("#track-eta div").all_inner_texts()
