@@ -50,3 +50,24 @@ def test_a_quick_send_does_not_pause(plant):
         rooms.join(f"sid{i}", order_room(token), None)
     assert rooms.flush_orders(live.take_dirty_units()) == 3
     assert pauses == []
+
+
+def test_a_room_left_during_a_pause_gets_no_frame_and_keeps_no_view(plant):
+    live, tokens = _plant_with_orders(plant, 2)
+    sent: list[str] = []
+    rooms: Rooms
+
+    def slow_emit(_name, _frame, room):
+        time.sleep(PAUSE_EVERY_S)
+        sent.append(room)
+
+    def pause():  # the pump gives way, and meanwhile the viewer of the room not sent yet leaves
+        (waiting,) = {order_room(t) for t in tokens} - set(sent)
+        rooms.leave(f"sid{[order_room(t) for t in tokens].index(waiting)}")
+
+    rooms = Rooms(LiveQueries(live, None), slow_emit, pause=pause)
+    rooms.join("sid0", order_room(tokens[0]), None)
+    rooms.join("sid1", order_room(tokens[1]), None)
+    rooms.flush_orders(live.take_dirty_units())
+    assert len(sent) == 1
+    assert rooms.frames.rooms() == 1  # no view kept for the room nobody watches

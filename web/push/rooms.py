@@ -155,6 +155,8 @@ class Rooms:
             if time.perf_counter() - paused_at >= PAUSE_EVERY_S:
                 self._pause()
                 paused_at = time.perf_counter()
+            if self.watchers[room] <= 0:
+                continue  # its last viewer left during a pause: a frame now would keep its view for ever
             try:
                 view = self.view(room, cache)
                 if view is None:
