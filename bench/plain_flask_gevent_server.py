@@ -21,10 +21,9 @@ import time
 from typing import Any
 
 import flask
-import orjson
 import redis
 from flask_socketio import SocketIO, join_room
-from plain_socketio_server import ORDER_PLACED, STATION_ENTERED, STREAM, frame_of
+from plain_socketio_server import STREAM, frame_of, route
 
 
 def build(redis_url: str, frame_bytes: int) -> tuple[SocketIO, flask.Flask]:
@@ -55,12 +54,8 @@ def build(redis_url: str, frame_bytes: int) -> tuple[SocketIO, flask.Flask]:
             for _stream, entries in answer or ():
                 for entry_id, fields in entries:
                     after = entry_id
-                    doc = orjson.loads(fields[b"e"])
-                    data = doc.get("data") or {}
-                    if doc.get("type") == ORDER_PLACED:
-                        tokens[data["unit_code"]] = data["tracking_token"]
-                        known.add(data["tracking_token"])
-                    elif doc.get("type") == STATION_ENTERED and (token := tokens.get(str(data.get("unit_code")))):
+                    token = route(fields, tokens, known)
+                    if token is not None:
                         seq += 1
                         sio.emit("order", frame_of(frame_bytes, seq), to=f"order:{token}")
             sio.sleep(0)

@@ -37,6 +37,18 @@ def frame_of(size: int, seq: int) -> dict[str, Any]:
     return base
 
 
+def route(fields: dict, tokens: dict[str, str], known: set[str]) -> str | None:
+    """Learn an order's token from its OrderPlaced; return the token a station entry's frame goes to."""
+    doc = orjson.loads(fields[b"e"])
+    data = doc.get("data") or {}
+    if doc.get("type") == ORDER_PLACED:
+        tokens[data["unit_code"]] = data["tracking_token"]
+        known.add(data["tracking_token"])
+    elif doc.get("type") == STATION_ENTERED:
+        return tokens.get(str(data.get("unit_code")))
+    return None
+
+
 def build(frame_bytes: int) -> tuple[socketio.AsyncServer, web.Application, dict[str, str]]:
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
     app = web.Application()
@@ -68,12 +80,8 @@ def build(frame_bytes: int) -> tuple[socketio.AsyncServer, web.Application, dict
             for _stream, entries in answer or ():
                 for entry_id, fields in entries:
                     after = entry_id
-                    doc = orjson.loads(fields[b"e"])
-                    data = doc.get("data") or {}
-                    if doc.get("type") == ORDER_PLACED:
-                        tokens[data["unit_code"]] = data["tracking_token"]
-                        known.add(data["tracking_token"])
-                    elif doc.get("type") == STATION_ENTERED and (token := tokens.get(str(data.get("unit_code")))):
+                    token = route(fields, tokens, known)
+                    if token is not None:
                         seq += 1
                         await sio.emit("order", frame_of(frame_bytes, seq), room=f"order:{token}")
 
