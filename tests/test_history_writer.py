@@ -51,3 +51,31 @@ def test_a_bus_that_fails_mid_read_loses_nothing_already_read(plant, events):
         recorder.step()
     assert recorder.step() == 4
     assert history.count() == 4
+
+
+def test_a_shared_store_that_cannot_be_asked_is_an_outage_not_another_workers_turn(plant, events):
+    """Not the writer because the store is away: /ready must see an unhealthy writer, not a standby."""
+    import threading
+
+    history = open_history(None, plant)
+    answers = iter([(False, "OperationalError: connection refused"), (False, None), (True, None)])
+    turns: list[bool] = []
+
+    def is_writer() -> bool:
+        mine, history.writer_unreachable = next(answers, (True, None))
+        turns.append(mine)
+        if len(turns) >= 3:
+            stop.set()  # its turn: it takes over, flushes and returns
+        return mine
+
+    stop = threading.Event()
+    recorder = Recorder(history, {"events": MemoryBus()}, is_writer=is_writer, linger_s=0.0)
+    seen: list[tuple[bool, bool, str | None]] = []
+
+    def sleep(_s: float) -> None:  # after each look at the writer's turn that was not its own
+        seen.append((recorder.healthy, recorder.standby, recorder.last_error))
+
+    recorder.run(stop, sleep)
+    assert seen[0] == (False, True, "OperationalError: connection refused")  # the store is away
+    assert seen[1] == (True, True, None)  # it answers again; another worker writes
+    assert recorder.healthy and not recorder.standby  # its turn: it took over

@@ -330,6 +330,7 @@ class PostgresHistory(History):
                 try:
                     if conn.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
                                     "AND classid = %s AND objid = %s AND granted", WRITER_LOCK).fetchone():  # fmt: skip
+                        self.writer_unreachable = None
                         return True
                 except psycopg.Error:
                     log.warning("history: the writer's connection to %s is lost", self.where)
@@ -342,11 +343,13 @@ class PostgresHistory(History):
                 (got,) = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", WRITER_LOCK).fetchone() or (False,)
             except psycopg.Error as exc:
                 log.debug("history: cannot ask for the writer's turn: %s", exc)
+                self.writer_unreachable = f"{type(exc).__name__}: {exc}"[:500]
                 if self._writer is not None:
                     with contextlib.suppress(psycopg.Error):
                         self._writer.close()
                 self._writer = None
                 return False
+            self.writer_unreachable = None
             if got:
                 log.info("history: this process is the writer of %s", self.where)
             return bool(got)

@@ -170,6 +170,10 @@ class History:
         """
         return True
 
+    # Why the last is_writer() could not even ask (the shared store unreachable), else None: then
+    # "not the writer" is an outage, not another worker's turn.
+    writer_unreachable: str | None = None
+
     def close(self) -> None:
         """Release the database."""
 

@@ -68,14 +68,22 @@ class Recorder:
         backoff = 0.5
         while True:
             if not self.is_writer():
+                unreachable = getattr(self.history, "writer_unreachable", None)
+                if unreachable is not None:
+                    # Not another worker's turn: the store cannot be asked. /ready must say so,
+                    # not report a healthy writer on standby through a whole outage.
+                    self.healthy, self.last_error = False, unreachable
+                elif self.standby and not self.healthy:
+                    self.healthy, self.last_error = True, None  # reachable again, and another worker's turn
                 self.standby = True
-                sleep(1.0)  # another worker writes this history
+                sleep(1.0)  # another worker writes this history, or the store is away
                 if stop.is_set():
                     self._stopped.set()
                     return
                 continue
             if self.standby:
                 self._take_over()
+                self.healthy, self.last_error = True, None  # the store answered: a failed write says so again
             pending = self._read(stop)
             while pending:
                 try:
