@@ -23,7 +23,7 @@ from typing import Any
 import flask
 import redis
 from flask_socketio import SocketIO, join_room
-from plain_socketio_server import STREAM, frame_of, route
+from plain_socketio_server import STREAM, frame_of, routed
 
 
 def build(redis_url: str, frame_bytes: int) -> tuple[SocketIO, flask.Flask]:
@@ -51,13 +51,10 @@ def build(redis_url: str, frame_bytes: int) -> tuple[SocketIO, flask.Flask]:
         seq = 1
         while True:
             answer: Any = client.xread({STREAM: after}, count=5000, block=1000)
-            for _stream, entries in answer or ():
-                for entry_id, fields in entries:
-                    after = entry_id
-                    token = route(fields, tokens, known)
-                    if token is not None:
-                        seq += 1
-                        sio.emit("order", frame_of(frame_bytes, seq), to=f"order:{token}")
+            after, sends = routed(answer, after, tokens, known)
+            for token in sends:
+                seq += 1
+                sio.emit("order", frame_of(frame_bytes, seq), to=f"order:{token}")
             sio.sleep(0)
 
     sio.start_background_task(pump)

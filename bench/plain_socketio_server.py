@@ -49,6 +49,18 @@ def route(fields: dict, tokens: dict[str, str], known: set[str]) -> str | None:
     return None
 
 
+def routed(answer: Any, after: Any, tokens: dict[str, str], known: set[str]) -> tuple[Any, list[str]]:
+    """Read an XREAD answer: the id to read on after, and the tokens of the frames to send, in order."""
+    rooms: list[str] = []
+    for _stream, entries in answer or ():
+        for entry_id, fields in entries:
+            after = entry_id
+            token = route(fields, tokens, known)
+            if token is not None:
+                rooms.append(token)
+    return after, rooms
+
+
 def build(frame_bytes: int) -> tuple[socketio.AsyncServer, web.Application, dict[str, str]]:
     sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
     app = web.Application()
@@ -77,13 +89,10 @@ def build(frame_bytes: int) -> tuple[socketio.AsyncServer, web.Application, dict
         seq = 1
         while True:
             answer: Any = await client.xread({STREAM: after}, count=5000, block=1000)
-            for _stream, entries in answer or ():
-                for entry_id, fields in entries:
-                    after = entry_id
-                    token = route(fields, tokens, known)
-                    if token is not None:
-                        seq += 1
-                        await sio.emit("order", frame_of(frame_bytes, seq), room=f"order:{token}")
+            after, sends = routed(answer, after, tokens, known)
+            for token in sends:
+                seq += 1
+                await sio.emit("order", frame_of(frame_bytes, seq), room=f"order:{token}")
 
     async def start(app_: web.Application) -> None:
         app_["pump"] = asyncio.create_task(pump(app_))
