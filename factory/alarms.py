@@ -8,13 +8,21 @@ the acknowledgements stored in history; a condition that ends and comes back is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from factory.layout_schema import DEFAULT_PRIORITIES
 from streams.codec import format_time, parse_time
 
 ALERT_AFTER_S = 300
 ALARM_STATES = ("down", "blocked", "starved")
+PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
+Priority = Callable[[str, str], str]  # (station id, kind) -> high, medium or low (factory.layout.Plant.alarm_priority)
+
+
+def _by_kind(_station_id: str, kind: str) -> str:
+    return DEFAULT_PRIORITIES.get(kind, "low")
 
 
 def alarm_id(line_id: str, station_id: str, kind: str, since: str) -> str:
@@ -27,8 +35,16 @@ def is_alarm(status: str, lasted_s: float) -> bool:
     return status == "down" or (status in ("blocked", "starved") and lasted_s >= ALERT_AFTER_S)
 
 
-def active_alarms(line_id: str, stations: list[dict[str, Any]], as_of: str | None) -> list[dict[str, Any]]:
-    """Return the alarms of a floor view's stations at ``as_of``, breakdowns first, then oldest first."""
+def raised_at(kind: str, since: datetime) -> datetime:
+    """Return when a station's state of ``kind`` that began at ``since`` became (or becomes) an alarm."""
+    return since if kind == "down" else since + timedelta(seconds=ALERT_AFTER_S)
+
+
+def active_alarms(
+    line_id: str, stations: list[dict[str, Any]], as_of: str | None, priority: Priority = _by_kind
+) -> list[dict[str, Any]]:
+    """Return the alarms of a floor view's stations at ``as_of``: highest priority first, breakdowns
+    first within one, then oldest first."""
     if as_of is None:
         return []
     now = parse_time(as_of)
@@ -39,18 +55,19 @@ def active_alarms(line_id: str, stations: list[dict[str, Any]], as_of: str | Non
         since = parse_time(s["since"])
         if not is_alarm(s["status"], (now - since).total_seconds()):
             continue
-        raised = since if s["status"] == "down" else since + timedelta(seconds=ALERT_AFTER_S)
+        raised = raised_at(s["status"], since)
         alarms.append(
             {
                 "id": alarm_id(line_id, s["id"], s["status"], s["since"]),
                 "station": s["id"],
                 "kind": s["status"],
+                "priority": priority(s["id"], s["status"]),
                 "reason": s["down_reason"],
                 "since": s["since"],
                 "raised": format_time(raised),
             }
         )
-    alarms.sort(key=lambda a: (a["kind"] != "down", a["raised"]))
+    alarms.sort(key=lambda a: (PRIORITY_RANK.get(a["priority"], 9), a["kind"] != "down", a["raised"]))
     return alarms
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from factory.layout_schema import LANGUAGES, FactoryDoc, validate
+from factory.layout_schema import DEFAULT_PRIORITIES, LANGUAGES, FactoryDoc, validate
 from factory.work_calendar import OpenClock, calendar_from_doc
 
 
@@ -287,6 +287,21 @@ class Plant:
     def open_clock(self, line_id: str) -> OpenClock:
         """Return the open-time arithmetic of a line's site calendar (wall time where none is set)."""
         return self._open_clocks[self._site_of[line_id].id]
+
+    @cached_property
+    def _alarm_priorities(self) -> dict[tuple[str, str], dict[str, str]]:
+        plant_wide = {**DEFAULT_PRIORITIES, **{str(k): str(v) for k, v in self.spec.alarms.priorities.items()}}
+        return {
+            (line.id, station.id): {**plant_wide, **{str(k): str(v) for k, v in station.alarm_priorities.items()}}
+            for site in self.spec.sites
+            for line in site.lines
+            for station in line.stations
+        }
+
+    def alarm_priority(self, line_id: str, station_id: str, kind: str) -> str:
+        """Return the priority (high, medium, low) of a station's alarm of ``kind``, as configured."""
+        found = self._alarm_priorities.get((line_id, station_id))
+        return (found or DEFAULT_PRIORITIES).get(kind, "low")
 
     def planned_cycle_s(self, line_id: str) -> float:
         """Return the line's planned cycle time per unit, the same ideal time OEE's performance uses.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta, timezone, tzinfo
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -37,6 +37,24 @@ Positive = Annotated[float, Field(gt=0)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ALARM_KINDS = ("down", "blocked", "starved")  # factory.alarms.ALARM_STATES
+PRIORITIES = ("high", "medium", "low")  # ISA-18.2 asks for few priorities, most alarms the lowest
+AlarmKind = Literal["down", "blocked", "starved"]
+Priority = Literal["high", "medium", "low"]
+
+
+class AlarmsDoc(_Model):
+    """How andon alarms are ranked, when they count as a flood, and how long one may be shelved."""
+
+    priorities: dict[AlarmKind, Priority] = Field(default_factory=dict)  # missing kinds: DEFAULT_PRIORITIES
+    flood_alarms: Annotated[int, Field(ge=1, le=10_000)] = 10  # ISA-18.2: more than 10 alarms in 10 minutes
+    flood_window_min: Annotated[float, Field(gt=0, le=1440)] = 10
+    max_shelve_h: Annotated[float, Field(gt=0, le=168)] = 12  # ISA-18.2: shelving is always time-limited
+
+
+DEFAULT_PRIORITIES: dict[str, str] = {"down": "high", "blocked": "medium", "starved": "low"}
 
 
 class BreakdownDoc(_Model):
@@ -66,6 +84,7 @@ class StationDoc(_Model):
     changeover: ChangeoverDoc | None = None
     breakdown: BreakdownDoc | bool | None = None  # None: the simulation's default; false: never breaks down
     gate: GateDoc | None = None
+    alarm_priorities: dict[AlarmKind, Priority] = Field(default_factory=dict)  # overrides `alarms.priorities`
 
 
 class LineDoc(_Model):
@@ -296,6 +315,7 @@ class FactoryDoc(_Model):
     calendars: dict[str, CalendarDoc] = Field(default_factory=dict)
     products: dict[str, ProductDoc] = Field(min_length=1)
     reason_codes: dict[str, Text] = Field(default_factory=dict)
+    alarms: AlarmsDoc = AlarmsDoc()
     simulation: SimulationDoc = SimulationDoc()
 
     def reasons(self) -> dict[str, dict[str, str]]:

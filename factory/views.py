@@ -49,7 +49,7 @@ def floor_view(state: FactoryState, plant: Plant, line_id: str, cache: MembersCa
         )
     backlog = len(members[line.stations[0].id].queue)
     now = state.last_event_time
-    alarms = active_alarms(line.id, stations, _iso(now))
+    alarms = active_alarms(line.id, stations, _iso(now), lambda sid, kind: plant.alarm_priority(line.id, sid, kind))
     alerting = {a["station"] for a in alarms}
     for st in stations:
         st["alert"] = st["id"] in alerting

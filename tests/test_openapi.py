@@ -17,7 +17,7 @@ from openapi_spec_validator import validate
 
 from streams import events as ev
 from streams.codec import to_json
-from support import API_KEY, TOKEN_A, build_factory, catch_up, client_as
+from support import API_KEY, PASSWORD, TOKEN_A, add_user, build_factory, catch_up, client_as
 from web.api_spec import ENDPOINTS
 
 KEY = {"Authorization": f"Bearer {API_KEY}"}
@@ -74,6 +74,23 @@ def _acked_twice(app, events):
     assert manager.post("/api/alarms/ack", json={"alarm": alarm}).status_code == 200
     catch_up(app)  # the acknowledgement travels on the control log
     return manager.post("/api/alarms/ack", json={"alarm": alarm})
+
+
+SHELVE = {"line": "ac1", "station": "brazing", "kind": "down", "minutes": 30, "reason": "fitter on it"}
+
+
+def _site_manager(app):
+    """A manager of Shenyang only, signed in."""
+    add_user(app, "sam", "manager", PASSWORD, "shenyang")
+    return client_as(app, "sam")
+
+
+def _shelved(app):
+    """mia, signed in, after shelving brazing's breakdowns."""
+    manager = client_as(app, "mia")
+    assert manager.post("/api/alarms/shelve", json=SHELVE).status_code == 201
+    catch_up(app)
+    return manager
 
 
 def _ingest(body, mimetype="application/x-ndjson", headers=KEY):
@@ -148,6 +165,19 @@ CASES = {
         "/api/alarms/ack", "mia", json={"alarm": "ac1:brazing:1:down:2026-03-02T08:00:00.000Z"}
     ),
     ("POST", "/api/alarms/ack", 409): _acked_twice,
+    ("GET", "/api/alarms", 200): get("/api/alarms?line=ac1&format=csv", "wes"),
+    ("GET", "/api/alarms", 400): get("/api/alarms?line=ac1&kind=running", "mia"),
+    ("GET", "/api/alarms", 401): get("/api/alarms?line=ac1", "wall"),
+    ("GET", "/api/alarms", 403): lambda app, e: _site_manager(app).get("/api/alarms?line=ac1"),
+    ("GET", "/api/alarms", 404): get("/api/alarms", headers=KEY),  # on an empty history
+    ("POST", "/api/alarms/shelve", 201): post("/api/alarms/shelve", "mia", json=SHELVE),
+    ("POST", "/api/alarms/shelve", 400): post("/api/alarms/shelve", "mia", json={**SHELVE, "minutes": 0}),
+    ("POST", "/api/alarms/shelve", 401): post("/api/alarms/shelve", "wes", json=SHELVE),
+    ("POST", "/api/alarms/shelve", 404): post("/api/alarms/shelve", "mia", json={**SHELVE, "line": "nope"}),
+    ("POST", "/api/alarms/unshelve", 200): lambda app, e: _shelved(app).post("/api/alarms/unshelve", json=SHELVE),
+    ("POST", "/api/alarms/unshelve", 400): post("/api/alarms/unshelve", "mia", json={**SHELVE, "kind": "idle"}),
+    ("POST", "/api/alarms/unshelve", 401): post("/api/alarms/unshelve", json=SHELVE),
+    ("POST", "/api/alarms/unshelve", 404): post("/api/alarms/unshelve", "mia", json=SHELVE),  # not shelved
     ("GET", "/api/products", 200): get("/api/products"),
     ("GET", "/api/products", 429): lambda app, e: (lambda c: until(429, lambda: c.get("/api/products")))(anon(app)),
     ("GET", "/api/products/{product}/dates", 200): get(
@@ -168,7 +198,8 @@ CASES = {
         anon(app)
     ),
 }
-EMPTY_HISTORY = {("GET", "/api/kpis", 404)}  # asked of an app whose history holds nothing yet
+# asked of an app whose history holds nothing yet
+EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404)}
 
 
 def documented() -> set[tuple[str, str, int]]:

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import flask
 
-from factory.alarms import parse_alarm_id
 from factory.history import queries as history_queries
 from factory.kpi_documents import scope_lines
 from factory.views import localise_order
@@ -442,37 +441,3 @@ def live_frame(kind: str, key: str):
     response = flask.jsonify(frame)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@api(
-    blueprint,
-    "POST",
-    "/alarms/ack",
-    "Acknowledge an active andon alarm (managers)",
-    {200: "acknowledged", 401: "not signed in as a manager", 404: "no such active alarm", 409: "already acknowledged"},
-    body="application/json {alarm: <alarm id>}",
-    auth="session",
-    tags=("operations",),
-)
-def acknowledge():
-    who = current_who()
-    if not auth.may(who, "acknowledge"):
-        return unauthorised()
-    body = flask.request.get_json(silent=True)
-    alarm = body.get("alarm") if isinstance(body, dict) else None
-    parsed = parse_alarm_id(alarm)
-    svc = services()
-    plant = svc.plant
-    if (
-        parsed is None
-        or not plant.has_line(parsed[0])
-        or not auth.may_see_line(who, parsed[0], lambda i: plant.line(i).site_id)
-    ):
-        return error(404, "not_found", "that alarm has cleared, or is not yours")
-    active = {a["id"]: a for a in svc.queries.floor(parsed[0])["alarms"]}
-    if alarm not in active:
-        return error(404, "not_found", "that alarm has cleared")
-    if active[alarm].get("ack"):
-        return error(409, "already", "already acknowledged")
-    svc.publish_control(ev.AlarmAcknowledged, alarm_id=alarm, line_id=parsed[0], by=who.user)  # type: ignore[union-attr]
-    return flask.jsonify({"acknowledged": alarm})

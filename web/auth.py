@@ -37,7 +37,8 @@ AREAS = {
     "replay": {"manager", "executive", "admin"},  # a line's floor at a past moment (not wall screens)
     "demand": {"executive", "admin"},  # the enterprise's demand: accounts bound to a site see none of it
     "orders": {"manager", "admin"},
-    "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen
+    "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen; shelving them
+    "alarms": {"manager", "executive", "admin"},  # the alarm journal
     "inbox": {"manager", "admin"},  # customers' feedback
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
@@ -49,6 +50,7 @@ PROTECTED_PATHS = {
     "/demand": "demand",
     "/orders": "orders",
     "/inbox": "inbox",
+    "/alarms": "alarms",
 }
 
 
