@@ -109,7 +109,7 @@
     var keep = {};
     var nodes = view.alarms.map(function (a) {
       keep[a.id] = true;
-      var said = [a.station, a.kind, a.reason || "", a.ack ? a.ack.by : ""].join("|");
+      var said = [a.station, a.kind, a.priority || "", a.reason || "", a.ack ? a.ack.by : ""].join("|");
       var row = rows[a.id];
       if (!row || row.said !== said) {
         var name = s.names.stations[a.station] || a.station;
@@ -121,9 +121,11 @@
                                    onclick: function () { tf.acknowledge(a.id); } });
         } else { tail = tf.el("span", { className: "andon-unacked", text: s.texts.unacknowledged }); }
         var lasted = tf.el("span", { className: "andon-lasted" });
+        // ISA-101: the priority is said in words as well as by colour, so it reads on any screen.
+        var priority = tf.el("span", { className: "andon-priority", text: s.texts.priorities[a.priority] || a.priority || "" });
         row = rows[a.id] = { said: said, lasted: lasted, node: tf.el("li", {
-          className: "andon-alarm kind-" + a.kind + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
-          tf.el("span", { className: "andon-what", text: what }), lasted, tail]) };
+          className: "andon-alarm kind-" + a.kind + " priority-" + a.priority + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
+          priority, tf.el("span", { className: "andon-what", text: what }), lasted, tail]) };
       }
       tf.setText(row.lasted, tf.lastedText((new Date(view.as_of) - new Date(a.since)) / 1000));
       return row.node;

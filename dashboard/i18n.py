@@ -212,6 +212,7 @@ FLOOR_TEXTS = {
     "acknowledge": "Acknowledge",
     "unacknowledged": "unacknowledged",
     "shelved": "{n} shelved",
+    "priorities": {"high": "High", "medium": "Medium", "low": "Low"},
     "plan": "plan",
     "actual": "actual",
     "health": "Server:",
@@ -227,6 +228,7 @@ FLOOR_TEXTS = {
     "seek": "Moment in the recorded history",
     "replay_last_hour": "Replay…",
     "back_to_live": "Back to live",
+    "journal": "Alarm journal",
 }
 
 

@@ -18,6 +18,9 @@ was raised shelved.
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -29,7 +32,7 @@ from factory.alarms import alarm_id
 from factory.layout import LayoutError, parse_plant
 from streams import events as ev
 from streams.codec import format_time
-from support import API_KEY, PASSWORD, ROOT, T0, EventFactory, add_user, catch_up, client_as
+from support import API_KEY, PASSWORD, ROOT, T0, EventFactory, add_user, callback_body, catch_up, client_as, layout_text
 
 KEY = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -295,3 +298,69 @@ def test_priorities_come_from_the_factory_file(plant):
         doc["alarms"] = bad
         with pytest.raises(LayoutError, match=where.replace(".", r"\.")):
             parse_plant(doc)
+
+
+# --- the page (/alarms): its layout and callbacks decide access on the server -----------------------------
+def _deps(app):
+    client = app.dash_app.server.test_client()
+    client.get("/")
+    deps = client.get("/_dash-dependencies").get_json()
+    load = next(d for d in deps if d["output"].startswith("..alarms-grid.rowData"))
+    shelve = next(d for d in deps if d["output"].startswith("..shelve-result.children"))
+    return load, shelve
+
+
+def _call(client, dep, values):
+    response = client.post("/_dash-update-component", json=callback_body(dep, values))
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+    return response.get_json() if response.status_code == 200 else None
+
+
+LOAD = {"alarms-line.value": "ac1", "alarms-span.value": "24", "alarms-refresh.n_clicks": 1}
+
+
+def test_the_page_and_its_callbacks_for_each_role(app):
+    load, shelve = _deps(app)
+    for who in (None, "wall"):
+        client = client_as(app, who)
+        assert "alarms-grid" not in layout_text(app, "/alarms", "?line=ac1", client=client)
+        answer = json.dumps(_call(client, load, LOAD))
+        assert "kitting" not in answer.lower() and "Jam" not in answer, who
+        answer = json.dumps(_call(client, shelve, {"shelve-button.n_clicks": 1, "shelve-line.data": "ac1"}))
+        assert "Sign in as a manager" in answer, who
+    executive = client_as(app, "wes")
+    text = layout_text(app, "/alarms", "?line=ac1", client=executive)
+    assert "alarms-grid" in text and "Shelve a nuisance alarm" not in text  # reads, does not shelve
+    rows = _call(executive, load, LOAD)["response"]["alarms-grid"]["rowData"]
+    assert [(r["kind"], r["state"], r["reason"]) for r in rows] == [
+        ("Breakdown", "Active, acknowledged", "Air"),
+        ("Starved", "Cleared, unacknowledged", ""),
+        ("Breakdown", "Cleared", "Jam"),
+    ]
+    assert rows[0]["raised"] == "2026-03-02 16:25:00"  # Zhengzhou's time, UTC+8
+    assert rows[1]["shelved"] == "mia: refill" and rows[1]["lasted"] == "11 min 00 s"
+    status = _call(executive, load, LOAD)["response"]["alarms-status"]["children"]
+    assert status == "3 alarms · 0 active and unacknowledged"
+    assert "Shelve a nuisance alarm on" in layout_text(app, "/alarms", "?line=ac1", client=client_as(app, "mia"))
+    other = client_as(app, "sam")  # Shenyang's manager asks for Zhengzhou's line
+    answer = _call(other, load, LOAD)["response"]
+    assert answer["alarms-grid"]["rowData"] == [] and "own site" in answer["alarms-status"]["children"]
+
+
+def test_a_manager_shelves_and_unshelves_from_the_page(app):
+    _, shelve = _deps(app)
+    mia = client_as(app, "mia")
+    values = {
+        "shelve-button.n_clicks": 1, "shelve-line.data": "ac1", "shelve-station.value": "kitting",
+        "shelve-kind.value": "down", "shelve-minutes.value": 45, "shelve-reason.value": "fitter on it",
+    }  # fmt: skip
+    refused = _call(mia, shelve, {**values, "shelve-reason.value": ""})["response"]["shelve-result"]["children"]
+    assert refused.startswith("say why")
+    threading.Thread(target=lambda: [catch_up(app) for _ in range(40) if not time.sleep(0.05)]).start()
+    answer = _call(mia, shelve, values)["response"]
+    assert answer["shelve-result"]["children"].startswith("Shelved until ")
+    assert "shelved by mia" in json.dumps(answer["shelved-list"]["children"])
+    assert app.queries.floor("ac1")["shelved"] == 1
+    assert _call(client_as(app, "sam"), shelve, values)["response"]["shelve-result"]["children"] == (
+        "no such line of yours"
+    )

@@ -64,14 +64,17 @@ def visible_lines(svc: Services, who: Who | None, key: bool, line: str | None) -
     return mine
 
 
-def resolve_range(svc: Services, start: datetime | None, end: datetime | None, lines: int) -> tuple[datetime, datetime]:
-    """Return [start, end): by default the 24 hours up to the latest recorded event; checked for size."""
+def resolve_range(
+    svc: Services, start: datetime | None, end: datetime | None, lines: int, span: timedelta = DEFAULT_SPAN
+) -> tuple[datetime, datetime]:
+    """Return [start, end): by default the ``span`` up to and including the latest recorded event; checked."""
     if end is None:
-        end = svc.run(lambda: svc.history.last_time(line_events_only=True))
-        if end is None:
+        latest = svc.run(lambda: svc.history.last_time(line_events_only=True))
+        if latest is None:
             raise JournalError(404, "no_data", "no events recorded yet")
+        end = latest + timedelta(milliseconds=1)  # the range's end is exclusive: the latest event is in
     if start is None:
-        start = end - DEFAULT_SPAN
+        start = end - span
     if not start < end:
         raise JournalError(400, "bad_range", "need from < to")
     if (end - start) * max(lines, 1) > timedelta(days=MAX_LINE_DAYS):

@@ -9,16 +9,12 @@ configured ``alarms.max_shelve_h``, and it needs a reason.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import flask
 
 from factory.alarms import ALARM_STATES, parse_alarm_id
 from factory.layout_schema import PRIORITIES
-from factory.operations import is_shelved
 from streams import events as ev
-from streams.codec import format_time
-from web import auth
+from web import alarm_actions, auth
 from web.alarm_queries import Filters, JournalError, journal_csv, read_journal, resolve_range, visible_lines
 from web.api import has_key, unauthorised
 from web.api_spec import Param, api
@@ -47,7 +43,7 @@ MAX_REASON = 200
         Param("priority", enum=PRIORITIES),
         Param("kind", enum=ALARM_STATES),
         Param("from", "date-time", description="range start (default: to − 24 h)"),
-        Param("to", "date-time", description="range end (default: the latest recorded event)"),
+        Param("to", "date-time", description="range end, exclusive (default: just after the latest recorded event)"),
         Param("format", enum=("json", "csv"), description="json (default) or csv"),
     ),
     auth="api_key_or_session",
@@ -71,17 +67,6 @@ def journal(line, station, priority, kind, format, **times):
         response.headers["Content-Disposition"] = f'attachment; filename="alarms-{line or "all"}-{stamp}.csv"'
         return response
     return flask.jsonify(found)
-
-
-def _manager_line(line: object):
-    """Return (who, None) when a manager of ``line``'s site asks, else (None, the error answer)."""
-    who = current_who()
-    if not auth.may(who, "acknowledge"):
-        return None, unauthorised()
-    plant = services().plant
-    if not plant.has_line(line) or not auth.may_see_line(who, line, lambda i: plant.line(i).site_id):  # type: ignore[arg-type]
-        return None, error(404, "not_found", "no such line of yours")
-    return who, None
 
 
 @api(
@@ -118,17 +103,6 @@ def acknowledge():
     return flask.jsonify({"acknowledged": alarm})
 
 
-def _point(body: dict) -> tuple[str, str] | flask.Response:
-    """Return (station, kind) of an alarm point in a request body, or the 400 answer."""
-    line = services().plant.line(body["line"])
-    station, kind = body.get("station"), body.get("kind")
-    if not isinstance(station, str) or station not in {s.id for s in line.stations}:
-        return error(400, "unknown_station", f"no such station on line {line.id}")
-    if kind not in ALARM_STATES:
-        return error(400, "bad_kind", f"kind is one of {', '.join(ALARM_STATES)}")
-    return station, kind
-
-
 @api(
     blueprint,
     "POST",
@@ -145,31 +119,7 @@ def _point(body: dict) -> tuple[str, str] | flask.Response:
     tags=("operations",),
 )
 def shelve():
-    body = flask.request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    who, failure = _manager_line(body.get("line"))
-    if failure is not None:
-        return failure
-    point = _point(body)
-    if isinstance(point, flask.Response):
-        return point
-    most = services().plant.spec.alarms.max_shelve_h * 60
-    minutes, reason = body.get("minutes"), body.get("reason")
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not 1 <= minutes <= most:
-        return error(400, "bad_duration", f"minutes is a number from 1 to {most:g}")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        return error(400, "bad_reason", f"say why, in at most {MAX_REASON} characters")
-    until = datetime.now(UTC) + timedelta(minutes=minutes)
-    services().publish_control(
-        ev.AlarmShelved,
-        line_id=body["line"],
-        station_id=point[0],
-        alarm_kind=point[1],
-        until=format_time(until),
-        reason=reason.strip(),
-        by=who.user,
-    )
-    return flask.jsonify({"shelved": f"{body['line']}/{point[0]}/{point[1]}", "until": format_time(until)}), 201
+    return _answer(alarm_actions.shelve(services(), current_who(), flask.request.get_json(silent=True)))
 
 
 @api(
@@ -188,24 +138,14 @@ def shelve():
     tags=("operations",),
 )
 def unshelve():
-    body = flask.request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    who, failure = _manager_line(body.get("line"))
-    if failure is not None:
-        return failure
-    point = _point(body)
-    if isinstance(point, flask.Response):
-        return point
-    svc = services()
-    with svc.live.lock:
-        shelved = is_shelved(svc.live.operations, body["line"], point[0], point[1], datetime.now(UTC))
-    if not shelved:
-        return error(404, "not_shelved", "that alarm point is not shelved")
-    svc.publish_control(
-        ev.AlarmUnshelved,
-        line_id=body["line"],
-        station_id=point[0],
-        alarm_kind=point[1],
-        by=who.user,
-    )
-    return flask.jsonify({"unshelved": f"{body['line']}/{point[0]}/{point[1]}"})
+    return _answer(alarm_actions.unshelve(services(), current_who(), flask.request.get_json(silent=True)))
+
+
+def _answer(outcome: alarm_actions.Outcome) -> flask.Response:
+    if outcome.status == 401:
+        return unauthorised()
+    if outcome.status >= 400:
+        return error(outcome.status, outcome.reason, outcome.detail)
+    response = flask.jsonify(outcome.body)
+    response.status_code = outcome.status
+    return response

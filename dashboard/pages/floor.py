@@ -149,6 +149,9 @@ def layout(line=None, kiosk=None, rotate=None, at=None, speed=None, **_query):
                         className="line-links",
                     ),
                     replay_link,
+                    html.A(FLOOR_TEXTS["journal"], href=f"/alarms?line={line_id}", className="replay-link")
+                    if replay_at is None and not is_kiosk and auth.may(who, "alarms")
+                    else None,
                     html.A(FLOOR_TEXTS["back_to_live"], href=f"/floor?line={line_id}", className="replay-link")
                     if replay_at is not None
                     else None,
