@@ -122,7 +122,7 @@
         } else { tail = tf.el("span", { className: "andon-unacked", text: s.texts.unacknowledged }); }
         var lasted = tf.el("span", { className: "andon-lasted" });
         // ISA-101: the priority is said in words as well as by colour, so it reads on any screen.
-        var priority = tf.el("span", { className: "andon-priority", text: s.texts.priorities[a.priority] || a.priority || "" });
+        var priority = tf.el("span", { className: "andon-priority", text: s.priorities[a.priority] || a.priority || "" });
         row = rows[a.id] = { said: said, lasted: lasted, node: tf.el("li", {
           className: "andon-alarm kind-" + a.kind + " priority-" + a.priority + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
           priority, tf.el("span", { className: "andon-what", text: what }), lasted, tail]) };

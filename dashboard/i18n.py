@@ -212,7 +212,6 @@ FLOOR_TEXTS = {
     "acknowledge": "Acknowledge",
     "unacknowledged": "unacknowledged",
     "shelved": "{n} shelved",
-    "priorities": {"high": "High", "medium": "Medium", "low": "Low"},
     "plan": "plan",
     "actual": "actual",
     "health": "Server:",
@@ -230,6 +229,9 @@ FLOOR_TEXTS = {
     "back_to_live": "Back to live",
     "journal": "Alarm journal",
 }
+
+
+PRIORITY_TEXTS = {"high": "High", "medium": "Medium", "low": "Low"}  # of andon alarms (factory file `alarms`)
 
 
 # The demand page's words (/demand, executives); product, option and choice names are the plant's.

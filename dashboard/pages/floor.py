@@ -22,7 +22,7 @@ from dashboard.components.hourly_chart import chart_layout
 from dashboard.components.kpi_strip import kpi_strip
 from dashboard.components.not_found import not_found, sign_in_needed
 from dashboard.components.station_tile import KIND_LABEL, STATUS_LABEL, line_map
-from dashboard.i18n import FLOOR_TEXTS
+from dashboard.i18n import FLOOR_TEXTS, PRIORITY_TEXTS
 from streams.codec import format_time
 from web import auth
 from web.services import current_who, services
@@ -108,7 +108,7 @@ def layout(line=None, kiosk=None, rotate=None, at=None, speed=None, **_query):
     is_kiosk = kiosk == "1"
     settings = {
         "line": line_id, "site": site.id, "tz": site.timezone, "locale": "en-GB",
-        "labels": STATUS_LABEL, "kinds": KIND_LABEL, "texts": FLOOR_TEXTS,
+        "labels": STATUS_LABEL, "kinds": KIND_LABEL, "texts": FLOOR_TEXTS, "priorities": PRIORITY_TEXTS,
         "names": svc.queries.names(line_id, "en"),
         "can_ack": auth.may(who, "acknowledge"),
         "stale_after_s": svc.settings.stale_after_s, "kpi_interval_s": svc.queries.kpi_interval_s,
