@@ -16,6 +16,7 @@ import flask
 from factory.alarms import ALARM_STATES, parse_alarm_id
 from factory.layout_schema import PRIORITIES
 from factory.operations import is_shelved
+from factory.spc_alarms import parse_spc_alarm_id
 from streams import events as ev
 from streams.codec import format_time
 from web import auth
@@ -100,7 +101,7 @@ def acknowledge():
         return unauthorised()
     body = flask.request.get_json(silent=True)
     alarm = body.get("alarm") if isinstance(body, dict) else None
-    parsed = parse_alarm_id(alarm)
+    parsed = parse_alarm_id(alarm) or parse_spc_alarm_id(alarm)
     svc = services()
     plant = svc.plant
     if (
