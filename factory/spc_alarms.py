@@ -67,7 +67,8 @@ class Series:
     kept: deque = field(default_factory=lambda: deque(maxlen=BASELINE_POINTS))  # latest values, any day
     first: list[float] = field(default_factory=list)  # the day's first values, while they make the limits
     tail: deque = field(default_factory=lambda: deque(maxlen=TAIL))  # the day's latest values
-    last: tuple[datetime, str] | None = None  # (time, unit) of the latest point taken
+    last: datetime | None = None  # time of the latest point taken
+    last_units: set[str] = field(default_factory=set)  # the units tested at that time
     alarm: dict[str, Any] | None = None
     clean: int = 0
 
@@ -108,10 +109,11 @@ class SpcWatch:
             self._point(key, self.series.setdefault(key, Series()), event, m.value)
 
     def _point(self, key: tuple[str, str, str, str], s: Series, event: ev.QualityChecked, value: float) -> None:
-        seen = (event.time, event.unit_code)
-        if s.last is not None and seen <= s.last:
-            return  # a copy, or a check older than the series (the lines send in order)
-        s.last = seen
+        if s.last is not None and (event.time < s.last or (event.time == s.last and event.unit_code in s.last_units)):
+            return  # a copy, or a check older than the series (a line sends its checks in order)
+        if event.time != s.last:
+            s.last, s.last_units = event.time, set()
+        s.last_units.add(event.unit_code)
         day = local_day(event.time, self.plant.tz_of(event.line_id))
         if day != s.day:
             s.day, s.first, s.tail = day, [], deque(maxlen=TAIL)

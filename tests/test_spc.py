@@ -10,6 +10,7 @@ import pytest
 from factory import spc
 from factory.spc_chart import BASELINE_POINTS, MIN_BASELINE, Point, choose_baseline, shift_spans
 from factory.work_calendar import Calendar, Shift
+from streams import events as ev
 
 # Five values worked through by hand:
 #   x          = 10, 12, 11, 13, 12           X̄  = 58 / 5 = 11.6
@@ -148,3 +149,36 @@ def test_shift_spans_over_a_day():
     ]
     assert shift_spans(None, T0, T0 + timedelta(days=1)) == []
     assert shift_spans(Calendar(tz=UTC, shifts=(), stops=()), T0, T0 + timedelta(days=1)) == []
+
+
+def _check(minute: float, unit: str, value: float, n: int) -> ev.QualityChecked:
+    return ev.QualityChecked(
+        id=f"q-{n}", source="/test", time=T0 + timedelta(minutes=minute), unit_code=unit, line_id="ac1",
+        station_id="leak_test", passed=True,
+        measurements=(ev.Measurement("charge", "Charge", "g", value, 776.0, 824.0, True),),
+    )  # fmt: skip
+
+
+def test_the_andon_watch_takes_each_check_once_and_raises_and_clears_an_alarm():
+    from factory.layout import load_plant
+    from factory.spc_alarms import CLEAR_AFTER, SpcWatch, parse_spc_alarm_id
+    from support import ROOT
+
+    watch = SpcWatch(load_plant(ROOT / "factory.yaml"), lambda unit: {"model": "AS12"})
+    steady = [799.0, 801.0] * 15  # X̄ 800, MR̄ 2: UCL 805.32, the first 30 points make the limits
+    for i, value in enumerate(steady):
+        watch.note(_check(i, f"U{i}", value, i))
+    assert watch.alarms("ac1") == []
+    # Two units tested at the same instant are two points; the same unit again is a copy.
+    watch.note(_check(40, "UX", 830.0, 100))
+    watch.note(_check(40, "UX", 830.0, 101))
+    watch.note(_check(40, "UY", 799.0, 102))
+    (alarm,) = watch.alarms("ac1")
+    assert alarm["kind"] == "spc" and alarm["rules"] == ["1"] and alarm["reason"] == "charge AS12: rule 1"
+    assert parse_spc_alarm_id(alarm["id"])[:3] == ("ac1", "leak_test", "spc")
+    assert parse_spc_alarm_id("ac1/leak_test/down/2026-03-02T08:00:00Z") is None
+    series = watch.series[("ac1", "leak_test", "charge", "AS12")]
+    assert series.clean == 1  # UY counted once, UX's copy not at all
+    for i in range(CLEAR_AFTER - 1):
+        watch.note(_check(41 + i, f"V{i}", 801.0 if i % 2 else 799.0, 200 + i))
+    assert watch.alarms("ac1") == []
