@@ -152,6 +152,8 @@ class SpcWatch:
             "id": spc_alarm_id(line_id, station_id, measurement, product, since),
             "station": station_id,
             "kind": KIND,
+            # An early warning (no unit need have failed): the floor's priority of its kind, low unless configured.
+            "priority": self.plant.alarm_priority(line_id, station_id, KIND),
             "reason": _reason(key, broken),
             "since": since,
             "raised": since,

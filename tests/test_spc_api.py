@@ -110,7 +110,7 @@ def test_a_broken_rule_is_an_andon_alarm_on_the_floor_with_a_link_and_can_be_ack
     alarm = alarms[0]
     assert alarm["station"] == "leak_test" and alarm["rules"] == ["1"] and alarm["product"] == "AS12"
     assert alarm["link"].startswith("/spc?line=ac1&station=leak_test&measurement=charge&product=AS12&day=")
-    assert alarm["ack"] is None
+    assert alarm["ack"] is None and alarm["priority"] == "low"
     manager = client_as(factory, "mia")
     assert manager.post("/api/alarms/ack", json={"alarm": alarm["id"]}).status_code == 200
     catch_up(factory)
