@@ -39,8 +39,10 @@ from flask_socketio import SocketIO
 from config import Settings, run_options, settings_from_params
 from factory.exec_view import warm as warm_exec_view
 from factory.history import History, HistoryError, open_history
+from factory.history.measurements import recent_checks
 from factory.history.writer import Recorder, recorded_offsets, state_at
 from factory.layout import LayoutError, Plant, load_plant
+from factory.spc_alarms import SPC_SEED, SpcWatch
 from factory.validation import PlantCheck
 from line_emulator.external_orders import OrderInbox, own_sources
 from line_emulator.model import PlantModel, new_run_id
@@ -52,7 +54,7 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import alarms_api, api, hardening, login, metrics, orders_api
+from web import alarms_api, api, hardening, login, metrics, orders_api, spc_api
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
@@ -98,6 +100,7 @@ def create_app(settings: Settings) -> Services:
         plant, bus, control, check=PlantCheck(plant, window=timedelta(days=3650), lookup_unit=history.unit_order)
     )
     live.state = run(lambda: state_at(history))
+    spc_watch = _spc_watch(plant, live, history, run)
     # The history holds everything up to its recorded offset, so the pump reads on from there
     # (a worker on a long Redis stream does not read it all again at every start).
     live.offsets["events"] = recorded_offsets(history, {"events": bus})["events"]
@@ -108,6 +111,7 @@ def create_app(settings: Settings) -> Services:
     ):
         pass  # the whole control log first: accounts and acknowledgements before the first request
     queries = LiveQueries(live, history)
+    queries.spc = spc_watch
     queries.misses = MissLimiter(storage_uri(settings.redis_url))
     dash_app = dash.Dash(
         __name__,
@@ -182,6 +186,7 @@ def create_app(settings: Settings) -> Services:
     server.register_blueprint(api.blueprint)
     server.register_blueprint(orders_api.blueprint)
     server.register_blueprint(alarms_api.blueprint)
+    server.register_blueprint(spc_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 
@@ -198,6 +203,24 @@ def create_app(settings: Settings) -> Services:
         return None
 
     return svc
+
+
+def _spc_watch(plant: Plant, live: LivePlant, history: History, run) -> SpcWatch:
+    """Build the SPC andon watch from the recent stored checks, then keep it with every check folded.
+
+    It takes the checks before the pump reads on from the history's offset, so none is missed.
+    """
+
+    def options_of(unit_code: str) -> dict[str, str] | None:
+        unit = live.state.units.get(unit_code)
+        return unit.options if unit is not None else None
+
+    watch = SpcWatch(plant, options_of)
+    since = live.state.last_event_time
+    if since is not None:
+        watch.seed(run(lambda: recent_checks(history, since - SPC_SEED)))
+    live.event_listeners.append(watch.note)
+    return watch
 
 
 def _recall_open_orders(svc: Services, days: float = 7.0) -> None:

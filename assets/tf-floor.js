@@ -125,7 +125,9 @@
         var priority = tf.el("span", { className: "andon-priority", text: s.priorities[a.priority] || a.priority || "" });
         row = rows[a.id] = { said: said, lasted: lasted, node: tf.el("li", {
           className: "andon-alarm kind-" + a.kind + " priority-" + a.priority + (a.ack ? " acked" : ""), "data-alarm": a.id }, [
-          priority, tf.el("span", { className: "andon-what", text: what }), lasted, tail]) };
+          // An SPC alarm links to its control chart (factory/spc_alarms.py gives the link).
+          priority, a.link ? tf.el("a", { className: "andon-what", href: a.link, text: what })
+                           : tf.el("span", { className: "andon-what", text: what }), lasted, tail]) };
       }
       tf.setText(row.lasted, tf.lastedText((new Date(view.as_of) - new Date(a.since)) / 1000));
       return row.node;

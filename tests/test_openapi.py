@@ -136,6 +136,11 @@ CASES = {
     ("GET", "/api/kpis", 400): get("/api/kpis?line=nope", headers=KEY),
     ("GET", "/api/kpis", 401): get("/api/kpis"),
     ("GET", "/api/kpis", 404): get("/api/kpis", headers=KEY),  # on an empty history
+    ("GET", "/api/spc", 200): get("/api/spc?line=ac1&measurement=charge", headers=KEY),
+    ("GET", "/api/spc", 400): get("/api/spc?line=ac1&measurement=humidity", headers=KEY),
+    ("GET", "/api/spc", 401): get("/api/spc?line=ac1&measurement=charge"),
+    ("GET", "/api/spc", 403): lambda app, e: _site_manager(app).get("/api/spc?line=ac1&measurement=charge"),
+    ("GET", "/api/spc", 404): get("/api/spc?line=ac1&measurement=charge", headers=KEY),  # on an empty history
     ("GET", "/api/sites", 200): get("/api/sites", "wes"),
     ("GET", "/api/sites", 401): get("/api/sites"),
     ("POST", "/api/events", 200): lambda app, e: _ingest(_good(e))(app, e),
@@ -199,7 +204,7 @@ CASES = {
     ),
 }
 # asked of an app whose history holds nothing yet
-EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404)}
+EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404), ("GET", "/api/spc", 404)}
 
 
 def documented() -> set[tuple[str, str, int]]:

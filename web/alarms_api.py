@@ -13,6 +13,7 @@ import flask
 
 from factory.alarms import ALARM_STATES, parse_alarm_id
 from factory.layout_schema import PRIORITIES
+from factory.spc_alarms import parse_spc_alarm_id
 from streams import events as ev
 from web import alarm_actions, auth
 from web.alarm_queries import Filters, JournalError, journal_csv, read_journal, resolve_range, visible_lines
@@ -85,7 +86,7 @@ def acknowledge():
         return unauthorised()
     body = flask.request.get_json(silent=True)
     alarm = body.get("alarm") if isinstance(body, dict) else None
-    parsed = parse_alarm_id(alarm)
+    parsed = parse_alarm_id(alarm) or parse_spc_alarm_id(alarm)
     svc = services()
     plant = svc.plant
     if (

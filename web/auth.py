@@ -42,6 +42,7 @@ AREAS = {
     "inbox": {"manager", "admin"},  # customers' feedback
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
+    "spc": {"manager", "executive", "admin"},  # control charts of the test measurements, of one's own site
 }
 PROTECTED_PATHS = {
     "/floor": "floor",
@@ -51,6 +52,7 @@ PROTECTED_PATHS = {
     "/orders": "orders",
     "/inbox": "inbox",
     "/alarms": "alarms",
+    "/spc": "spc",
 }
 
 

@@ -20,7 +20,7 @@ STATUS_LABEL = {
     "changeover": "changeover",
     "idle": "planned stop",
 }
-KIND_LABEL = {"down": "DOWN", "blocked": "BLOCKED", "starved": "STARVED"}
+KIND_LABEL = {"down": "DOWN", "blocked": "BLOCKED", "starved": "STARVED", "spc": "SPC"}
 
 
 def station_tile(station_id: str, name: str, position: int) -> html.Div:

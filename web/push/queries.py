@@ -22,6 +22,7 @@ from factory.journey import journey
 from factory.layout import Plant
 from factory.operations import OperationsState, is_shelved
 from factory.projector import apply
+from factory.spc_alarms import SpcWatch
 from factory.state import FactoryState, empty_state
 from factory.views import floor_view, names_for, order_view, orders_rows, unit_view
 from streams.codec import format_time
@@ -50,6 +51,7 @@ class LiveQueries:
         self._archive_lock = threading.Lock()
         self._names: dict[tuple[str, str], dict[str, Any]] = {}
         self.misses = MissLimiter()
+        self.spc: SpcWatch | None = None  # SPC run-rule alarms (factory/spc_alarms.py), set by the app
 
     # --- the floor ------------------------------------------------------------------------------
     def floor(self, line_id: str, cache: dict | None = None) -> dict[str, Any]:
@@ -57,6 +59,8 @@ class LiveQueries:
         live = self.live
         with live.lock:
             view = floor_view(live.state, self.plant, line_id, cache)
+            if self.spc is not None:  # SPC alarms after the stations' own: kept per check, only read here
+                view["alarms"] = [*view["alarms"], *self.spc.alarms(line_id)]
             started = live.state.last_event_time is not None
             mark_alarms(view, live.operations, line_id, _wall_now() if started else None)
         return view
