@@ -39,6 +39,7 @@ AREAS = {
     "orders": {"manager", "admin"},
     "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen
     "inbox": {"manager", "admin"},  # customers' feedback
+    "dead_letters": {"manager", "admin"},  # refused input, and re-submitting it fixed
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
 }
@@ -49,6 +50,7 @@ PROTECTED_PATHS = {
     "/demand": "demand",
     "/orders": "orders",
     "/inbox": "inbox",
+    "/dead-letters": "dead_letters",
 }
 
 
