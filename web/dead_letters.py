@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from factory.operations import Resubmission
 from streams import dead_letters as store
 from streams import events as ev
 from streams.codec import DecodeError, from_json
@@ -100,20 +101,18 @@ def describe(letter: DeadLetter, mark: Any = None) -> dict:
     }
 
 
-def _marks(svc: Any) -> dict:
+def _marks(svc: Any) -> dict[str, Resubmission]:
     with svc.live.lock:
-        return dict(svc.live.operations.resubmitted)
+        return {**_taken(svc), **svc.live.operations.resubmitted}
 
 
-def _taken(svc: Any) -> set[str]:
-    return svc.extras.setdefault("dead_letters_taken", set())
+def _taken(svc: Any) -> dict[str, Resubmission]:
+    return svc.extras.setdefault("dead_letters_taken", {})
 
 
 def is_resubmitted(svc: Any, letter_id: str) -> bool:
     """Whether a letter was re-submitted (on any worker, or by this one a moment ago)."""
-    with svc.live.lock:
-        done = letter_id in svc.live.operations.resubmitted
-    return done or letter_id in _taken(svc)
+    return letter_id in _marks(svc)
 
 
 def find_visible(svc: Any, who: Who | None, letter_id: str) -> DeadLetter | None:
@@ -151,7 +150,7 @@ def resubmit(svc: Any, who: Who | None, letter_id: str, raw: Any) -> Outcome:
             return Outcome(422, reason, _refusal_text(reason))
         assert event is not None  # the gate decoded it with the same codec
         fixed = f"{event.KIND} {event.source} {event.id}"
-        svc.publish_control(
+        mark = svc.publish_control(
             ev.DeadLetterResubmitted,
             dead_letter_id=letter.id,
             event_kind=event.KIND,
@@ -159,7 +158,8 @@ def resubmit(svc: Any, who: Who | None, letter_id: str, raw: Any) -> Outcome:
             event_id=event.id,
             by=who.user,
         )
-        _taken(svc).add(letter.id)
+        with svc.live.lock:
+            _taken(svc)[letter.id] = Resubmission(who.user, mark.time, fixed)
     return Outcome(200, "accepted", "the gate took the fixed event", fixed)
 
 

@@ -53,10 +53,14 @@ def _filters(reason: Any, source: Any, start: Any, end: Any) -> letters.Filters:
     return letters.Filters(reason, source, times[0], times[1])
 
 
+def _when(iso: str) -> str:
+    return iso[:19].replace("T", " ") + " UTC"
+
+
 def _item(letter: dict) -> html.Li:
     done = letter["resubmitted"]
     status = (
-        html.Span(f"re-submitted by {done['by']} at {done['at'][:19]} UTC", className="dl-done")
+        html.Span(f"re-submitted by {done['by']} at {_when(done['at'])}", className="dl-done")
         if done
         else html.Button("Fix", id={"type": FIX, "id": letter["id"]}, className="button", n_clicks=0)
     )
@@ -69,13 +73,17 @@ def _item(letter: dict) -> html.Li:
                     html.Strong(letter["reason"], className="dl-reason"),
                     html.Span(f"  {letter['source']}", className="muted"),
                     html.Span(f"  line {letter['line']}" if letter["line"] else "  no line", className="muted"),
-                    html.Span(f"  {letter['at'][:19]} UTC", className="muted"),
+                    html.Span(f"  {_when(letter['at'])}", className="muted"),
                     html.Span("  "),
                     status,
                 ]
             ),
             html.Div(letter["message"], className="muted dl-message"),
-            html.Pre(letter["raw"] + ("…" if letter["raw_truncated"] else ""), className="dl-raw-text"),
+            html.Pre(
+                letter["raw"] + ("…" if letter["raw_truncated"] else ""),
+                className="dl-raw-text",
+                style={"whiteSpace": "pre-wrap", "wordBreak": "break-all", "maxHeight": "12rem", "overflow": "auto"},
+            ),
             html.Div(note, className="muted") if note else None,
         ],
     )
@@ -120,6 +128,7 @@ def layout(**_query):
             ),
             html.Div(
                 className="exec-controls",
+                style={"display": "flex", "flexWrap": "wrap", "gap": "0.5rem", "alignItems": "center"},
                 children=[
                     dcc.Input(id=REASON, type="text", placeholder="reason code", debounce=True),
                     dcc.Dropdown(
