@@ -124,6 +124,26 @@ def test_the_csv_export_neutralises_formulas_in_the_raw_text(factory, events):
     assert "'=HYPERLINK" in row and ",=HYPERLINK" not in row
 
 
+def test_the_first_resubmission_of_a_letter_counts_on_every_worker():
+    from datetime import UTC, datetime, timedelta
+
+    from factory.operations import OperationsState, apply_control
+    from streams import events as ev
+
+    def mark(minute: int, by: str) -> ev.DeadLetterResubmitted:
+        at = datetime(2026, 3, 2, 8, tzinfo=UTC) + timedelta(minutes=minute)
+        return ev.DeadLetterResubmitted(
+            id=f"x-{minute}", source="/app", time=at, dead_letter_id="1-0", event_kind="placed",
+            event_source="/erp", event_id=f"e-{minute}", by=by,
+        )  # fmt: skip
+
+    one, other = OperationsState(), OperationsState()
+    for state, order in ((one, (mark(1, "mia"), mark(2, "ada"))), (other, (mark(2, "ada"), mark(1, "mia")))):
+        for event in order:
+            apply_control(state, event)
+    assert one.resubmitted == other.resubmitted and one.resubmitted["1-0"].by == "mia"
+
+
 def test_workers_on_one_redis_see_the_same_letters_and_the_resubmitted_mark(tmp_path, events):
     server = RedisServer(tmp_path / "redis")
     workers = [
@@ -160,6 +180,13 @@ def test_workers_on_one_redis_see_the_same_letters_and_the_resubmitted_mark(tmp_
         assert _letters(first)[0]["resubmitted"]["by"] == "mia"
         assert first.post(url, json={"raw": fixed}).status_code == 409
         assert one.queries.unit("UB")["current_station"] == "kitting"  # the fixed event reached the other worker
+        later = create_app(  # a worker started afterwards (or a restarted one) folds the mark from the control log
+            Settings(emulator=False, data_dir=tmp_path / "w3", redis_url=server.url, event_window_h=WINDOW_H)
+        )
+        workers.append(later)
+        third = later.dash_app.server.test_client()
+        sign_in(third, "mia", PASSWORD)
+        assert _letters(third)[0]["resubmitted"]["by"] == "mia"
     finally:
         for worker in workers:
             worker.bus.close()
