@@ -37,11 +37,19 @@ class Feedback:
 
 
 @dataclass
+class Resubmission:
+    by: str
+    at: datetime
+    event: str  # "<kind> <source> <id>" of the fixed event the gate took
+
+
+@dataclass
 class OperationsState:
     acks: dict[str, dict[str, str]] = field(default_factory=dict)  # alarm id -> {by, at}
     shelved: dict[str, Shelf] = field(default_factory=dict)  # "line/station/kind" -> shelf
     feedback: deque[Feedback] = field(default_factory=lambda: deque(maxlen=FEEDBACK_KEPT))
     downtime_reasons: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # stop key -> (code, note, by)
+    resubmitted: dict[str, Resubmission] = field(default_factory=dict)  # dead letter id -> its fix
 
 
 def point(line_id: str, station_id: str, kind: str) -> str:
@@ -102,6 +110,14 @@ def _(event: ev.FeedbackGiven, state: OperationsState) -> None:
 def _(event: ev.DowntimeClassified, state: OperationsState) -> None:
     key = stop_key(event.line_id, event.station_id, event.machine, event.down_since)
     state.downtime_reasons[key] = (event.reason_code, event.note, event.by)
+
+
+@_apply.register
+def _(event: ev.DeadLetterResubmitted, state: OperationsState) -> None:
+    known = state.resubmitted.get(event.dead_letter_id)
+    if known is None or (event.time, event.by) < (known.at, known.by):  # the first re-submission counts
+        fixed = f"{event.event_kind} {event.event_source} {event.event_id}"
+        state.resubmitted[event.dead_letter_id] = Resubmission(event.by, event.time, fixed)
 
 
 def is_shelved(state: OperationsState, line_id: str, station_id: str, kind: str, now: datetime) -> bool:

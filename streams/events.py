@@ -418,6 +418,22 @@ class DowntimeClassified(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DeadLetterResubmitted(Event):
+    """A person fixed a refused input (a dead letter, by its id) and the gate took the fixed event."""
+
+    KIND: ClassVar[str] = "dead_letter_resubmitted"
+    TYPE: ClassVar[str] = _type("ops", KIND)
+    CONTROL: ClassVar[bool] = True
+    KEY: ClassVar[tuple[str, ...]] = ("dead_letter_id",)
+
+    dead_letter_id: str
+    event_kind: str  # the fixed event's kind and envelope: what entered the stream instead
+    event_source: str
+    event_id: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackGiven(Event):
     """A customer rated their order (1-5) and/or left a comment on the tracker."""
 
@@ -542,6 +558,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AlarmShelved,
         AlarmUnshelved,
         DowntimeClassified,
+        DeadLetterResubmitted,
         FeedbackGiven,
         AccountCreated,
         AccountChanged,

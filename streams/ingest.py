@@ -4,7 +4,8 @@
   never a crash, never a silent drop. So does a valid event that is impossible in this plant
   (``check``, e.g. factory.validation.PlantCheck): a station of another line, a time far from
   the line's clock, a token another order owns.
-- So does an event with a NUL character in any text (no database text column can hold one).
+- So does an event with a NUL character in any text (no database text column can hold one), and
+  a control event (a person's action: only the app writes those, onto the control log).
 - A ``(source, id)`` seen before is a duplicate: counted and ignored.
 - A unit's events are held for ``window_s`` after they arrive and released sorted by time (and
   checked against the unit's flow then), so a line that sends "exited" just before "entered" is
@@ -54,25 +55,36 @@ class Ingestor:
         self._lock = threading.Lock()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._remember = remember
-        self._held: dict[str, list[tuple[float, Event]]] = {}  # unit -> (arrival, event)
+        self._held: dict[str, list[tuple[float, Event, str]]] = {}  # unit -> (arrival, event, origin)
         self._released_until: dict[str, Any] = {}  # unit -> time of the latest released event
         self.counts: Counter[str] = Counter()
         self.late: deque[dict[str, str]] = deque(maxlen=1000)
 
-    def submit(self, raw: str | bytes | dict, origin: str) -> str:
-        """Take one event; return ``accepted``, ``duplicate`` or ``rejected:<reason>``."""
+    def submit(self, raw: str | bytes | dict, origin: str, keep_refused: bool = True) -> str:
+        """Take one event; return ``accepted``, ``duplicate`` or ``rejected:<reason>``.
+
+        ``keep_refused=False`` answers a refusal without keeping it in the dead letter: a person
+        re-submitting a fixed dead letter is told the reason at once, and each try of theirs
+        would otherwise become a dead letter of its own.
+        """
+        keep = keep_refused
         try:
             event = from_dict(raw) if isinstance(raw, dict) else from_json(raw)
         except DecodeError as exc:
-            return self._refuse(exc.reason, f"{origin}: {exc.detail}", raw)
+            return self._refuse(exc.reason, f"{origin}: {exc.detail}", raw, keep)
+        if event.CONTROL:
+            # People's actions (accounts, sessions, acknowledgements) are made by the app onto the
+            # control log; the pump folds one met on the event stream like one on the log, so an
+            # outside producer sending one could make itself an admin.
+            return self._refuse("control_event", f"{origin}: {event.KIND} {event.id}", raw, keep)
         if _has_nul(event):  # a database text column cannot hold it (PostgreSQL refuses the whole batch)
-            return self._refuse("nul_character", f"{origin}: {event.KIND} {event.id!r}", raw)
+            return self._refuse("nul_character", f"{origin}: {event.KIND} {event.id!r}", raw, keep)
         if self._check is not None:
             reason = self._check(event, flow=False)
             if reason is not None:
-                return self._refuse(reason, f"{origin}: {event.KIND} {event.id}", raw)
+                return self._refuse(reason, f"{origin}: {event.KIND} {event.id}", raw, keep)
         key = (event.source, event.id)
-        ready: list[Event] = []
+        ready: list[tuple[Event, str]] = []
         with self._lock:
             if key in self._seen:
                 self.counts["duplicate"] += 1
@@ -82,8 +94,8 @@ class Ingestor:
                 self._seen.popitem(last=False)
             self.counts["accepted"] += 1
             unit = getattr(event, "unit_code", None)
-            if unit is None or event.CONTROL:
-                ready.append(event)
+            if unit is None:
+                ready.append((event, origin))
             else:
                 latest = self._released_until.get(unit)
                 if latest is not None and event.time < latest:
@@ -97,14 +109,14 @@ class Ingestor:
                             "released_until": latest.isoformat(),
                         }
                     )
-                    ready.append(event)
+                    ready.append((event, origin))
                 else:
-                    self._held.setdefault(unit, []).append((self._clock(), event))
+                    self._held.setdefault(unit, []).append((self._clock(), event, origin))
         if ready:
-            self._publish(ready, origin)
+            self._publish(ready)
         return "accepted"
 
-    def _refuse(self, reason: str, detail: str, raw: str | bytes | dict) -> str:
+    def _refuse(self, reason: str, detail: str, raw: str | bytes | dict, keep: bool = True) -> str:
         if isinstance(raw, dict):
             try:
                 text = orjson.dumps(raw).decode()
@@ -112,43 +124,47 @@ class Ingestor:
                 text = repr(raw)
         else:
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        self._dead_letter(reason, detail, text[:65536])
+        if keep:
+            self._dead_letter(reason, detail, text[:65536])
         with self._lock:
             self.counts[f"rejected:{reason}"] += 1
         return f"rejected:{reason}"
 
-    def _publish(self, events: list[Event], origin: str) -> None:
-        """Publish events in order; each must pass the plant's flow check first (when one is set)."""
-        if self._admit is not None:
-            passed = []
-            for event in events:
-                reason = self._admit(event)
-                if reason is None:
-                    passed.append(event)
-                else:
-                    # It passed the gate (and was answered "accepted"), but its unit's earlier
-                    # steps now show it impossible: refused after all, so the counters add up.
-                    with self._lock:
-                        self.counts["accepted"] -= 1
-                    self._refuse(reason, f"{origin}: {event.KIND} {event.id} (on release)", to_json(event))
-            events = passed
+    def _publish(self, arrived: list[tuple[Event, str]]) -> None:
+        """Publish events in order; each must pass the plant's flow check first (when one is set).
+
+        Each comes with the origin it arrived from, so one refused on release is dead-lettered
+        as coming from HTTP or MQTT (or a re-submission) like one refused on arrival.
+        """
+        events = []
+        for event, origin in arrived:
+            reason = self._admit(event) if self._admit is not None else None
+            if reason is None:
+                events.append(event)
+            else:
+                # It passed the gate (and was answered "accepted"), but its unit's earlier
+                # steps now show it impossible: refused after all, so the counters add up.
+                with self._lock:
+                    self.counts["accepted"] -= 1
+                self._refuse(reason, f"{origin}: {event.KIND} {event.id} (on release)", to_json(event))
         if events:
             self._bus.publish_many(events)
 
     def flush(self, force: bool = False) -> int:
         """Release the units whose oldest held event waited ``window_s`` (all with ``force``)."""
         now = self._clock()
-        ready: list[Event] = []
+        ready: list[tuple[Event, str]] = []
         with self._lock:
             for unit in [u for u, held in self._held.items() if force or now - held[0][0] >= self.window_s]:
-                events = sorted((e for _, e in self._held.pop(unit)), key=lambda e: (e.time, e.id))
+                events = sorted(((e, o) for _, e, o in self._held.pop(unit)), key=lambda eo: (eo[0].time, eo[0].id))
                 ready += events
-                self._released_until[unit] = max(events[-1].time, self._released_until.get(unit, events[-1].time))
+                last = events[-1][0].time
+                self._released_until[unit] = max(last, self._released_until.get(unit, last))
             if len(self._released_until) > self._remember:
                 for unit in list(self._released_until)[: len(self._released_until) - self._remember]:
                     del self._released_until[unit]
         if ready:
-            self._publish(ready, "release")
+            self._publish(ready)
         return len(ready)
 
     def run(self, stop: threading.Event, period_s: float = 0.25) -> None:

@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from streams.bus import Entry, Gap, Offset, keep_gap
 from streams.events import Event
 
 log = logging.getLogger(__name__)
+DEAD_LETTERS_KEPT = 10_000
+
+
+class Refused(NamedTuple):
+    """One refused input as this process keeps it (indexes 0-2 as the other buses' dead letters)."""
+
+    reason: str
+    detail: str
+    raw: str
+    at: datetime
+    number: int
 
 
 class MemoryBus:
@@ -28,7 +41,11 @@ class MemoryBus:
         self._cond = threading.Condition()
         self._subscribers: list[Callable[[Offset, Event], None]] = []
         self._closed = False
-        self.dead_letters: deque[tuple[str, str, str]] = deque(maxlen=10_000)
+        self.dead_letters: deque[Refused] = deque(maxlen=DEAD_LETTERS_KEPT)
+        # Numbers restart with the process and the letters die with it, while a re-submission
+        # is remembered on the control log: the prefix keeps one run's ids from naming another's.
+        self._dead_prefix = "m" + secrets.token_hex(4)
+        self._dead_numbers = itertools.count(1)
         self.gaps: list[Gap] = []
 
     def publish(self, event: Event) -> Offset:
@@ -87,7 +104,21 @@ class MemoryBus:
 
     def dead_letter(self, reason: str, detail: str, raw: str) -> None:
         """Keep the last 10,000 rejected inputs in memory."""
-        self.dead_letters.append((reason, detail, raw))
+        with self._cond:
+            number = next(self._dead_numbers)
+        self.dead_letters.append(Refused(reason, detail, raw, datetime.now(UTC), number))
+
+    def scan_dead_letters(self, before: str | None = None) -> Iterator[tuple[str, datetime, str, str, str]]:
+        """Yield ``(id, at, reason, detail, raw)`` newest first, from just before the id ``before``."""
+        limit = None
+        if before is not None:
+            prefix, _, number = before.partition("-")
+            if prefix != self._dead_prefix or not number.isdigit():
+                return  # a cursor of another process: this one holds nothing after it
+            limit = int(number)
+        for kept in reversed(list(self.dead_letters)):
+            if limit is None or kept.number < limit:
+                yield f"{self._dead_prefix}-{kept.number}", kept.at, kept.reason, kept.detail, kept.raw
 
     def close(self) -> None:
         """Wake every blocked reader; later reads return at once."""

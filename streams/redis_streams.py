@@ -10,8 +10,9 @@ decode is copied to the dead-letter stream with its reason and skipped, never dr
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ return table.concat(ids, ',')
 
 
 DECODED_KEPT = 4096  # decoded events kept for a second reader: two seconds at 2,000 events/s
+_ENTRY_ID = re.compile(r"\d{1,15}-\d{1,18}")
 _UNDECODABLE = object()  # an entry that did not decode (already dead-lettered)
 
 
@@ -175,6 +177,28 @@ class RedisStreamsBus:
         )
         self._redis.hincrby(f"{self.dead_letters}:count", reason, 1)
 
+    def scan_dead_letters(self, before: str | None = None) -> Iterator[tuple[str, datetime, str, str, str]]:
+        """Yield ``(id, at, reason, detail, raw)`` newest first, from just before the entry id ``before``.
+
+        Every worker reads the one dead-letter stream, so all of them show the same letters.
+        """
+        if before is not None and not _ENTRY_ID.fullmatch(before):
+            return  # not an id of this stream (Redis would refuse the range)
+        top = f"({before}" if before else "+"
+        while True:
+            found: Any = self._redis.xrevrange(self.dead_letters, max=top, min="-", count=200)
+            yield from map(_dead_letter, found)
+            if len(found) < 200:
+                return
+            top = f"({found[-1][0].decode()}"
+
+    def find_dead_letter(self, letter_id: str) -> tuple[str, datetime, str, str, str] | None:
+        """Return one dead letter ``(id, at, reason, detail, raw)`` by its entry id, or None."""
+        if not _ENTRY_ID.fullmatch(letter_id):
+            return None
+        found: Any = self._redis.xrange(self.dead_letters, min=letter_id, max=letter_id, count=1)
+        return _dead_letter(found[0]) if found else None
+
     def _decode(self, entry_id: str, fields: dict) -> Event | None:
         raw = fields.get(b"e", b"")
         try:
@@ -216,6 +240,15 @@ def connect(url: str) -> redis.Redis:
 def block_ms(block_s: float) -> int | None:
     """XREAD's BLOCK for a wait of ``block_s`` (None: do not wait), capped at MAX_BLOCK_S."""
     return int(min(block_s, MAX_BLOCK_S) * 1000) if block_s > 0 else None
+
+
+def _dead_letter(item: tuple[bytes, dict]) -> tuple[str, datetime, str, str, str]:
+    """One entry of the dead-letter stream as ``(id, at, reason, detail, raw)``."""
+    raw_id, fields = item
+    entry_id = raw_id.decode()
+    text = {name: fields.get(name.encode(), b"").decode("utf-8", "replace") for name in ("reason", "detail", "raw")}
+    when = datetime.fromtimestamp(_entry_id(entry_id)[0] / 1000, UTC)
+    return entry_id, when, text["reason"], text["detail"], text["raw"]
 
 
 def _entry_id(offset: Offset) -> tuple[int, int]:

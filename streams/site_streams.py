@@ -25,8 +25,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -134,6 +135,13 @@ class SiteStreamsBus:
 
     def dead_letter(self, reason: str, detail: str, raw: str | bytes) -> None:
         self.streams[ENTERPRISE].dead_letter(reason, detail, raw)
+
+    def scan_dead_letters(self, before: str | None = None) -> Iterator[tuple[str, datetime, str, str, str]]:
+        """The dead letters of every site's stream: they share one dead-letter stream."""
+        return self.streams[ENTERPRISE].scan_dead_letters(before)
+
+    def find_dead_letter(self, letter_id: str) -> tuple[str, datetime, str, str, str] | None:
+        return self.streams[ENTERPRISE].find_dead_letter(letter_id)
 
     def close(self) -> None:
         for stop in self._stops:

@@ -38,6 +38,38 @@ def test_invalid_input_is_dead_lettered_with_its_reason(events):
     assert published(bus) == []
 
 
+def test_a_control_event_from_outside_is_refused(events):
+    """Only the app writes people's actions; one from a line (an admin account, a session) never passes."""
+    from datetime import UTC, datetime
+
+    from streams import events as ev
+
+    ingest, bus, dead, _ = make()
+    admin = ev.AccountCreated(
+        id="x-1",
+        source="/evil",
+        time=datetime.now(UTC),
+        user="eve",
+        role="admin",
+        password_hash="h",
+        site_id=None,
+        by="x",
+    )
+    assert ingest.submit(to_json(admin), "mqtt:factory/ac1/events") == "rejected:control_event"
+    assert ingest.submit(to_json(admin), "http", keep_refused=False) == "rejected:control_event"
+    ingest.flush(force=True)
+    assert published(bus) == [] and [d[0] for d in dead] == ["control_event"]
+
+
+def test_a_refusal_released_late_keeps_where_it_came_from(events):
+    """A unit's event refused when its unit is released is dead-lettered with its own origin, not "release"."""
+    bus, dead = MemoryBus(), []
+    ingest = Ingestor(bus, lambda *args: dead.append(args), admit=lambda event: "out_of_flow")
+    assert ingest.submit(to_json(events.completed(0, "U1")), "mqtt:factory/ac1/events") == "accepted"
+    ingest.flush(force=True)
+    assert dead[0][0] == "out_of_flow" and dead[0][1].startswith("mqtt:factory/ac1/events: ")
+
+
 def test_a_nul_character_in_any_text_is_refused(events):
     """A database text column cannot hold U+0000: one such event must not stall the shared history."""
     ingest, _bus, dead, _ = make()

@@ -101,6 +101,34 @@ def _good(events):
     return to_json(events.completed(5, "UA"))
 
 
+def _dead_letter(app, events) -> str:
+    """Refuse one event (a station the line lacks) and return the resubmit URL of its dead letter."""
+    bad = to_json(events.entered(2, "UB", "kitting")).replace('"kitting"', '"no_such_station"')
+    _ingest(bad)(app, events)
+    letter = client_as(app, "mia").get("/api/dead-letters").get_json()["items"][0]
+    return f"/api/dead-letters/{letter['id']}/resubmit", letter["raw"]
+
+
+def _resubmit(fix=lambda raw: raw.replace("no_such_station", "kitting"), who="mia", twice=False):
+    def send(app, events):
+        url, raw = _dead_letter(app, events)
+        if who != "mia":
+            from support import add_user
+
+            add_user(app, who, "manager", "correct horse battery", site="zhengzhou")
+        client = client_as(app, who)
+        answer = client.post(url, json={"raw": fix(raw)})
+        return client.post(url, json={"raw": fix(raw)}) if twice else answer
+
+    return send
+
+
+def _other_line(raw: str) -> str:
+    document = json.loads(raw.replace("no_such_station", "kitting"))
+    document["data"]["line_id"] = "wm1"
+    return json.dumps(document)
+
+
 BIG = "x" * (17 * 1024 * 1024)  # over the app's 16 MB request limit
 TEN_KB = "x" * 10_000
 
@@ -202,6 +230,19 @@ CASES = {
     ("POST", "/api/orders", 429): lambda app, e: (lambda c: until(429, lambda: c.post("/api/orders", json=ORDER)))(
         anon(app)
     ),
+    ("GET", "/api/dead-letters", 200): get("/api/dead-letters?source=http&format=csv", "mia"),
+    ("GET", "/api/dead-letters", 400): get("/api/dead-letters?limit=9999", "mia"),
+    ("GET", "/api/dead-letters", 401): get("/api/dead-letters", "wes"),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 200): _resubmit(),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 400): _resubmit(fix=lambda raw: ""),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 401): post("/api/dead-letters/1-0/resubmit", "wes", json={}),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 403): _resubmit(fix=_other_line, who="zhu"),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 404): post(
+        "/api/dead-letters/1-0/resubmit", "mia", json={"raw": "{}"}
+    ),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 409): _resubmit(twice=True),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 413): _resubmit(fix=lambda raw: raw + " " * 70_000),
+    ("POST", "/api/dead-letters/{letter_id}/resubmit", 422): _resubmit(fix=lambda raw: raw.replace("UB", "U?")),
 }
 # asked of an app whose history holds nothing yet
 EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404), ("GET", "/api/spc", 404)}

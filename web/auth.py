@@ -40,6 +40,7 @@ AREAS = {
     "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen; shelving them
     "alarms": {"manager", "executive", "admin"},  # the alarm journal
     "inbox": {"manager", "admin"},  # customers' feedback
+    "dead_letters": {"manager", "admin"},  # refused input, and re-submitting it fixed
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
     "spc": {"manager", "executive", "admin"},  # control charts of the test measurements, of one's own site
@@ -53,6 +54,7 @@ PROTECTED_PATHS = {
     "/inbox": "inbox",
     "/alarms": "alarms",
     "/spc": "spc",
+    "/dead-letters": "dead_letters",
 }
 
 
