@@ -448,7 +448,7 @@ class AccountCreated(Event):
 
 @dataclass(frozen=True, slots=True)
 class AccountChanged(Event):
-    """An account changed: each field that is not null replaces the old value; a new password ends its sessions."""
+    """An account changed: each field that is not null replaces the old value; a new password (or end_sessions) ends its sessions."""
 
     KIND: ClassVar[str] = "account_changed"
     TYPE: ClassVar[str] = _type("admin", KIND)
@@ -461,6 +461,7 @@ class AccountChanged(Event):
     site_id: str | None = None  # "" : every site
     disabled: bool | None = None
     keep_sessions: bool | None = None  # true: the same password, hashed anew (sessions go on)
+    end_sessions: bool | None = None  # true: every session started before this ends (signed out everywhere)
 
 
 @dataclass(frozen=True, slots=True)
