@@ -52,7 +52,7 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import alarms_api, api, hardening, login, metrics, orders_api
+from web import admin_api, alarms_api, api, hardening, login, metrics, orders_api
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
@@ -182,6 +182,7 @@ def create_app(settings: Settings) -> Services:
     server.register_blueprint(api.blueprint)
     server.register_blueprint(orders_api.blueprint)
     server.register_blueprint(alarms_api.blueprint)
+    server.register_blueprint(admin_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 

@@ -448,7 +448,7 @@ class AccountCreated(Event):
 
 @dataclass(frozen=True, slots=True)
 class AccountChanged(Event):
-    """An account changed: each field that is not null replaces the old value; a new password (or end_sessions) ends its sessions."""
+    """An account changed: each field not null replaces the old value; a new password or end_sessions ends sessions."""
 
     KIND: ClassVar[str] = "account_changed"
     TYPE: ClassVar[str] = _type("admin", KIND)

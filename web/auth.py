@@ -51,6 +51,8 @@ PROTECTED_PATHS = {
     "/orders": "orders",
     "/inbox": "inbox",
     "/alarms": "alarms",
+    "/admin/users": "admin",
+    "/admin/audit": "admin",
 }
 
 
