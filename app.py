@@ -71,6 +71,7 @@ from web.push.replay import FloorReplay
 from web.push.rooms import Rooms
 from web.ratelimit import MissLimiter, limiter, storage_uri
 from web.services import EXTENSION_KEY, Services
+from web.sign_in_failures import run_flusher
 from web.supervisor import Supervisor
 
 HERE = Path(__file__).resolve().parent
@@ -484,6 +485,16 @@ def serve(settings: Settings) -> int:
     svc.supervisor.start("pump", lambda: run_pump(svc.live, svc.rooms, settings.frame_interval_s, stop, socketio.sleep))
     svc.supervisor.start("kpis", lambda: run_kpis(svc.rooms, svc.queries.kpi_interval_s, stop, svc.run, socketio.sleep))
     svc.supervisor.start("ingest", lambda: svc.ingestor.run(stop))
+    svc.supervisor.start(
+        "sign-in-failures",
+        lambda: run_flusher(
+            svc.sign_in_failures,
+            lambda data: svc.publish_control(ev.SignInsFailed, **data),
+            stop,
+            socketio.sleep,
+            lambda: datetime.now(UTC),
+        ),
+    )
     svc.supervisor.start("exec-warm", lambda: _warm_exec_view(svc), restart=False)
     collector = LongLivedObjects()  # after the warm-up: what the start built is frozen with it
     collector.start()

@@ -517,6 +517,21 @@ class SessionRevoked(Event):
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class SignInsFailed(Event):
+    """Sign-ins that failed on one worker in one minute, counted: a flood adds one event a minute, not one a try."""
+
+    KIND: ClassVar[str] = "sign_ins_failed"
+    TYPE: ClassVar[str] = _type("admin", KIND)
+    CONTROL: ClassVar[bool] = True
+
+    since: str  # RFC 3339: the start of the minute counted
+    failures: int
+    accounts: dict[str, int] = field(default_factory=dict)  # failures per existing account (the 20 most tried)
+    unknown_names: int = 0  # failures naming no account; the names are not kept (one may be a password)
+    clients: dict[str, int] = field(default_factory=dict)  # failures per client address (the 10 busiest)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -550,6 +565,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         KioskRevoked,
         SessionStarted,
         SessionRevoked,
+        SignInsFailed,
     )
 }
 EVENT_KINDS: dict[str, type[Event]] = {cls.KIND: cls for cls in EVENT_TYPES.values()}

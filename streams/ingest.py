@@ -67,6 +67,8 @@ class Ingestor:
             return self._refuse(exc.reason, f"{origin}: {exc.detail}", raw)
         if _has_nul(event):  # a database text column cannot hold it (PostgreSQL refuses the whole batch)
             return self._refuse("nul_character", f"{origin}: {event.KIND} {event.id!r}", raw)
+        if event.CONTROL:  # people's actions come from the app's pages and commands, never from a line
+            return self._refuse("control_event", f"{origin}: {event.KIND} {event.id}", raw)
         if self._check is not None:
             reason = self._check(event, flow=False)
             if reason is not None:

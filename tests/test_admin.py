@@ -330,3 +330,45 @@ def test_the_command_line_and_the_pages_share_one_set_of_checks():
     change = account_admin.end_sessions(state, "root", "t")
     apply_account(state, change.cls(id="2", source="/t", time=T0 + timedelta(minutes=5), **change.data))
     assert state.users["root"].password_changed == T0 + timedelta(minutes=5)
+
+
+def test_a_line_cannot_create_an_account_or_act_for_a_person_through_ingestion(app):
+    from streams.codec import to_json
+    from support import API_KEY
+
+    forged = _event(ev.AccountCreated, 1, user="mallory", role="admin", password_hash=hash_password("x" * 12),
+                    site_id=None, by="ada")  # fmt: skip
+    answer = app.dash_app.server.test_client().post(
+        "/api/events",
+        data=to_json(forged),
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422 and answer.get_json()["errors"][0]["reason"] == "control_event", answer.data
+    catch_up(app)
+    assert "mallory" not in app.live.accounts.users
+
+
+def test_failed_sign_ins_are_counted_a_minute_at_a_time_without_the_names_tried(app):
+    from web.sign_in_failures import FailedSignIns
+
+    for n in range(30):  # from many addresses: past the per-client limit, not past the log's bound
+        client = app.dash_app.server.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.8.0.{n % 15 + 1}"
+        name = "mia" if n % 3 else f"hunter2-typed-as-a-name-{n}"
+        assert client.post("/login", data={"user": name, "password": "wrong password"}).status_code in (401, 429)
+    catch_up(app)
+    assert not any(isinstance(e, ev.SignInsFailed) for _, e in app.control.read(None, limit=10_000))  # same minute
+    failed = app.sign_in_failures.take(datetime.now(UTC), force=True)
+    app.publish_control(ev.SignInsFailed, **failed)
+    catch_up(app)
+    record(app)
+    answer = client_as(app, "ada").get("/api/audit?action=sign_ins_failed")
+    rows = answer.get_json()["rows"]
+    assert len(rows) == 1 and rows[0]["target"].startswith("mia ×") and "names of no account ×10" in rows[0]["target"]
+    assert rows[0]["details"].startswith(f"{failed['failures']} failed in the minute from ")
+    assert "hunter2" not in answer.get_data(as_text=True)
+    assert client_as(app, "ada").get("/api/audit?action=sign_ins_failed&user=mia").get_json()["rows"] == rows
+    counter = FailedSignIns()
+    counter.note("mia", True, "10.0.0.1", T0)
+    assert counter.take(T0 + timedelta(seconds=30)) is None
+    assert counter.take(T0 + timedelta(seconds=61))["failures"] == 1 and counter.take(T0, force=True) is None

@@ -197,6 +197,10 @@ CASES = {
     ("POST", "/api/orders", 429): lambda app, e: (lambda c: until(429, lambda: c.post("/api/orders", json=ORDER)))(
         anon(app)
     ),
+    ("GET", "/api/audit", 200): get("/api/audit?format=csv", "ada"),
+    ("GET", "/api/audit", 400): get("/api/audit?from=2026-03-02&to=2026-03-01", "ada"),
+    ("GET", "/api/audit", 401): get("/api/audit"),
+    ("GET", "/api/audit", 403): get("/api/audit", "mia"),
 }
 # asked of an app whose history holds nothing yet
 EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404)}

@@ -23,6 +23,7 @@ from web.csv_safe import csv_text
 ACTIONS: dict[str, str] = {
     ev.SessionStarted.KIND: "signed in",
     ev.SessionRevoked.KIND: "signed out / session revoked",
+    ev.SignInsFailed.KIND: "sign-ins failed",
     ev.AccountCreated.KIND: "account created",
     ev.AccountChanged.KIND: "account changed",
     ev.KioskRegistered.KIND: "wall screen registered",
@@ -73,6 +74,17 @@ def _(event: ev.SessionRevoked, sessions=None):
     owner = (sessions or {}).get(event.session_id)
     details = "signed out" if owner is not None and owner == event.by else "session revoked"
     return _row(event, event.by, owner or "", f"{details} (session {event.session_id[:6]}…)")
+
+
+@audit_row.register
+def _(event: ev.SignInsFailed, sessions=None):
+    tried = [f"{name} ×{n}" for name, n in event.accounts.items()]
+    if event.unknown_names:
+        tried.append(f"names of no account ×{event.unknown_names}")
+    clients = ", ".join(f"{client} ×{n}" for client, n in event.clients.items())
+    return _row(
+        event, "", ", ".join(tried), f"{event.failures} failed in the minute from {event.since}; from {clients}"
+    )
 
 
 @audit_row.register

@@ -3,8 +3,8 @@
 The control log is kept whole for years, so the audit is never read whole: each read takes one
 page, ordered by time then arrival (``seq``) from the newest, and goes on from the last row it
 gave (a keyset, so the thousandth page costs what the first does). Who did something is the
-event's ``by`` or, for a sign-in, its ``user``; both are picked out of the stored documents only
-when the reader asks for one person.
+event's ``by``, or for a sign-in its ``user``, or for failed sign-ins an account's count of
+tries; they are picked out of the stored documents only when the reader asks for one person.
 """
 
 from __future__ import annotations
@@ -47,10 +47,14 @@ def audit_events(
         sql = f"SELECT doc, time, seq FROM events WHERE {' AND '.join(where)} ORDER BY time DESC, seq DESC LIMIT ?"
         params.append(limit + 1)
     else:
-        picked, pick_params, field = history.json_fields("doc", [["data", "by"], ["data", "user"]])
+        paths = [["data", "by"], ["data", "user"]]
+        if '"' not in user:  # failed sign-ins count tries per account name (a name with a quote is no account)
+            paths.append(["data", "accounts", user])
+        picked, pick_params, field = history.json_fields("doc", paths)
+        tried = f" OR {field[2]} IS NOT NULL" if len(paths) == 3 else ""
         sql = (
             f"WITH picked AS (SELECT doc, time, seq, {picked} AS f FROM events WHERE {' AND '.join(where)}) "
-            f"SELECT doc, time, seq FROM picked WHERE {field[0]} = ? OR {field[1]} = ? "
+            f"SELECT doc, time, seq FROM picked WHERE {field[0]} = ? OR {field[1]} = ?{tried} "
             "ORDER BY time DESC, seq DESC LIMIT ?"
         )
         params = [*pick_params, *params, user, user, limit + 1]
