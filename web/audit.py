@@ -58,6 +58,10 @@ def _pairs(**values: Any) -> str:
     return ", ".join(f"{k} {v}" for k, v in values.items() if v is not None)
 
 
+def _site(site_id: str | None) -> str:
+    return f"site {site_id}" if site_id else "every site"
+
+
 @singledispatch
 def audit_row(event: ev.Event, sessions: dict[str, str] | None = None) -> dict[str, str] | None:
     """Return the audit row of one control event (None: not a person's action)."""
@@ -89,7 +93,7 @@ def _(event: ev.SignInsFailed, sessions=None):
 
 @audit_row.register
 def _(event: ev.AccountCreated, sessions=None):
-    return _row(event, event.by, event.user, _pairs(role=event.role, site=event.site_id or "every site"))
+    return _row(event, event.by, event.user, f"role {event.role}, {_site(event.site_id)}")
 
 
 @audit_row.register
@@ -98,7 +102,7 @@ def _(event: ev.AccountChanged, sessions=None):
     if event.role is not None:
         parts.append(f"role {event.role}")
     if event.site_id is not None:
-        parts.append(f"site {event.site_id or 'every site'}")
+        parts.append(_site(event.site_id))
     if event.disabled is not None:
         parts.append("disabled" if event.disabled else "enabled")
     if event.password_hash is not None:

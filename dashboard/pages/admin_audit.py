@@ -29,6 +29,10 @@ TABLE, NOTE, CSV, ERROR = P + "table", P + "note", P + "csv", P + "error"
 HEADER = ["Time (UTC)", "Who", "Action", "Target", "Details"]
 
 
+def _field(label: str, control) -> html.Label:
+    return html.Label([html.Span(label), control], className="admin-field")
+
+
 def layout(**_query):
     """Return the audit log's page, to admins only (its rows arrive through the callback)."""
     if not auth.may(current_who(), "admin"):
@@ -54,15 +58,12 @@ def layout(**_query):
             html.Div(
                 className="exec-controls",
                 children=[
-                    html.Label(["From ", dcc.Input(id=FROM, type="text", placeholder="2026-03-01", debounce=True)]),
-                    html.Label(
-                        [
-                            "To (excluded) ",
-                            dcc.Input(id=TO, type="text", placeholder="2026-04-01T00:00Z", debounce=True),
-                        ]
+                    _field("From", dcc.Input(id=FROM, type="text", placeholder="2026-03-01", debounce=True)),
+                    _field(
+                        "To (excluded)", dcc.Input(id=TO, type="text", placeholder="2026-04-01T00:00Z", debounce=True)
                     ),
-                    html.Label(["User ", dcc.Input(id=USER, type="text", maxLength=100, debounce=True)]),
-                    html.Label(["Action ", dcc.Dropdown(id=ACTION, options=actions, placeholder="every action")]),
+                    _field("User", dcc.Input(id=USER, type="text", maxLength=100, debounce=True)),
+                    _field("Action", dcc.Dropdown(id=ACTION, options=actions, placeholder="every action")),
                     html.A("Download CSV", id=CSV, href="/api/audit?format=csv", className="button"),
                 ],
             ),
