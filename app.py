@@ -559,7 +559,10 @@ def _banner(svc: Services, admin_password: str | None, kiosk_token: str | None, 
     print(f"Sign in:        {settings.base_url}/login", flush=True)
     print(f"Configure:      {settings.base_url}/configure   (customers order here, no sign-in)", flush=True)
     if admin_password is not None:
-        print(f"Admin login:    admin / {admin_password}   (shown once; manage users with tf users)", flush=True)
+        print(
+            f"Admin login:    admin / {admin_password}   (shown once; manage users on /admin/users or with tf users)",
+            flush=True,
+        )
     for token in svc.queries.tokens_to_watch(settings.tracking_links):
         print(f"Tracking link:  {settings.base_url}/track/{token}", flush=True)
     if generated_key is not None:
