@@ -372,3 +372,48 @@ def test_failed_sign_ins_are_counted_a_minute_at_a_time_without_the_names_tried(
     counter.note("mia", True, "10.0.0.1", T0)
     assert counter.take(T0 + timedelta(seconds=30)) is None
     assert counter.take(T0 + timedelta(seconds=61))["failures"] == 1 and counter.take(T0, force=True) is None
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_the_audit_reads_the_same_from_either_history(backend, plant, tmp_path, request):
+    from factory.history import open_history
+
+    target = tmp_path / "history.duckdb" if backend == "duckdb" else request.getfixturevalue("postgres_url")
+    history = open_history(target, plant)
+    try:
+        digest = hash_password("another password")
+        history.record(
+            [
+                _event(ev.SessionStarted, 1, session_id="s-lee-1", user="lee", role="manager", client="10.0.0.7"),
+                _event(
+                    ev.AccountCreated, 2, user="lee", role="manager", password_hash=digest, site_id="qingdao", by="ada"
+                ),
+                _event(ev.AccountChanged, 3, user="lee", by="ada", password_hash=digest),
+                _event(
+                    ev.SignInsFailed,
+                    4,
+                    since="2026-03-02T08:03:00.000Z",
+                    failures=4,
+                    accounts={"lee": 3},
+                    unknown_names=1,
+                    clients={"10.0.0.9": 4},
+                ),  # fmt: skip
+                _event(ev.SessionRevoked, 7, session_id="s-lee-1", by="lee"),
+            ]
+        )
+        filters = audit.Filters(start=T0, end=T0 + timedelta(hours=1), user="lee")
+        first, cursor = audit.page(history, filters, limit=2)
+        rest, end = audit.page(history, filters, cursor, limit=10)
+        rows = [[r[c] for c in audit.COLUMNS] for r in first + rest]
+        assert end is None and [r[2] for r in rows] == [
+            "session_revoked",
+            "sign_ins_failed",
+            "account_changed",
+            "account_created",
+            "session_started",
+        ]
+        assert rows[0][3:] == ["lee", "signed out (session s-lee-…)"]
+        assert rows[1][3] == "lee ×3, names of no account ×1"
+        assert audit.page(history, audit.Filters(user='x"y'))[0] == []
+    finally:
+        history.close()
