@@ -397,7 +397,7 @@ def test_the_audit_reads_the_same_from_either_history(backend, plant, tmp_path, 
                     accounts={"lee": 3},
                     unknown_names=1,
                     clients={"10.0.0.9": 4},
-                ),  # fmt: skip
+                ),
                 _event(ev.SessionRevoked, 7, session_id="s-lee-1", by="lee"),
             ]
         )
