@@ -54,7 +54,7 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import alarms_api, api, dead_letters_api, hardening, login, metrics, orders_api, spc_api
+from web import admin_api, alarms_api, api, dead_letters_api, hardening, login, metrics, orders_api, spc_api
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
@@ -73,6 +73,7 @@ from web.push.replay import FloorReplay
 from web.push.rooms import Rooms
 from web.ratelimit import MissLimiter, limiter, storage_uri
 from web.services import EXTENSION_KEY, Services
+from web.sign_in_failures import run_flusher
 from web.supervisor import Supervisor
 
 HERE = Path(__file__).resolve().parent
@@ -188,6 +189,7 @@ def create_app(settings: Settings) -> Services:
     server.register_blueprint(alarms_api.blueprint)
     server.register_blueprint(spc_api.blueprint)
     server.register_blueprint(dead_letters_api.blueprint)
+    server.register_blueprint(admin_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 
@@ -507,6 +509,16 @@ def serve(settings: Settings) -> int:
     svc.supervisor.start("pump", lambda: run_pump(svc.live, svc.rooms, settings.frame_interval_s, stop, socketio.sleep))
     svc.supervisor.start("kpis", lambda: run_kpis(svc.rooms, svc.queries.kpi_interval_s, stop, svc.run, socketio.sleep))
     svc.supervisor.start("ingest", lambda: svc.ingestor.run(stop))
+    svc.supervisor.start(
+        "sign-in-failures",
+        lambda: run_flusher(
+            svc.sign_in_failures,
+            lambda data: svc.publish_control(ev.SignInsFailed, **data),
+            stop,
+            socketio.sleep,
+            lambda: datetime.now(UTC),
+        ),
+    )
     svc.supervisor.start("exec-warm", lambda: _warm_exec_view(svc), restart=False)
     collector = LongLivedObjects()  # after the warm-up: what the start built is frozen with it
     collector.start()
@@ -571,7 +583,10 @@ def _banner(svc: Services, admin_password: str | None, kiosk_token: str | None, 
     print(f"Sign in:        {settings.base_url}/login", flush=True)
     print(f"Configure:      {settings.base_url}/configure   (customers order here, no sign-in)", flush=True)
     if admin_password is not None:
-        print(f"Admin login:    admin / {admin_password}   (shown once; manage users with tf users)", flush=True)
+        print(
+            f"Admin login:    admin / {admin_password}   (shown once; manage users on /admin/users or with tf users)",
+            flush=True,
+        )
     for token in svc.queries.tokens_to_watch(settings.tracking_links):
         print(f"Tracking link:  {settings.base_url}/track/{token}", flush=True)
     if generated_key is not None:

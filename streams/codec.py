@@ -271,6 +271,14 @@ def _str_map(v: Any) -> dict[str, str]:
     return {_str(k): _str(x) for k, x in v.items()}
 
 
+def _count_map(v: Any) -> dict[str, int]:
+    if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
+        raise TypeError("expected an object of counts")
+    if len(v) > MAX_ITEMS:
+        raise ValueError(f"more than {MAX_ITEMS} entries")
+    return {_str(k): _int(x) for k, x in v.items()}
+
+
 _MEASUREMENT_FIELDS = {
     "name": _str,
     "label": _str,
@@ -304,6 +312,7 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "int | None": _optional(_int),
     "bool | None": _optional(_bool),
     "dict[str, str]": _str_map,
+    "dict[str, int]": _count_map,
     "tuple[Measurement, ...]": _measurements,
 }
 

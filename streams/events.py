@@ -464,7 +464,7 @@ class AccountCreated(Event):
 
 @dataclass(frozen=True, slots=True)
 class AccountChanged(Event):
-    """An account changed: each field that is not null replaces the old value; a new password ends its sessions."""
+    """An account changed: each field not null replaces the old value; a new password or end_sessions ends sessions."""
 
     KIND: ClassVar[str] = "account_changed"
     TYPE: ClassVar[str] = _type("admin", KIND)
@@ -477,6 +477,7 @@ class AccountChanged(Event):
     site_id: str | None = None  # "" : every site
     disabled: bool | None = None
     keep_sessions: bool | None = None  # true: the same password, hashed anew (sessions go on)
+    end_sessions: bool | None = None  # true: every session started before this ends (signed out everywhere)
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,6 +533,21 @@ class SessionRevoked(Event):
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class SignInsFailed(Event):
+    """Sign-ins that failed on one worker in one minute, counted: a flood adds one event a minute, not one a try."""
+
+    KIND: ClassVar[str] = "sign_ins_failed"
+    TYPE: ClassVar[str] = _type("admin", KIND)
+    CONTROL: ClassVar[bool] = True
+
+    since: str  # RFC 3339: the start of the minute counted
+    failures: int
+    accounts: dict[str, int] = field(default_factory=dict)  # failures per existing account (the 20 most tried)
+    unknown_names: int = 0  # failures naming no account; the names are not kept (one may be a password)
+    clients: dict[str, int] = field(default_factory=dict)  # failures per client address (the 10 busiest)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -566,6 +582,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         KioskRevoked,
         SessionStarted,
         SessionRevoked,
+        SignInsFailed,
     )
 }
 EVENT_KINDS: dict[str, type[Event]] = {cls.KIND: cls for cls in EVENT_TYPES.values()}

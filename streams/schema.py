@@ -36,6 +36,7 @@ FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
     "int | None": {"type": ["integer", "null"]},
     "bool | None": {"type": ["boolean", "null"]},
     "dict[str, str]": {"type": "object", "additionalProperties": {"type": "string"}},
+    "dict[str, int]": {"type": "object", "additionalProperties": {"type": "integer"}},
     "tuple[Measurement, ...]": {"type": "array", "items": MEASUREMENT_SCHEMA},
 }
 

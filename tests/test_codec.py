@@ -111,6 +111,14 @@ ONE_OF_EACH = [
     ev.KioskRevoked(**ENV, label="Hall A", by="cli"),
     ev.SessionStarted(**ENV, session_id="s1", user="mara", role="manager", client="10.0.0.1"),
     ev.SessionRevoked(**ENV, session_id="s1", by="mara"),
+    ev.SignInsFailed(
+        **ENV,
+        since="2026-03-02T08:00:00.000Z",
+        failures=3,
+        accounts={"mara": 2},
+        unknown_names=1,
+        clients={"10.0.0.1": 3},
+    ),
 ]
 
 

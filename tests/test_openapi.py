@@ -243,6 +243,10 @@ CASES = {
     ("POST", "/api/dead-letters/{letter_id}/resubmit", 409): _resubmit(twice=True),
     ("POST", "/api/dead-letters/{letter_id}/resubmit", 413): _resubmit(fix=lambda raw: raw + " " * 70_000),
     ("POST", "/api/dead-letters/{letter_id}/resubmit", 422): _resubmit(fix=lambda raw: raw.replace("UB", "U?")),
+    ("GET", "/api/audit", 200): get("/api/audit?format=csv", "ada"),
+    ("GET", "/api/audit", 400): get("/api/audit?from=2026-03-02&to=2026-03-01", "ada"),
+    ("GET", "/api/audit", 401): get("/api/audit"),
+    ("GET", "/api/audit", 403): get("/api/audit", "mia"),
 }
 # asked of an app whose history holds nothing yet
 EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404), ("GET", "/api/spc", 404)}

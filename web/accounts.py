@@ -41,6 +41,7 @@ class User:
     site_id: str | None = None  # None: every site
     disabled: bool = False
     password_changed: datetime | None = None  # sessions issued before this are over
+    last_sign_in: datetime | None = None
 
 
 @dataclass
@@ -129,6 +130,8 @@ def _(event: ev.AccountChanged, state: AccountsState) -> None:
         user.password_hash = event.password_hash
         if not event.keep_sessions:
             user.password_changed = event.time
+    if event.end_sessions:
+        user.password_changed = event.time
 
 
 @_apply.register
@@ -153,6 +156,9 @@ SESSIONS_KEPT = 10_000
 
 @_apply.register
 def _(event: ev.SessionStarted, state: AccountsState) -> None:
+    user = state.users.get(event.user)
+    if user is not None and (user.last_sign_in is None or event.time > user.last_sign_in):
+        user.last_sign_in = event.time
     if event.session_id not in state.revoked:
         state.sessions[event.session_id] = Session(event.user, event.role, event.time, event.client)
         if len(state.sessions) > SESSIONS_KEPT:

@@ -21,9 +21,10 @@ from pathlib import Path
 import click
 
 from config import ROOT
-from streams import events as ev
 from streams.bus import Bus
-from web.accounts import PERSON_ROLES, AccountsState, apply_account, hash_password, token_sha256
+from web import account_admin
+from web.account_admin import Change, Refused
+from web.accounts import PERSON_ROLES, AccountsState, apply_account
 from web.control_log import open_control_log
 
 _data_dir = click.option(
@@ -52,8 +53,12 @@ def _state(log: Bus) -> AccountsState:
     return state
 
 
-def _publish(log: Bus, cls: type[ev.Event], **data) -> None:
-    log.publish(cls(id=secrets.token_hex(12), source="/cli", time=datetime.now(UTC), **data))
+def _publish(log: Bus, change: Change) -> None:
+    log.publish(change.cls(id=secrets.token_hex(12), source="/cli", time=datetime.now(UTC), **change.data))
+
+
+def _refused(exc: Refused) -> click.ClickException:
+    return click.ClickException(str(exc))
 
 
 def _password() -> str:
@@ -78,21 +83,23 @@ def users() -> None:
 @_redis
 def add_user(name: str, role: str, site: str | None, data_dir: Path, redis_url: str | None) -> None:
     """Create (or re-create) an account."""
+    log = _log(data_dir, redis_url)
     try:
-        digest = hash_password(_password())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    _publish(
-        _log(data_dir, redis_url), ev.AccountCreated, user=name, role=role, password_hash=digest, site_id=site, by="cli"
-    )
+        change = account_admin.create_user(
+            _state(log), name, role, "cli", site=site, password=_password(), replace=True
+        )
+    except Refused as exc:
+        raise _refused(exc) from None
+    _publish(log, change)
     click.echo(f"user {name} ({role}) created")
 
 
-def _change(name: str, data_dir: Path, redis_url: str | None, **changes) -> None:
+def _change(name: str, data_dir: Path, redis_url: str | None, disabled: bool) -> None:
     log = _log(data_dir, redis_url)
-    if name not in _state(log).users:
-        raise click.ClickException(f"no user {name!r}")
-    _publish(log, ev.AccountChanged, user=name, by="cli", **changes)
+    try:
+        _publish(log, account_admin.change_user(_state(log), name, "cli", disabled=disabled))
+    except Refused as exc:
+        raise _refused(exc) from None
 
 
 @users.command("disable")
@@ -121,11 +128,11 @@ def enable_user(name: str, data_dir: Path, redis_url: str | None) -> None:
 @_redis
 def set_password(name: str, data_dir: Path, redis_url: str | None) -> None:
     """Set a new password: the account's sessions end."""
+    log = _log(data_dir, redis_url)
     try:
-        digest = hash_password(_password())
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    _change(name, data_dir, redis_url, password_hash=digest)
+        _publish(log, account_admin.reset_password(_state(log), name, "cli", _password()))
+    except Refused as exc:
+        raise _refused(exc) from None
     click.echo(f"password of {name} changed")
 
 
@@ -148,10 +155,10 @@ def kiosks() -> None:
 
 
 def register_kiosk(log: Bus, label: str, line: str | None, site: str | None, by: str) -> str:
-    """Register a wall screen and return its link's token (known to the log only by its digest)."""
-    token = secrets.token_urlsafe(24)
-    _publish(log, ev.KioskRegistered, label=label, token_sha256=token_sha256(token), line_id=line, site_id=site, by=by)
-    return token
+    """Register (or register anew) a wall screen and return its link's token (known to the log only by its digest)."""
+    change = account_admin.register_kiosk(None, label, by, line=line, site=site)
+    _publish(log, change)
+    return change.secret  # type: ignore[return-value]
 
 
 @kiosks.command("add")
@@ -162,7 +169,10 @@ def register_kiosk(log: Bus, label: str, line: str | None, site: str | None, by:
 @_redis
 def add_kiosk(label: str, line: str | None, site: str | None, data_dir: Path, redis_url: str | None) -> None:
     """Register a wall screen; prints the token of its link (/kiosk/TOKEN), shown only now."""
-    click.echo(register_kiosk(_log(data_dir, redis_url), label, line, site, "cli"))
+    try:
+        click.echo(register_kiosk(_log(data_dir, redis_url), label, line, site, "cli"))
+    except Refused as exc:
+        raise _refused(exc) from None
 
 
 @kiosks.command("revoke")
@@ -172,9 +182,10 @@ def add_kiosk(label: str, line: str | None, site: str | None, data_dir: Path, re
 def revoke_kiosk(label: str, data_dir: Path, redis_url: str | None) -> None:
     """Revoke a wall screen: its screens are signed out on every worker within seconds."""
     log = _log(data_dir, redis_url)
-    if label not in _state(log).kiosks:
-        raise click.ClickException(f"no wall screen labelled {label!r}")
-    _publish(log, ev.KioskRevoked, label=label, by="cli")
+    try:
+        _publish(log, account_admin.revoke_kiosk(_state(log), label, "cli"))
+    except Refused as exc:
+        raise _refused(exc) from None
     click.echo(f"wall screen {label!r} revoked")
 
 

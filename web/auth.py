@@ -55,6 +55,8 @@ PROTECTED_PATHS = {
     "/alarms": "alarms",
     "/spc": "spc",
     "/dead-letters": "dead_letters",
+    "/admin/users": "admin",
+    "/admin/audit": "admin",
 }
 
 

@@ -13,6 +13,7 @@ import html
 import re
 import secrets
 import time
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlencode, urlsplit
 
 import flask
@@ -93,7 +94,12 @@ def sign_in():
     svc = services()
     with svc.live.lock:
         user = verify(svc.live.accounts, name, password)
+        known = name in svc.live.accounts.users
     if user is None:
+        now = datetime.now(UTC)
+        svc.sign_in_failures.note(name, known, client_key(), now)
+        if (failed := svc.sign_in_failures.take(now)) is not None:
+            svc.publish_control(ev.SignInsFailed, **failed)
         return _page("User or password is wrong.", next_path, 401)
     if needs_rehash(user.password_hash):  # an older hash: keep the same password, with argon2
         svc.publish_control(

@@ -22,6 +22,7 @@ from streams.bus import Bus
 from streams.events import Event
 from web.accounts import Who, session_who
 from web.customer_orders import OpenOrders, OrderLimits
+from web.sign_in_failures import FailedSignIns
 
 EXTENSION_KEY = "transparent_factory"
 
@@ -45,6 +46,7 @@ class Services:
     replay: Any = None  # web.push.replay.FloorReplay: the floor at past moments
     order_limits: OrderLimits = field(default_factory=OrderLimits)  # customers' orders and drafts per client
     open_orders: OpenOrders = field(default_factory=OpenOrders)  # customers' units not shipped yet
+    sign_in_failures: FailedSignIns = field(default_factory=FailedSignIns)  # this worker's, for the audit log
 
     def publish_control(self, cls: type[Event], **data: Any) -> Event:
         """Put a person's action on the control log (every worker applies it) and return it."""

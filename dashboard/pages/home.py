@@ -20,6 +20,8 @@ def layout(**_query):
             ("demand", "Demand (what customers wish for)", "/demand"),
             ("orders", "Orders", "/orders"),
             ("inbox", "Customer feedback", "/inbox"),
+            ("admin", "Users and wall screens", "/admin/users"),
+            ("admin", "Audit log", "/admin/audit"),
         )
         if (auth.may_see_demand(who) if area == "demand" else auth.may(who, area))
     ]
