@@ -40,6 +40,7 @@ AREAS = {
     "acknowledge": {"manager", "admin"},  # andon alarms, from the floor screen; shelving them
     "alarms": {"manager", "executive", "admin"},  # the alarm journal
     "inbox": {"manager", "admin"},  # customers' feedback
+    "reports": {"manager", "admin"},  # end-of-shift reports (web.shift_reports)
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
 }
@@ -51,6 +52,7 @@ PROTECTED_PATHS = {
     "/orders": "orders",
     "/inbox": "inbox",
     "/alarms": "alarms",
+    "/reports": "reports",
 }
 
 

@@ -62,6 +62,9 @@ def readiness(svc: Services) -> dict[str, dict[str, Any]]:
     collector = svc.extras.get("gc")
     if collector is not None:
         parts["gc"] = collector.report()  # never failing: the collector's pauses, told
+    shift_reports = svc.extras.get("shift_reports")
+    if shift_reports is not None:
+        parts["reports"] = shift_reports.report()  # never failing: a report not written is tried again
     lag = svc.live.lag_s()
     parts["lag"] = {"ok": lag <= MAX_LAG_S, "seconds": round(lag, 3)}
     return parts
