@@ -69,7 +69,7 @@ def layout(line=None, **_query):
     else:
         rows = [_row(item) for item in items]
         body = [
-            html.P(f"{len(items):,} reports", className="muted"),
+            html.P(f"{len(items):,} report{'' if len(items) == 1 else 's'}", className="muted"),
             html.Table(
                 className="reports-table",
                 id="reports-table",
