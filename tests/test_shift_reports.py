@@ -247,6 +247,8 @@ def test_the_page_lists_reports_to_managers_only(reported):
     filtered = layout_text(reported, "/reports", "?line=rf1", client=client_as(reported, "mia"))
     assert "2026-03-02_Late" not in filtered and "No report yet." in filtered
     assert "2026-03-02_Late" not in layout_text(reported, "/reports", client=client_as(reported, "sam"))
+    redirect = client_as(reported).get("/reports")
+    assert redirect.status_code == 303 and redirect.headers["Location"].startswith("/login")
     for who in (None, "wes", "wall"):
         text = layout_text(reported, "/reports", client=client_as(reported, who))
         assert "2026-03-02_Late" not in text and "Sign in to see this page" in text
