@@ -62,6 +62,7 @@ def shift_events(events, start_min: float = 60, end_min: float = 120, name: str 
 
 
 def writer(factory, tmp_path, **kw) -> ShiftReports:
+    kw.setdefault("now", lambda: T0)  # the wall clock long before the recorded events: event time decides
     return ShiftReports(factory.history, factory.plant, tmp_path / "reports", grace=timedelta(0), **kw)
 
 
@@ -144,11 +145,27 @@ def test_a_running_shift_a_recent_end_and_another_workers_turn_write_nothing(fac
     factory.history.record(shift_events(events)[:-1])  # no ShiftEnded yet
     assert writer(factory, tmp_path).run_once() == 0
     factory.history.record(shift_events(events)[-1:])
-    waiting = ShiftReports(factory.history, factory.plant, tmp_path / "reports")  # 2 minutes' grace
+    # 2 minutes' grace, and the wall clock at the shift's end too
+    waiting = ShiftReports(factory.history, factory.plant, tmp_path / "reports", now=lambda: T0 + 120 * MIN)
     assert waiting.run_once() == 0
     standby = writer(factory, tmp_path, is_writer=lambda: False)
     assert standby.run_once() == 0 and standby.report()["writer"] is False
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_quiet_line_is_reported_by_the_wall_clock_and_a_steady_pass_reads_no_events(factory, events, tmp_path):
+    factory.history.record(shift_events(events))  # nothing after the shift's end
+    clock = [T0 + 121 * MIN]
+    reports = ShiftReports(factory.history, factory.plant, tmp_path / "reports", now=lambda: clock[0])
+    assert reports.run_once() == 0  # a minute after the end: within the grace
+    clock[0] = T0 + 123 * MIN
+    assert reports.run_once() == 1
+    asked = []
+    real = factory.history.replay
+    factory.history.replay = lambda *a, **kw: asked.append(1) or real(*a, **kw)
+    assert reports.run_once() == 0 and asked == []  # every ended shift has its files: the timeline told
+    (tmp_path / "reports" / "ac1" / "2026-03-02_Late.csv").unlink()
+    assert reports.run_once() == 1 and asked == [1]
 
 
 def test_a_failing_report_is_logged_and_written_at_a_later_pass(factory, events, tmp_path, monkeypatch):

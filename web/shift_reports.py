@@ -9,9 +9,11 @@ so a report and a screen never disagree.
 The pass (:meth:`ShiftReports.run_once`) looks at the shifts that ended within ``catch_up`` of
 the latest recorded line event, newest first, and writes at most ``per_pass`` missing reports:
 after a long downtime the backlog is caught up over a few passes instead of stalling the start.
-A shift is reported ``grace`` after its end (event time), so the line's last events of the
-shift are in the history first. Only the worker whose turn it is to write the history writes
-reports (``History.is_writer``): workers sharing a history would race on the same files.
+A shift is reported ``grace`` after its end (by the latest recorded event or the clock, the
+later), so the shift's last events are in the history first. A pass asks the small timeline
+table which shifts ended; the events are read only when one is new or a file went missing.
+Only the worker whose turn it is to write the history writes reports (``History.is_writer``):
+workers sharing a history would race on the same files.
 Each file goes to a temporary name in the same directory, then is renamed: a crash leaves no
 half-written report behind. A report that cannot be written is logged and tried again at the
 next pass; it never stops the others.
@@ -34,6 +36,7 @@ from typing import Any
 from fpdf import FPDF
 
 from factory.history.queries import kpis
+from factory.history.rows import aware, naive
 from factory.history.store import History
 from factory.layout import Plant
 from streams import events as ev
@@ -87,6 +90,14 @@ def ended_shifts(history: History, since: datetime, until: datetime) -> list[End
             if begun is not None and e.time > begun.time:
                 out.append(EndedShift(e.line_id, begun.shift or e.shift, begun.time, e.time))
     return out
+
+
+_ENDS_SQL = "SELECT line_id, time FROM timeline WHERE kind = 'shift_ended' AND time >= ? AND time <= ?"
+
+
+def shift_ends(history: History, since: datetime, until: datetime) -> set[tuple[str, datetime]]:
+    """Return (line, end) of the shifts that ended in [since, until], from the small timeline table."""
+    return {(line_id, aware(t)) for line_id, t in history.query(_ENDS_SQL, [naive(since), naive(until)])}
 
 
 def shift_facts(history: History, plant: Plant, shift: EndedShift) -> dict[str, Any]:
@@ -270,6 +281,7 @@ class ShiftReports:
         catch_up: timedelta = timedelta(days=31),
         grace: timedelta = timedelta(minutes=2),
         is_writer: Callable[[], bool] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.history = history
         self.plant = plant
@@ -278,6 +290,9 @@ class ShiftReports:
         self.catch_up = catch_up
         self.grace = grace
         self.is_writer = is_writer or history.is_writer
+        self.now = now
+        # (line, end) of the shifts seen complete (or never to be reported), with their files
+        self.done: dict[tuple[str, datetime], tuple[Path, ...]] = {}
         self.written = 0
         self.failed = 0
         self.pending = 0  # missing reports left for the next passes
@@ -299,13 +314,25 @@ class ShiftReports:
         latest = self.history.last_time(line_events_only=True)
         if latest is None:
             return 0
-        until = latest - self.grace
+        # A real line that goes quiet after its last shift still gets its report: the wall clock
+        # moves on. An emulated plant's events come in order, so its event time suffices.
+        until = max(latest, self.now()) - self.grace
+        since = latest - self.catch_up
+        ends = shift_ends(self.history, since, until)
+        if ends <= self.done.keys() and all(p.exists() for end in ends for p in self.done[end]):
+            self.pending = 0
+            return 0  # the usual pass: nothing ended or went missing since the last (the events table is not read)
+        shifts = ended_shifts(self.history, since, until)
+        for end in ends - {(shift.line_id, shift.end) for shift in shifts}:
+            self.done[end] = ()  # an end without its start in the window: nothing to report
         missing = []
-        for shift in reversed(ended_shifts(self.history, latest - self.catch_up, until)):
+        for shift in reversed(shifts):
             paths = self.paths(shift)
             absent = {kind: path for kind, path in paths.items() if not path.exists()}
             if absent:
                 missing.append((shift, absent))
+            else:
+                self.done[(shift.line_id, shift.end)] = tuple(paths.values())
         written = 0
         for shift, absent in missing[: self.per_pass]:
             try:
@@ -317,6 +344,7 @@ class ShiftReports:
                 continue
             written += 1
             self.written += 1
+            self.done[(shift.line_id, shift.end)] = tuple(self.paths(shift).values())
         self.pending = len(missing) - written
         if written and self.pending == 0:
             self.last_error = None
@@ -339,7 +367,11 @@ class ShiftReports:
     ) -> None:
         """Run a pass at once and then every ``every_s`` until ``stop`` is set (the pass off the event loop)."""
         while not stop.is_set():
-            run(self.run_once)
+            try:
+                run(self.run_once)
+            except Exception as exc:  # the history away, say: the next pass tries again
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("end-of-shift reports: pass failed", exc_info=True)
             waited = 0.0
             while waited < every_s and not stop.is_set():
                 sleep(1.0)
