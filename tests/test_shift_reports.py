@@ -103,6 +103,7 @@ def test_the_csv_carries_the_hand_worked_figures_and_the_pdf_names_the_line(fact
     doc = kpis(factory.history, factory.plant, T0 + 60 * MIN, T0 + 120 * MIN, line_id="ac1")["lines"]["ac1"]
     for name in hand:
         assert float(fields[name]) == doc[name], name
+    assert fields["machines_down_at_end"] == "0"  # the one breakdown was repaired within the shift
     hours, downtime = rest[: rest.index([])], rest[rest.index([]) + 1 :]
     assert hours[0] == ["hour_local", "plan", "actual"]
     assert [(h, float(p), int(a)) for h, p, a in hours[1:]] == [("17:00", pytest.approx(hand["planned_units"]), 1)]
@@ -113,6 +114,16 @@ def test_the_csv_carries_the_hand_worked_figures_and_the_pdf_names_the_line(fact
     assert "Air conditioner line 1" in text and "空调一线" in text and "MECH" in text and "99.3 %" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "NotoSansCJK" in fonts
+
+
+def test_a_machine_still_down_at_the_end_is_counted(factory, events, tmp_path):
+    still_down = ev.MachineDown(
+        **events._env(115), line_id="ac1", station_id="brazing", machine=2, reason_code="GAS", reason="Leak"
+    )
+    factory.history.record([*shift_events(events), still_down])
+    assert writer(factory, tmp_path).run_once() == 1
+    fields, _rest = read_csv(tmp_path / "reports" / "ac1" / "2026-03-02_Late.csv")
+    assert fields["machines_down_at_end"] == "1"
 
 
 def test_a_report_is_written_once_and_a_lost_file_is_written_again(factory, events, tmp_path):

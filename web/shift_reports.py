@@ -37,7 +37,7 @@ from fpdf import FPDF
 
 from factory.history.queries import kpis
 from factory.history.rows import aware, naive
-from factory.history.store import History
+from factory.history.store import RANK_SQL, History
 from factory.layout import Plant
 from streams import events as ev
 from web.certificate_pdf import FONT_FACE, _font
@@ -100,6 +100,20 @@ def shift_ends(history: History, since: datetime, until: datetime) -> set[tuple[
     return {(line_id, aware(t)) for line_id, t in history.query(_ENDS_SQL, [naive(since), naive(until)])}
 
 
+_DOWN_AT_SQL = f"""
+SELECT count(*) FROM (
+    SELECT kind, ROW_NUMBER() OVER (PARTITION BY station_id, machine ORDER BY time DESC, {RANK_SQL} DESC, seq DESC)
+        AS latest
+    FROM timeline WHERE line_id = ? AND kind IN ('machine_down', 'machine_up') AND time < ?
+) t WHERE latest = 1 AND kind = 'machine_down'
+"""
+
+
+def machines_down_at(history: History, line_id: str, at: datetime) -> int:
+    """Return how many of the line's machines were broken down at ``at`` (their andon alarms still open)."""
+    return int(history.query(_DOWN_AT_SQL, [line_id, naive(at)])[0][0] or 0)
+
+
 def shift_facts(history: History, plant: Plant, shift: EndedShift) -> dict[str, Any]:
     """Return what a shift's report says: where, when, and the shift's KPIs from the history."""
     line = plant.line(shift.line_id)
@@ -132,6 +146,7 @@ def shift_facts(history: History, plant: Plant, shift: EndedShift) -> dict[str, 
                 "planned_busy_time_s",
             )
         },
+        "machines_down_at_end": machines_down_at(history, line.id, shift.end),
         "hourly": [
             {"hour": h["hour"], "local": _local_hour(h["hour"], tz), "plan": h["plan"], "actual": h["actual"]}
             for h in k.get("hourly", [])
@@ -165,6 +180,7 @@ def report_csv(facts: dict[str, Any]) -> str:
         ["end_utc", facts["end"]],
     ]
     rows += [[name, _cell(value)] for name, value in facts["kpis"].items()]
+    rows += [["machines_down_at_end", facts["machines_down_at_end"]]]
     rows += [[], ["hour_local", "plan", "actual"]]
     rows += [[h["local"], h["plan"], h["actual"]] for h in facts["hourly"]]
     rows += [[], ["downtime_reason", "seconds"]]
@@ -199,6 +215,7 @@ def report_pdf(facts: dict[str, Any]) -> bytes:
         ("Site", f"{sites.get('en', facts['site'])} · {sites.get('zh', '')}"),
         ("Shift", facts["shift"]),
         ("Local time", f"{facts['start_local']} – {facts['end_local']} ({facts['timezone']})"),
+        ("Machines down at the end", str(facts["machines_down_at_end"])),
     ):
         pdf.cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
     _heading(pdf, "Effectiveness")
