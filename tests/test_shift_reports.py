@@ -179,6 +179,22 @@ def test_a_quiet_line_is_reported_by_the_wall_clock_and_a_steady_pass_reads_no_e
     assert reports.run_once() == 1 and asked == [1]
 
 
+def test_a_backlog_is_caught_up_at_a_quicker_pace(factory, events, tmp_path):
+    for day in range(3):
+        factory.history.record(shift_events(events, 60 + day * 1440, 120 + day * 1440))
+    reports = writer(factory, tmp_path, per_pass=1)
+    stop, pauses = threading.Event(), []
+
+    def sleep(_s):
+        pauses.append(reports.pending)
+        if len(pauses) >= 7:
+            stop.set()
+
+    reports.run(stop, sleep=sleep, every_s=3, backlog_every_s=1)
+    # a second after each pass that left reports missing, then the full wait of 3 once all are there
+    assert pauses == [2, 1, 0, 0, 0, 0, 0] and reports.written == 3
+
+
 def test_a_failing_report_is_logged_and_written_at_a_later_pass(factory, events, tmp_path, monkeypatch):
     import web.shift_reports as module
 

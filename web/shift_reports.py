@@ -381,16 +381,24 @@ class ShiftReports:
         run: Callable[[Callable[[], Any]], Any] = lambda fn: fn(),
         sleep: Callable[[float], None] = time.sleep,
         every_s: float = 60.0,
+        backlog_every_s: float = 5.0,
     ) -> None:
-        """Run a pass at once and then every ``every_s`` until ``stop`` is set (the pass off the event loop)."""
+        """Run a pass at once and then every ``every_s`` until ``stop`` is set (the pass off the event loop).
+
+        While reports are missing and the last pass wrote some, the next pass comes after
+        ``backlog_every_s``: a backlog (a fast emulated plant, a long downtime) is caught up in
+        bounded steps with pauses between them.
+        """
         while not stop.is_set():
+            written = 0
             try:
-                run(self.run_once)
+                written = run(self.run_once)
             except Exception as exc:  # the history away, say: the next pass tries again
                 self.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 log.warning("end-of-shift reports: pass failed", exc_info=True)
-            waited = 0.0
-            while waited < every_s and not stop.is_set():
+            # a pass that wrote nothing (every report failing) waits the whole minute: no hot loop
+            waited, pause = 0.0, backlog_every_s if self.pending and written else every_s
+            while waited < pause and not stop.is_set():
                 sleep(1.0)
                 waited += 1.0
 
