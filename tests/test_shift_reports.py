@@ -303,3 +303,22 @@ def test_without_a_data_directory_the_page_says_reports_need_one(events):
     assert "need a data directory" in layout_text(app, "/reports", client=client_as(app, "mia"))
     assert client_as(app, "mia").get("/api/reports").get_json() == {"written": False, "reports": []}
     assert client_as(app, "mia").get("/api/reports/ac1/2026-03-02_Late.pdf").status_code == 404
+
+
+def test_on_a_shared_postgresql_history_only_the_writer_writes(postgres_url, plant, events, tmp_path):
+    from factory.history import open_history
+
+    first, second = open_history(postgres_url, plant), open_history(postgres_url, plant)
+    try:
+        first.record(shift_events(events))
+        assert first.is_writer() and not second.is_writer()  # the first asked first: its turn
+        folder = tmp_path / "shared-reports"
+        theirs = ShiftReports(second, plant, folder, grace=timedelta(0), now=lambda: T0)
+        assert theirs.run_once() == 0 and theirs.report()["writer"] is False and not folder.exists()
+        ours = ShiftReports(first, plant, folder, grace=timedelta(0), now=lambda: T0)
+        assert ours.run_once() == 1
+        fields, _rest = read_csv(folder / "ac1" / "2026-03-02_Late.csv")
+        assert float(fields["oee"]) == pytest.approx(2 * 38.0 * 0.5 / 3600, rel=1e-9)  # as from DuckDB
+    finally:
+        first.close()
+        second.close()

@@ -4,6 +4,7 @@
 stream that a reader missed because retention dropped it first is named there, a past loss that
 does not fail), the history (the writer's last batch went in), the emulator and the MQTT bridge
 (their tasks run), and the lag (how long since the pump last had nothing left to read).
+The collector's pauses and the end-of-shift reports are told there too, never failing.
 """
 
 from __future__ import annotations
