@@ -54,7 +54,18 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import admin_api, alarms_api, api, dead_letters_api, hardening, login, metrics, orders_api, spc_api
+from web import (
+    admin_api,
+    alarms_api,
+    api,
+    dead_letters_api,
+    hardening,
+    login,
+    metrics,
+    orders_api,
+    reports_api,
+    spc_api,
+)
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
@@ -73,6 +84,7 @@ from web.push.replay import FloorReplay
 from web.push.rooms import Rooms
 from web.ratelimit import MissLimiter, limiter, storage_uri
 from web.services import EXTENSION_KEY, Services
+from web.shift_reports import ShiftReports, reports_directory
 from web.sign_in_failures import run_flusher
 from web.supervisor import Supervisor
 
@@ -190,6 +202,7 @@ def create_app(settings: Settings) -> Services:
     server.register_blueprint(spc_api.blueprint)
     server.register_blueprint(dead_letters_api.blueprint)
     server.register_blueprint(admin_api.blueprint)
+    server.register_blueprint(reports_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 
@@ -524,6 +537,11 @@ def serve(settings: Settings) -> int:
     collector.start()
     svc.extras["gc"] = collector
     svc.supervisor.start("gc", lambda: collector.run(stop, socketio.sleep))
+    reports_dir = reports_directory(settings.data_dir)
+    if reports_dir is not None:
+        reports = ShiftReports(svc.history, svc.plant, reports_dir)
+        svc.extras["shift_reports"] = reports
+        svc.supervisor.start("reports", lambda: reports.run(stop, svc.run, socketio.sleep))
     if settings.mqtt_url:
         from streams.mqtt_bridge import MqttBridge
 

@@ -129,6 +129,19 @@ def _other_line(raw: str) -> str:
     return json.dumps(document)
 
 
+def _shift_report(app, events):
+    """A shift recorded and its report written, then downloaded by a manager."""
+    from datetime import timedelta
+
+    from web.shift_reports import ShiftReports
+
+    end = ev.ShiftEnded(**events._env(120), line_id="ac1", shift="Late")
+    start = ev.ShiftStarted(**events._env(60), line_id="ac1", shift="Late", planned_end=end.time.isoformat())
+    app.history.record([start, end])
+    ShiftReports(app.history, app.plant, app.settings.data_dir / "reports", grace=timedelta(0)).run_once()
+    return client_as(app, "mia").get("/api/reports/ac1/2026-03-02_Late.pdf")
+
+
 BIG = "x" * (17 * 1024 * 1024)  # over the app's 16 MB request limit
 TEN_KB = "x" * 10_000
 
@@ -181,6 +194,16 @@ CASES = {
     ("GET", "/api/ingest/stats", 401): get("/api/ingest/stats"),
     ("GET", "/api/feedback", 200): get("/api/feedback", "mia"),
     ("GET", "/api/feedback", 401): get("/api/feedback", "wes"),
+    ("GET", "/api/reports", 200): get("/api/reports", "mia"),
+    ("GET", "/api/reports", 400): get("/api/reports?line=" + "x" * 201, "mia"),
+    ("GET", "/api/reports", 401): get("/api/reports"),
+    ("GET", "/api/reports", 403): get("/api/reports", "wes"),
+    ("GET", "/api/reports", 404): get("/api/reports?line=nope", "mia"),
+    ("GET", "/api/reports/{line}/{name}", 200): _shift_report,
+    ("GET", "/api/reports/{line}/{name}", 400): get("/api/reports/ac1/report.txt", "mia"),
+    ("GET", "/api/reports/{line}/{name}", 401): get("/api/reports/ac1/2026-03-02_Late.pdf"),
+    ("GET", "/api/reports/{line}/{name}", 403): get("/api/reports/ac1/2026-03-02_Late.pdf", "wes"),
+    ("GET", "/api/reports/{line}/{name}", 404): get("/api/reports/ac1/2026-03-02_Late.pdf", "mia"),
     ("GET", "/api/floor/{line}", 200): get("/api/floor/ac1?at=2026-03-02T08:01:00Z", "mia"),
     ("GET", "/api/floor/{line}", 400): get("/api/floor/ac1?at=2020-01-01T00:00:00Z", "mia"),
     ("GET", "/api/floor/{line}", 401): get("/api/floor/ac1?at=2026-03-02T08:01:00Z"),

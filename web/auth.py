@@ -41,6 +41,7 @@ AREAS = {
     "alarms": {"manager", "executive", "admin"},  # the alarm journal
     "inbox": {"manager", "admin"},  # customers' feedback
     "dead_letters": {"manager", "admin"},  # refused input, and re-submitting it fixed
+    "reports": {"manager", "admin"},  # end-of-shift reports (web.shift_reports)
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
     "spc": {"manager", "executive", "admin"},  # control charts of the test measurements, of one's own site
@@ -57,6 +58,7 @@ PROTECTED_PATHS = {
     "/dead-letters": "dead_letters",
     "/admin/users": "admin",
     "/admin/audit": "admin",
+    "/reports": "reports",
 }
 
 

@@ -4,6 +4,7 @@
 stream that a reader missed because retention dropped it first is named there, a past loss that
 does not fail), the history (the writer's last batch went in), the emulator and the MQTT bridge
 (their tasks run), and the lag (how long since the pump last had nothing left to read).
+The collector's pauses and the end-of-shift reports are told there too, never failing.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def readiness(svc: Services) -> dict[str, dict[str, Any]]:
     collector = svc.extras.get("gc")
     if collector is not None:
         parts["gc"] = collector.report()  # never failing: the collector's pauses, told
+    shift_reports = svc.extras.get("shift_reports")
+    if shift_reports is not None:
+        parts["reports"] = shift_reports.report()  # never failing: a report not written is tried again
     lag = svc.live.lag_s()
     parts["lag"] = {"ok": lag <= MAX_LAG_S, "seconds": round(lag, 3)}
     return parts
