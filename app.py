@@ -54,7 +54,7 @@ from streams import events as ev
 from streams.bus import Bus
 from streams.ingest import Ingestor
 from streams.memory import MemoryBus
-from web import alarms_api, api, dead_letters_api, hardening, login, metrics, orders_api, spc_api
+from web import alarms_api, api, dead_letters_api, downtime_api, hardening, login, metrics, orders_api, spc_api
 from web.accounts import DEFAULT_KIOSK, hash_password
 from web.accounts_cli import register_kiosk
 from web.blocking import runner
@@ -188,6 +188,7 @@ def create_app(settings: Settings) -> Services:
     server.register_blueprint(alarms_api.blueprint)
     server.register_blueprint(spc_api.blueprint)
     server.register_blueprint(dead_letters_api.blueprint)
+    server.register_blueprint(downtime_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 

@@ -41,6 +41,7 @@ AREAS = {
     "alarms": {"manager", "executive", "admin"},  # the alarm journal
     "inbox": {"manager", "admin"},  # customers' feedback
     "dead_letters": {"manager", "admin"},  # refused input, and re-submitting it fixed
+    "downtime": {"manager", "admin"},  # classifying a line's stops
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
     "spc": {"manager", "executive", "admin"},  # control charts of the test measurements, of one's own site
@@ -55,6 +56,7 @@ PROTECTED_PATHS = {
     "/alarms": "alarms",
     "/spc": "spc",
     "/dead-letters": "dead_letters",
+    "/downtime": "downtime",
 }
 
 
