@@ -80,3 +80,4 @@ DOWNTIME_REASON = "downtime-reason"  # pattern id types: {"type": ..., "stop": "
 DOWNTIME_NOTE = "downtime-note"
 DOWNTIME_SAVE = "downtime-save"
 DOWNTIME_STATUS = "downtime-status"
+DOWNTIME_FLASH = "downtime-flash"  # what the last save did, above the table

@@ -279,3 +279,76 @@ def test_a_reason_needs_its_chinese_name_too():
 def test_a_file_without_a_tree_counts_each_machine_code_as_its_own_reason():
     plant = parse_plant(MINI)
     assert plant.downtime.default_for("MECH") == "MECH" and plant.downtime.name("ELEC") == "Fault"
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
+
+def test_the_page_shows_a_manager_the_lines_stops_with_the_unclassified_marked(stopped):
+    from support import layout_text
+
+    classify_all(stopped)
+    text = layout_text(stopped, "/downtime", "?line=ac1", client=client_as(stopped, "mia"))
+    assert text.count("dt-stop") == 3 and text.count("dt-unclassified") == 1
+    assert "Waiting for maintenance" in text and "classified by mia" in text and "unclassified" in text
+    assert "Organisational · Waiting for maintenance" in text  # the picker holds the tree
+
+
+def test_the_page_shows_nothing_of_the_line_to_anyone_else(stopped):
+    from support import PASSWORD, add_user, layout_text
+
+    add_user(stopped, "sam", "manager", PASSWORD, site="camden")
+    for who in (None, "wes", "wall", "sam"):
+        client = client_as(stopped, who)
+        for search in ("?line=ac1", "", "?line=nope"):
+            text = layout_text(stopped, "/downtime", search, client=client)
+            assert "dt-stop" not in text and "brazing" not in text.lower() and "GAS" not in text, (who, search)
+
+
+def _save_body(client, key: str, reason, note="") -> dict:
+    import json
+
+    from dashboard import ids
+
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if ids.DOWNTIME_STATUS in d["output"])
+    button = {"stop": key, "type": ids.DOWNTIME_SAVE}
+    return {
+        "output": dep["output"],
+        "outputs": [
+            [{"id": {"stop": key, "type": ids.DOWNTIME_STATUS}, "property": "children"}],
+            {"id": ids.DOWNTIME_FLASH, "property": "children"},
+        ],
+        "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+        "state": [
+            [{"id": {"stop": key, "type": ids.DOWNTIME_REASON}, "property": "value", "value": reason}],
+            [{"id": {"stop": key, "type": ids.DOWNTIME_NOTE}, "property": "value", "value": note}],
+            [{"id": button, "property": "id", "value": button}],
+        ],
+        "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"],
+    }
+
+
+def test_the_save_callback_classifies_for_a_manager_of_the_site_only(stopped):
+    from support import PASSWORD, add_user
+
+    add_user(stopped, "sam", "manager", PASSWORD, site="camden")
+    key = "ac1|brazing|1|2026-03-02T08:10:00.000Z"
+    for who in (None, "wes", "wall", "sam"):
+        client = client_as(stopped, who)
+        client.get("/")
+        answer = client.post("/_dash-update-component", json=_save_body(client, key, "qual_hold"))
+        assert answer.status_code in (200, 204), answer.get_data(as_text=True)[:200]
+        assert "Saved" not in answer.get_data(as_text=True), who
+    catch_up(stopped)
+    with stopped.live.lock:
+        assert stopped.live.operations.downtime_reasons == {}  # nobody above classified anything
+    manager = client_as(stopped, "mia")
+    manager.get("/")
+    bad = manager.post("/_dash-update-component", json=_save_body(manager, key, "not-a-reason"))
+    assert "Not saved: reason must be a reason code" in bad.get_data(as_text=True)
+    good = manager.post("/_dash-update-component", json=_save_body(manager, key, "qual_hold", "seal check"))
+    assert "Saved: Quality hold (by mia)" in good.get_data(as_text=True)
+    catch_up(stopped)
+    with stopped.live.lock:
+        assert list(stopped.live.operations.downtime_reasons.values()) == [("qual_hold", "seal check", "mia")]

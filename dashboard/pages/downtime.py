@@ -127,6 +127,7 @@ def layout(line: str | None = None, **_query):
                 "An unclassified stop counts under its machine code's default reason in the downtime Pareto.",
                 className="muted",
             ),
+            html.P(id=ids.DOWNTIME_FLASH, className="dt-flash", role="status"),
             html.Table(
                 className="dt-table",
                 children=[
@@ -169,6 +170,7 @@ def _parse_key(key: object) -> dict | None:
 
 @callback(
     Output({"type": ids.DOWNTIME_STATUS, "stop": ALL}, "children"),
+    Output(ids.DOWNTIME_FLASH, "children"),
     Input({"type": ids.DOWNTIME_SAVE, "stop": ALL}, "n_clicks"),
     State({"type": ids.DOWNTIME_REASON, "stop": ALL}, "value"),
     State({"type": ids.DOWNTIME_NOTE, "stop": ALL}, "value"),
@@ -177,19 +179,20 @@ def _parse_key(key: object) -> dict | None:
 )
 def save(_clicks, reasons, notes, buttons):
     """Classify the stop whose Save was pressed (for a manager of its line's site only)."""
-    count = len(dash.callback_context.outputs_list or [])
+    listed = dash.callback_context.outputs_list
+    count = len(listed[0]) if isinstance(listed, list) and listed and isinstance(listed[0], list) else 0
     unchanged = [dash.no_update] * count
     who = current_who()
     if role_refusal(who) is not None:
-        return unchanged
+        return unchanged, "Sign in as a manager to classify stops."
     triggered = dash.callback_context.triggered_id
     if not isinstance(triggered, dict) or not isinstance(buttons, list):
-        return unchanged
+        return unchanged, dash.no_update
     key = triggered.get("stop")
     positions = [n for n, b in enumerate(buttons) if isinstance(b, dict) and b.get("stop") == key]
     stop = _parse_key(key)
     if stop is None or not positions or positions[0] >= count:
-        return unchanged
+        return unchanged, dash.no_update
     n = positions[0]
     reason = reasons[n] if isinstance(reasons, list) and n < len(reasons) else None
     note = notes[n] if isinstance(notes, list) and n < len(notes) else ""
@@ -200,4 +203,4 @@ def save(_clicks, reasons, notes, buttons):
         out[n] = f"Not saved: {refused.detail}"
     elif published is not None:
         out[n] = f"Saved: {svc.plant.downtime.name(published['reason'])} (by {published['by']})"
-    return out
+    return out, out[n]
