@@ -76,6 +76,7 @@ def unshelve_button(point: str) -> dict:
     """Return the id of the button that unshelves one alarm point ("line/station/kind")."""
     return {"type": UNSHELVE, "point": point}
 
+
 DOWNTIME_REASON = "downtime-reason"  # pattern id types: {"type": ..., "stop": "line|station|machine|since"}
 DOWNTIME_NOTE = "downtime-note"
 DOWNTIME_SAVE = "downtime-save"
