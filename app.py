@@ -59,6 +59,7 @@ from web import (
     alarms_api,
     api,
     dead_letters_api,
+    downtime_api,
     hardening,
     login,
     metrics,
@@ -203,6 +204,7 @@ def create_app(settings: Settings) -> Services:
     server.register_blueprint(dead_letters_api.blueprint)
     server.register_blueprint(admin_api.blueprint)
     server.register_blueprint(reports_api.blueprint)
+    server.register_blueprint(downtime_api.blueprint)
     server.register_blueprint(certificates)
     server.register_blueprint(health)
 

@@ -75,3 +75,10 @@ UNSHELVE = "unshelve"
 def unshelve_button(point: str) -> dict:
     """Return the id of the button that unshelves one alarm point ("line/station/kind")."""
     return {"type": UNSHELVE, "point": point}
+
+
+DOWNTIME_REASON = "downtime-reason"  # pattern id types: {"type": ..., "stop": "line|station|machine|since"}
+DOWNTIME_NOTE = "downtime-note"
+DOWNTIME_SAVE = "downtime-save"
+DOWNTIME_STATUS = "downtime-status"
+DOWNTIME_FLASH = "downtime-flash"  # what the last save did, above the table

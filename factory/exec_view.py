@@ -149,6 +149,7 @@ def exec_view(
         "lead_time_h": lead_times(history, plant, first, last, now, [ln.id for ln in scope]),
         "defect_pareto": total["defect_pareto"],
         "downtime_pareto_s": total["downtime_pareto_s"],
+        "downtime_classified_share": total["downtime_classified_share"],
         "option_mix": _mix_by_product(plant, scope, per_line),
         "sites": {s.id: compared(combined([ln for ln in s.lines if ln.id in per_line])) for s in sites},
         "lines": {ln.id: compared(combined([ln])) for ln in (scope if site_id or line_id else lines_all)},

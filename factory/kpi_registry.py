@@ -138,6 +138,7 @@ def evaluate(sums: LineSums, hourly: bool = True) -> dict[str, Any]:
         bottleneck=max(stations, key=lambda s: stations[s]["utilisation"] or 0) if stations else None,
         defect_pareto=pareto(sums.defects),
         downtime_pareto_s=pareto(sums.downtime_by_reason),
+        downtime_classified_share=ratio(sums.downtime_classified_s, sum(sums.downtime_by_reason.values())),
         option_mix={opt: dict(sorted(mix.items())) for opt, mix in sorted(sums.option_mix.items())},
         hourly=[{"hour": hour.isoformat(), "open_s": open_s, "plan": sums.plan_by_hour.get(hour, 0.0),
                  "actual": sums.completed_by_hour.get(hour, 0)}

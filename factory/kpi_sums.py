@@ -61,7 +61,8 @@ class LineSums:
     completed_by_hour: Counter = field(default_factory=Counter)
     orders_placed: int = 0
     defects: Counter = field(default_factory=Counter)
-    downtime_by_reason: dict[str, float] = field(default_factory=dict)  # reason code -> seconds down
+    downtime_by_reason: dict[str, float] = field(default_factory=dict)  # reason of the tree -> seconds down
+    downtime_classified_s: float = 0.0  # of those seconds, the ones of stops a person classified
     option_mix: dict[str, Counter] = field(default_factory=dict)
 
 

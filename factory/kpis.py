@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from factory.downtime import StopId, classified_stops, counted_reason, stop_id
 from factory.intervals import Interval, intersect, normalise, seconds, subtract
 from factory.kpi_registry import evaluate
 from factory.kpi_sums import LineSums, StationSums
@@ -67,15 +68,21 @@ class LineLog:
     failed_units: set[str] = field(default_factory=set)
     reworked_units: set[str] = field(default_factory=set)
     ideal_bottleneck_s: dict[str, float] = field(default_factory=dict)  # unit -> max(ideal / machines)
+    classified: dict[StopId, str] = field(default_factory=dict)  # stop -> the reason a person gave it
 
 
 def collect(events: Iterable[ev.Event], plant: Plant, end: datetime) -> dict[str, LineLog]:
     """Scan events once (in time and meaning order) into per-line logs; open intervals close at ``end``.
 
     A shift, stop or breakdown already open when another start of the same kind arrives keeps
-    its first start.
+    its first start. Classifications of stops count in the order given (the control log's), so
+    the latest one a person made wins whatever the clocks of the workers that took them said.
     """
     logs = {line.id: LineLog() for line in plant.lines}
+    events = list(events)
+    for line_id, stops in classified_stops(events).items():
+        if line_id in logs:
+            logs[line_id].classified.update({stop: e.reason_code for stop, e in stops.items()})
     machines = {(line.id, s.id): s.machines for line in plant.lines for s in line.stations}
     for e in sorted(events, key=event_order):
         log = logs.get(getattr(e, "line_id", None))  # type: ignore[arg-type]
@@ -164,8 +171,12 @@ def time_sums(plant: Plant, line: Line, log: LineLog, start: datetime, end: date
     for f in log.failures:
         overlap = seconds(intersect([f.down], opened))
         if overlap:
+            chosen = log.classified.get(stop_id(f.station_id, f.machine, f.down[0]))
+            reason, by_person = counted_reason(plant.downtime, f.reason_code, chosen)
             reasons = sums.downtime_by_reason
-            reasons[f.reason_code] = reasons.get(f.reason_code, 0.0) + overlap
+            reasons[reason] = reasons.get(reason, 0.0) + overlap
+            if by_person:
+                sums.downtime_classified_s += overlap
     machine_pbt = sum(st.pbt_s for st in sums.stations.values())
     sums.apt_s = (
         sums.pbt_s * sum(st.pbt_s - st.down_s for st in sums.stations.values()) / machine_pbt if machine_pbt else 0.0

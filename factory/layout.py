@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from factory.downtime import DowntimeTree, tree_from_doc
 from factory.layout_schema import DEFAULT_PRIORITIES, LANGUAGES, FactoryDoc, validate
 from factory.work_calendar import OpenClock, calendar_from_doc
 
@@ -222,6 +223,7 @@ class Plant:
     products: Mapping[str, Product]
     reasons: Mapping[str, Mapping[str, str]]  # breakdown reason code -> its text
     spec: FactoryDoc = field(compare=False, repr=False)  # the validated file, for the emulator's parameters
+    downtime: DowntimeTree = field(default_factory=lambda: tree_from_doc(None, {}))  # reasons people give stops
 
     @property
     def name(self) -> str:
@@ -364,6 +366,7 @@ def parse_plant(doc: Any) -> Plant:
         products=products,
         reasons=spec.reasons(),
         spec=spec,
+        downtime=tree_from_doc(spec.downtime_tree, spec.reasons()),
     )
 
 

@@ -302,6 +302,43 @@ class SimulationDoc(_Model):
         return self
 
 
+class DowntimeReasonDoc(_Model):
+    code: Id
+    name: Text
+
+
+class DowntimeCategoryDoc(_Model):
+    id: Id
+    name: Text
+    reasons: list[DowntimeReasonDoc] = Field(default_factory=list)
+
+
+class DowntimeTreeDoc(_Model):
+    """The reasons people give a stop, by category, and where each machine's own code belongs by default."""
+
+    categories: list[DowntimeCategoryDoc] = Field(min_length=1)
+    defaults: dict[str, str] = Field(default_factory=dict)  # machine reason code -> reason code of the tree
+
+    @model_validator(mode="after")
+    def _tree(self) -> DowntimeTreeDoc:
+        _check_ids("downtime category", [c.id for c in self.categories])
+        codes = [r.code for c in self.categories for r in c.reasons]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValueError(f"downtime reason codes must be unique across categories: {duplicates}")
+        for category in self.categories:
+            if not category.reasons:
+                raise ValueError(f"downtime category {category.id}: has no reasons")
+            for text in [category.name, *(r.name for r in category.reasons)]:
+                missing = [lang for lang in LANGUAGES if not text.get(lang)]
+                if missing:
+                    raise ValueError(f"downtime category {category.id}: {text['en']!r} has no {missing} name")
+        unknown = sorted({reason for reason in self.defaults.values() if reason not in codes})
+        if unknown:
+            raise ValueError(f"downtime_tree.defaults: unknown reason codes {unknown} (not in any category)")
+        return self
+
+
 class EnterpriseDoc(_Model):
     id: Id
     name: Text
@@ -316,6 +353,7 @@ class FactoryDoc(_Model):
     products: dict[str, ProductDoc] = Field(min_length=1)
     reason_codes: dict[str, Text] = Field(default_factory=dict)
     alarms: AlarmsDoc = AlarmsDoc()
+    downtime_tree: DowntimeTreeDoc | None = None  # None: each machine code is its own reason
     simulation: SimulationDoc = SimulationDoc()
 
     def reasons(self) -> dict[str, dict[str, str]]:
@@ -342,6 +380,8 @@ class FactoryDoc(_Model):
                 _check_line(line, self.products, reasons)
         if self.simulation.default_breakdown is not None:
             _check_reasons("simulation.default_breakdown", self.simulation.default_breakdown, reasons)
+        if self.downtime_tree is not None:
+            _check_defaults(self.downtime_tree, reasons)
         return self
 
 
@@ -349,6 +389,16 @@ def _check_ids(kind: str, ids: list[str]) -> None:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise ValueError(f"{kind} ids must be unique across the enterprise: {duplicates}")
+
+
+def _check_defaults(tree: DowntimeTreeDoc, reasons: dict[str, Any]) -> None:
+    """Every machine code needs a default place in the tree: a stop nobody classified still counts somewhere."""
+    unknown = sorted(code for code in tree.defaults if code not in reasons)
+    if unknown:
+        raise ValueError(f"downtime_tree.defaults: unknown machine reason codes {unknown} (see reason_codes)")
+    missing = sorted(code for code in reasons if code not in tree.defaults)
+    if missing:
+        raise ValueError(f"downtime_tree.defaults: machine reason codes {missing} have no place in the tree")
 
 
 def _check_reasons(where: str, breakdown: BreakdownDoc, reasons: dict[str, Any]) -> None:

@@ -108,8 +108,12 @@ def _(event: ev.FeedbackGiven, state: OperationsState) -> None:
 
 @_apply.register
 def _(event: ev.DowntimeClassified, state: OperationsState) -> None:
-    key = stop_key(event.line_id, event.station_id, event.machine, event.down_since)
-    state.downtime_reasons[key] = (event.reason_code, event.note, event.by)
+    try:  # one instant, one key, however the time was spelled
+        since = format_time(parse_time(event.down_since))
+    except ValueError:
+        return
+    key = stop_key(event.line_id, event.station_id, event.machine, since)
+    state.downtime_reasons[key] = (event.reason_code, event.note, event.by)  # the latest on the log counts
 
 
 @_apply.register

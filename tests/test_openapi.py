@@ -93,6 +93,18 @@ def _shelved(app):
     return manager
 
 
+def _stop(app, events) -> dict:
+    """A live stop of ac1's brazing machine 1, and a classification of it."""
+    _alarm(app, events)
+    since = app.live.state.lines["ac1"].stations["brazing"].machines[1].last_down
+    return {"line": "ac1", "station": "brazing", "machine": 1, "down_since": since.isoformat(), "reason": "mech_jam"}
+
+
+def _manager_of_nothing_yet(app, events):
+    add_user(app, "mia", "manager", PASSWORD)
+    return client_as(app, "mia").get("/api/downtime?line=ac1")
+
+
 def _ingest(body, mimetype="application/x-ndjson", headers=KEY):
     return lambda app, events: anon(app).post("/api/events", data=body, headers={**headers, "Content-Type": mimetype})
 
@@ -270,9 +282,29 @@ CASES = {
     ("GET", "/api/audit", 400): get("/api/audit?from=2026-03-02&to=2026-03-01", "ada"),
     ("GET", "/api/audit", 401): get("/api/audit"),
     ("GET", "/api/audit", 403): get("/api/audit", "mia"),
+    ("GET", "/api/downtime", 200): get("/api/downtime?line=ac1&format=csv", "mia"),
+    ("GET", "/api/downtime", 400): get("/api/downtime?line=nope", "mia"),
+    ("GET", "/api/downtime", 401): get("/api/downtime?line=ac1"),
+    ("GET", "/api/downtime", 403): get("/api/downtime?line=ac1", "wes"),
+    ("GET", "/api/downtime", 404): _manager_of_nothing_yet,
+    ("POST", "/api/downtime/classify", 200): lambda app, e: client_as(app, "mia").post(
+        "/api/downtime/classify", json=_stop(app, e)
+    ),
+    ("POST", "/api/downtime/classify", 400): post("/api/downtime/classify", "mia", json={"line": "ac1"}),
+    ("POST", "/api/downtime/classify", 401): post("/api/downtime/classify", json={}),
+    ("POST", "/api/downtime/classify", 403): post("/api/downtime/classify", "wes", json={}),
+    ("POST", "/api/downtime/classify", 404): lambda app, e: client_as(app, "mia").post(
+        "/api/downtime/classify", json={**_stop(app, e), "down_since": "2026-03-02T07:00:00Z"}
+    ),
+    ("POST", "/api/downtime/classify", 413): post("/api/downtime/classify", "mia", json={"note": TEN_KB}),
 }
 # asked of an app whose history holds nothing yet
-EMPTY_HISTORY = {("GET", "/api/kpis", 404), ("GET", "/api/alarms", 404), ("GET", "/api/spc", 404)}
+EMPTY_HISTORY = {
+    ("GET", "/api/kpis", 404),
+    ("GET", "/api/alarms", 404),
+    ("GET", "/api/spc", 404),
+    ("GET", "/api/downtime", 404),
+}
 
 
 def documented() -> set[tuple[str, str, int]]:

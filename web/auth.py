@@ -42,6 +42,7 @@ AREAS = {
     "inbox": {"manager", "admin"},  # customers' feedback
     "dead_letters": {"manager", "admin"},  # refused input, and re-submitting it fixed
     "reports": {"manager", "admin"},  # end-of-shift reports (web.shift_reports)
+    "downtime": {"manager", "admin"},  # classifying a line's stops
     "health": {"manager", "executive", "admin"},  # the floor's banner when something is wrong
     "admin": {"admin"},
     "spc": {"manager", "executive", "admin"},  # control charts of the test measurements, of one's own site
@@ -59,6 +60,7 @@ PROTECTED_PATHS = {
     "/admin/users": "admin",
     "/admin/audit": "admin",
     "/reports": "reports",
+    "/downtime": "downtime",
 }
 
 

@@ -119,9 +119,13 @@ def charts(view: dict[str, Any], names: dict[str, Any]) -> dict[str, dict[str, A
         ],
         bargap=0.05,
     )
+    share = view.get("downtime_classified_share")
+    downtime_title = "Downtime Pareto (hours)" + (
+        f" · {share:.0%} classified by people, the rest by machine code" if share is not None else ""
+    )
     for name, title, key, unit in (
         ("defects", "Defect Pareto", "defect_pareto", "defects"),
-        ("downtime", "Downtime Pareto (hours)", "downtime_pareto_s", "hours"),
+        ("downtime", downtime_title, "downtime_pareto_s", "hours"),
     ):
         items = view[key]
         scale = 1 / 3600 if unit == "hours" else 1
@@ -133,7 +137,14 @@ def charts(view: dict[str, Any], names: dict[str, Any]) -> dict[str, dict[str, A
             name,
             title,
             [
-                {"type": "bar", "name": unit, "x": keys, "y": values, "marker": {"color": GREY}},
+                {
+                    "type": "bar",
+                    "name": unit,
+                    "x": keys,
+                    "y": values,
+                    "marker": {"color": GREY},
+                    **({"hovertext": [names.get("reasons", {}).get(k, k) for k in keys]} if name == "downtime" else {}),
+                },
                 {
                     "type": "scatter",
                     "mode": "lines+markers",

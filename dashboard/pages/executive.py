@@ -68,7 +68,6 @@ def _now():
 
 def _names(line_id: str | None) -> dict:
     plant = services().plant
-    spec = plant.spec
     return {
         "sites": {s.id: s.name for s in plant.sites},
         "lines": {ln.id: ln.name for ln in plant.lines},
@@ -77,7 +76,7 @@ def _names(line_id: str | None) -> dict:
         "options": {pid: {o.id: o.label for o in p.options} for pid, p in plant.products.items()},
         "choices": {pid: {o.id: {c.id: c.label for c in o.choices} for o in p.options}
                     for pid, p in plant.products.items()},
-        "reasons": {code: names["en"] for code, names in spec.reasons().items()},
+        "reasons": {code: plant.downtime.name(code) for code in plant.downtime.reasons},
     }  # fmt: skip
 
 

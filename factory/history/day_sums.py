@@ -4,10 +4,11 @@ A line's local day is *settled* once it has ended by the history's clock. Its su
 events whose time falls before the day's end, and on the repair of a breakdown begun that day
 (the day counts it as repaired, with its whole repair time). So a kept day stays right until an
 event of that line arrives that reaches into it: one recorded late, with a time before the
-day's end (a line that was offline and catches up, a replayed file), or a repair of a breakdown
-begun on that day or before. Before any read, :func:`refresh` asks the history which events
-arrived since it last asked (by arrival number, ``seq``) and drops every kept day they reach
-into, and all later days of that line (what such an event starts or ends may last).
+day's end (a line that was offline and catches up, a replayed file), a repair of a breakdown
+begun on that day or before, or a person's classification of a stop begun on that day or before.
+Before any read, :func:`refresh` asks the history which events arrived since it last asked (by
+arrival number, ``seq``) and drops every kept day they reach into, and all later days of that line
+(what such an event starts or ends may last).
 
 Kept days live in the history (table ``day_sums``, so a restarted app answers its first
 executive page at once) and, decoded, in this process's memory. Workers that share a history
@@ -33,6 +34,9 @@ from factory.history.store import History
 from factory.kpi_sums import LineSums, from_json, to_json
 from factory.layout import Line, Plant
 from factory.local_time import day_bounds
+from streams import codec
+from streams import events as ev
+from streams.codec import parse_time
 
 CHECKED = "checked_seq"  # events up to this arrival number were looked at
 PLANT = "plant"  # the factory file the kept days were summed for (plant_key)
@@ -50,8 +54,9 @@ def _memo(history: History) -> dict[tuple[str, date], LineSums]:
 
 
 def plant_key(plant: Plant) -> str:
-    """Return a digest of what day sums depend on in the factory file (lines, stations, calendars, rates)."""
-    return hashlib.sha256(repr((plant.sites, plant.products)).encode()).hexdigest()[:16]
+    """Return a digest of what day sums depend on in the factory file (lines, stations, calendars, rates,
+    the downtime reason tree)."""
+    return hashlib.sha256(repr((plant.sites, plant.products, plant.downtime)).encode()).hexdigest()[:16]
 
 
 def _state(history: History, name: str) -> str | None:
@@ -87,6 +92,13 @@ def refresh(history: History) -> None:
     ):
         began = aware(up) - timedelta(seconds=float(down_s))
         reach[line_id] = min(reach.get(line_id, began), began)
+    # A classification reaches back to the day its stop began (that day counts the stop under it).
+    for line_id, since_text in _classified_since(history, since):
+        try:
+            began = parse_time(since_text)
+        except ValueError:
+            continue
+        reach[line_id] = min(reach.get(line_id, began), began)
     for line_id, reached in reach.items():
         history.drop_day_sums(line_id, reached)
         if history.plant.has_line(line_id):
@@ -98,6 +110,13 @@ def refresh(history: History) -> None:
     history.put_day_sums([], {CHECKED: str(newest)})
     with _lock:
         _seen[history] = newest
+
+
+def _classified_since(history: History, since: int) -> list[tuple[str, str]]:
+    """Return (line, down_since) of the stop classifications that arrived after ``since``."""
+    rows = history.query("SELECT doc FROM events WHERE seq > ? AND kind = 'downtime_classified'", [since])
+    found = [codec.from_json(doc) for (doc,) in rows]
+    return [(e.line_id, e.down_since) for e in found if isinstance(e, ev.DowntimeClassified)]
 
 
 def line_days(

@@ -23,6 +23,7 @@ from factory.kpi_sums import LineSums
 from factory.kpis import collect, time_sums
 from factory.layout import Line, Plant
 from factory.local_time import day_bounds, hour_buckets, hour_start
+from streams import codec
 from streams import events as ev
 
 _FAMILY = ("CASE WHEN kind IN ('shift_started', 'shift_ended') THEN 'shift' "
@@ -62,12 +63,24 @@ def _timeline_event(line_id: str, row: tuple) -> ev.Event:
     )
 
 
+_CLASSIFIED_SQL = "SELECT doc FROM events WHERE kind = 'downtime_classified' AND line_id = ? ORDER BY seq"
+
+
+def classifications(history: History, line_id: str) -> list[ev.Event]:
+    """Return the line's stop classifications in the order they were recorded (the latest of a stop counts).
+
+    All of them, whatever their time: a person classifies a stop by the wall clock, which need not
+    follow the line's (a replayed or paced plant), and they are few beside the line's events.
+    """
+    return [codec.from_json(doc) for (doc,) in history.query(_CLASSIFIED_SQL, [line_id])]
+
+
 def calendar_sums(history: History, plant: Plant, line: Line, start: datetime, end: datetime) -> LineSums:
     """Return the time part of a line's sums over [start, end): open time, downtime, failures, plan."""
     rows = history.query(_IN_FORCE_SQL, [line.id, naive(start)]) + history.query(
         _RANGE_SQL, [line.id, naive(start), naive(end)]
     )
-    events = [_timeline_event(line.id, row) for row in rows]
+    events = classifications(history, line.id) + [_timeline_event(line.id, row) for row in rows]
     return time_sums(plant, line, collect(events, plant, end)[line.id], start, end)
 
 
@@ -264,7 +277,8 @@ def daily_sums(
     rows = history.query(_IN_FORCE_SQL, [line.id, naive(range_start)]) + history.query(
         _RANGE_SQL, [line.id, naive(range_start), naive(now)]
     )
-    log = collect([_timeline_event(line.id, row) for row in rows], plant, now)[line.id]
+    events = classifications(history, line.id) + [_timeline_event(line.id, row) for row in rows]
+    log = collect(events, plant, now)[line.id]
     out = {}
     for d in days:
         start, end = day_bounds(d, tz)
