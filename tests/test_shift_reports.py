@@ -107,11 +107,14 @@ def test_the_csv_carries_the_hand_worked_figures_and_the_pdf_names_the_line(fact
     hours, downtime = rest[: rest.index([])], rest[rest.index([]) + 1 :]
     assert hours[0] == ["hour_local", "plan", "actual"]
     assert [(h, float(p), int(a)) for h, p, a in hours[1:]] == [("17:00", pytest.approx(hand["planned_units"]), 1)]
-    assert downtime[:2] == [["downtime_reason", "seconds"], ["MECH", "360.0"]]
+    # the machine's code MECH counts under its place in factory.yaml's downtime_tree
+    assert factory.plant.downtime.default_for("MECH") == "mech_jam"
+    assert downtime[:2] == [["downtime_reason", "seconds"], ["mech_jam", "360.0"]]
     pdf = folder / "2026-03-02_Late.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Air conditioner line 1" in text and "空调一线" in text and "MECH" in text and "99.3 %" in text
+    assert "Air conditioner line 1" in text and "空调一线" in text and "99.3 %" in text
+    assert "Jam or blockage · 卡滞或堵塞" in text  # mech_jam's names in the reason tree
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "NotoSansCJK" in fonts
 

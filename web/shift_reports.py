@@ -151,7 +151,11 @@ def shift_facts(history: History, plant: Plant, shift: EndedShift) -> dict[str, 
             {"hour": h["hour"], "local": _local_hour(h["hour"], tz), "plan": h["plan"], "actual": h["actual"]}
             for h in k.get("hourly", [])
         ],
-        "downtime": list(k.get("downtime_pareto_s", []))[:TOP_REASONS],
+        # each reason of the downtime tree with its names, so the PDF reads as the floor does
+        "downtime": [
+            {**d, "names": {lang: plant.downtime.name(d["key"], lang) for lang in ("en", "zh")}}
+            for d in list(k.get("downtime_pareto_s", []))[:TOP_REASONS]
+        ],
         "defects": list(k.get("defect_pareto", []))[:TOP_REASONS],
     }
 
@@ -247,7 +251,7 @@ def report_pdf(facts: dict[str, Any]) -> bytes:
         [(h["local"], _num(h["plan"], 1), _num(h["actual"])) for h in facts["hourly"]],
     )
     _heading(pdf, "Top downtime reasons")
-    downtime = [(d["key"], _num(d["value"] / 60, 1)) for d in facts["downtime"]]
+    downtime = [(f"{d['names']['en']} · {d['names']['zh']}", _num(d["value"] / 60, 1)) for d in facts["downtime"]]
     _table(pdf, (80, 40), ("Reason", "Minutes"), downtime or [("none", "0")])
     if facts["defects"]:
         _heading(pdf, "Top defects")
