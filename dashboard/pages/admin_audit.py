@@ -16,6 +16,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 
 from config import parse_timestamp
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from web import audit, auth
 from web.admin_api import filters_of, format_cursor, parse_cursor
 from web.services import current_who, services
@@ -41,20 +42,7 @@ def layout(**_query):
     return html.Main(
         className="page admin",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Audit log"),
-                    html.Nav(
-                        [
-                            html.A("Users and wall screens", href="/admin/users"),
-                            html.A("Home", href="/"),
-                            html.A("Sign out", href="/logout"),
-                        ],
-                        className="exec-nav",
-                    ),
-                ],
-            ),
+            office_header("Audit log", (("Users and wall screens", "/admin/users"), ("Home", "/"))),
             html.Div(
                 className="exec-controls",
                 children=[

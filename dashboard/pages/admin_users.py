@@ -16,6 +16,7 @@ import flask
 from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from web import account_admin, auth
 from web.account_admin import Refused
 from web.accounts import PERSON_ROLES, AccountsState
@@ -106,20 +107,7 @@ def layout(**_query):
     return html.Main(
         className="page admin",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Users and wall screens"),
-                    html.Nav(
-                        [
-                            html.A("Audit log", href="/admin/audit"),
-                            html.A("Home", href="/"),
-                            html.A("Sign out", href="/logout"),
-                        ],
-                        className="exec-nav",
-                    ),
-                ],
-            ),
+            office_header("Users and wall screens", (("Audit log", "/admin/audit"), ("Home", "/"))),
             html.Div(id=MESSAGE, role="status"),
             dcc.Store(id=CHANGED, data=0),
             dcc.Interval(id=TICK, interval=3000),

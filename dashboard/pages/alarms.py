@@ -20,6 +20,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from dashboard import ids
 from dashboard.components.hourly_chart import chart_layout
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from factory.alarms import ALARM_STATES
 from factory.layout_schema import PRIORITIES
 from streams.codec import parse_time
@@ -73,15 +74,7 @@ def layout(line: str | None = None, **_query):
     return html.Main(
         className="page alarms",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Alarm journal"),
-                    html.Nav(
-                        [html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"
-                    ),
-                ],
-            ),
+            office_header("Alarm journal"),
             html.Div(
                 className="exec-controls",
                 children=[

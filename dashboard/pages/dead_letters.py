@@ -18,6 +18,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from config import parse_timestamp
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from streams.dead_letters import SOURCES
 from web import auth
 from web import dead_letters as letters
@@ -112,15 +113,7 @@ def layout(**_query):
     return html.Main(
         className="page dead-letters",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Dead letters"),
-                    html.Nav(
-                        [html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"
-                    ),
-                ],
-            ),
+            office_header("Dead letters"),
             html.P(
                 "Input the plant refused, newest first, with the reason. Fix an event's text and re-submit it: "
                 "it passes the same checks as a line's events.",

@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html
 
 from dashboard import ids
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from factory.downtime import MAX_NOTE
 from web import auth
 from web.downtime_api import DEFAULT_RANGE, access, classify, role_refusal, stops
@@ -111,16 +112,9 @@ def layout(line: str | None = None, **_query):
     return html.Main(
         className="page downtime",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1(f"Downtime · {plant.line(line_id).name}"),
-                    html.Nav(
-                        [html.A(ln.name, href=f"/downtime?line={ln.id}") for ln in mine]
-                        + [html.A("Floor", href=f"/floor?line={line_id}"), html.A("Sign out", href="/logout")],
-                        className="exec-nav",
-                    ),
-                ],
+            office_header(
+                f"Downtime · {plant.line(line_id).name}",
+                [*((ln.name, f"/downtime?line={ln.id}") for ln in mine), ("Floor", f"/floor?line={line_id}")],
             ),
             html.P(
                 f"{len(found):,} stops in the last {DEFAULT_RANGE.days} days, {open_n:,} unclassified. "

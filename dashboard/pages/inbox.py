@@ -8,6 +8,7 @@ import dash
 from dash import html
 
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from web import auth
 from web.services import current_who, services
 
@@ -47,15 +48,7 @@ def layout(**_query):
     return html.Main(
         className="page inbox",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Customer feedback"),
-                    html.Nav(
-                        [html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"
-                    ),
-                ],
-            ),
+            office_header("Customer feedback"),
             html.P(f"{len(items):,} messages", className="muted"),
             html.Ul(rows or [html.Li("No feedback yet.", className="muted")], className="inbox-list"),
         ],

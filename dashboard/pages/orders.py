@@ -12,6 +12,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
 from dashboard import ids
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from streams.codec import parse_time
 from web import auth
 from web.services import current_who, services
@@ -71,15 +72,7 @@ def layout(**_query):
     return html.Main(
         className="page orders",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Orders"),
-                    html.Nav(
-                        [html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"
-                    ),
-                ],
-            ),
+            office_header("Orders"),
             html.Div(
                 className="exec-controls",
                 children=[

@@ -10,6 +10,7 @@ import dash
 from dash import html
 
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from web import auth
 from web.services import current_who, services
 from web.shift_reports import list_reports, reports_directory
@@ -82,15 +83,7 @@ def layout(line=None, **_query):
     return html.Main(
         className="page reports",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("End-of-shift reports"),
-                    html.Nav(
-                        [html.A("Floor", href="/floor"), html.A("Sign out", href="/logout")], className="exec-nav"
-                    ),
-                ],
-            ),
+            office_header("End-of-shift reports"),
             _filter(lines, chosen),
             *body,
         ],

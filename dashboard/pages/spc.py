@@ -17,6 +17,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from dashboard.components.spc_figures import RULE_TEXT, capability_table, imr_figure
 from factory.spc_chart import catalogue
 from web import auth
@@ -127,16 +128,7 @@ def layout(line=None, station=None, measurement=None, product=None, day=None, **
     return html.Main(
         className="page exec spc",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Statistical process control"),
-                    html.Nav(
-                        [html.A("Floor", href=f"/floor?line={line}"), html.A("Sign out", href="/logout")],
-                        className="exec-nav",
-                    ),
-                ],
-            ),
+            office_header("Statistical process control", (("Floor", f"/floor?line={line}"),)),
             html.Div(
                 className="exec-controls",
                 children=[
