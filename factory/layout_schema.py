@@ -39,9 +39,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ALARM_KINDS = ("down", "blocked", "starved")  # factory.alarms.ALARM_STATES
 PRIORITIES = ("high", "medium", "low")  # ISA-18.2 asks for few priorities, most alarms the lowest
-AlarmKind = Literal["down", "blocked", "starved"]
+# A station's states that alarm (factory.alarms.ALARM_STATES) and a broken SPC run rule (factory.spc_alarms)
+AlarmKind = Literal["down", "blocked", "starved", "spc"]
 Priority = Literal["high", "medium", "low"]
 
 
@@ -54,7 +54,7 @@ class AlarmsDoc(_Model):
     max_shelve_h: Annotated[float, Field(gt=0, le=168)] = 12  # ISA-18.2: shelving is always time-limited
 
 
-DEFAULT_PRIORITIES: dict[str, str] = {"down": "high", "blocked": "medium", "starved": "low"}
+DEFAULT_PRIORITIES: dict[str, str] = {"down": "high", "blocked": "medium", "starved": "low", "spc": "low"}
 
 
 class BreakdownDoc(_Model):

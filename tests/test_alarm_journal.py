@@ -282,13 +282,15 @@ def test_priorities_come_from_the_factory_file(plant):
     import yaml
 
     doc = yaml.safe_load((ROOT / "factory.yaml").read_text(encoding="utf-8"))
-    doc["alarms"] = {"priorities": {"starved": "medium"}}
+    doc["alarms"] = {"priorities": {"starved": "medium", "spc": "high"}}
     doc["sites"][0]["lines"][0]["stations"][0]["alarm_priorities"] = {"down": "low"}
     custom = parse_plant(doc)
     assert custom.alarm_priority("ac1", "kitting", "down") == "low"  # the station's own
     assert custom.alarm_priority("ac1", "kitting", "starved") == "medium"  # the plant's
     assert custom.alarm_priority("ac1", "brazing", "blocked") == "medium"  # the default
+    assert custom.alarm_priority("ac1", "leak_test", "spc") == "high"  # a broken SPC run rule
     assert plant.alarm_priority("ac1", "brazing", "starved") == "low"
+    assert plant.alarm_priority("ac1", "leak_test", "spc") == "low"
     for bad, where in (
         ({"priorities": {"starved": "urgent"}}, "alarms.priorities.starved"),
         ({"priorities": {"idle": "low"}}, "alarms.priorities.idle"),
@@ -364,3 +366,23 @@ def test_a_manager_shelves_and_unshelves_from_the_page(app):
     assert _call(client_as(app, "sam"), shelve, values)["response"]["shelve-result"]["children"] == (
         "no such line of yours"
     )
+
+
+def test_the_journal_is_the_same_from_a_shared_postgresql_history(postgres_url, tmp_path):
+    # Several workers share one PostgreSQL history: each rebuilds the same journal from it.
+    from factory.history import open_history
+    from factory.history.alarm_log import line_journal
+    from factory.layout import load_plant
+
+    plant = load_plant(ROOT / "factory.yaml")
+    events = EventFactory()
+    recorded = line_events(events) + people(events)
+    journals = []
+    for target in (postgres_url, tmp_path / "history.duckdb"):
+        history = open_history(target, plant)
+        history.record(recorded)
+        journals.append(line_journal(history, plant, "ac1", T0, T0 + timedelta(minutes=30)))
+        history.close()
+    shared, local = journals
+    assert [r["id"] for r in shared["alarms"]] == [LAST, STARVED, FIRST]
+    assert shared == local

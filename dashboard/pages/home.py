@@ -19,7 +19,12 @@ def layout(**_query):
             ("exec", "Performance (KPI history)", "/exec"),
             ("demand", "Demand (what customers wish for)", "/demand"),
             ("orders", "Orders", "/orders"),
+            ("alarms", "Alarm journal", "/alarms"),
+            ("downtime", "Downtime: classify stops", "/downtime"),
+            ("spc", "SPC: test measurements", "/spc"),
+            ("reports", "End-of-shift reports", "/reports"),
             ("inbox", "Customer feedback", "/inbox"),
+            ("dead_letters", "Refused events (dead letters)", "/dead-letters"),
             ("admin", "Users and wall screens", "/admin/users"),
             ("admin", "Audit log", "/admin/audit"),
         )
