@@ -134,3 +134,19 @@ def test_an_executive_runs_a_what_if_study_and_finds_it_kept(browser, office_app
     page.click(".whatif-list a")
     page.wait_for_selector(".whatif-study[data-status=done] .whatif-table")
     page.close()
+
+
+def test_the_api_reference_page_reads_in_a_browser(browser, office_app):
+    # /api/docs is built from the same declarations as /api/openapi.json: one section per operation,
+    # readable without any script (the CSP allows none of its own on this page).
+    document = requests.get(office_app.base_url + "/api/openapi.json", timeout=30).json()
+    operations = sum(len(methods) for methods in document["paths"].values())
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(office_app.base_url + "/api/docs")
+    assert page.locator("section h2 code").count() == operations
+    assert page.locator("text=GET /api/alarms").count() == 1
+    assert page.locator("a[href='/api/openapi.json']").count() == 1
+    assert errors == []
+    page.close()
