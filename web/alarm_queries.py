@@ -1,9 +1,9 @@
 """The alarm journal as the page and the REST API ask for it: whose lines, which range, which rows.
 
 Both go through ``read_journal``, so the page shows what ``GET /api/alarms`` answers. A journal is
-rebuilt from history (factory.history.alarm_log) at about a second per line-day on this kind of
-machine, so a request may cover at most ``MAX_LINE_DAYS`` line-days: a week of one line, or a
-day of seven.
+rebuilt from history (factory.history.alarm_log) at about 1.4 s per line-day on a 2-core machine
+(bench/alarm_journal.py), so a request may cover at most ``MAX_LINE_DAYS`` line-days: a week of
+one line, or a day of seven (about 10 s).
 """
 
 from __future__ import annotations
