@@ -105,6 +105,8 @@ def layout(**_query):
                             *([html.A("Orders", href="/orders")] if auth.may(who, "orders") else []),
                             *([html.A("Demand", href="/demand")] if auth.may_see_demand(who) else []),
                             html.A("What if", href="/whatif"),
+                            html.A("SPC", href="/spc"),
+                            html.A("Alarm journal", href="/alarms"),
                             html.A("Sign out", href="/logout"),
                         ],
                         className="exec-nav",
