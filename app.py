@@ -76,6 +76,7 @@ from web.customer_orders import OrderLimits
 from web.gc_pauses import LongLivedObjects
 from web.health import health
 from web.json_socket import JsonPacket, OrjsonForSocketIO
+from web.open_files import raise_open_files_limit, viewers_room
 from web.push.gateway import Gateway
 from web.push.join_pace import JoinPace
 from web.push.loop import run_kpis, run_pump
@@ -494,6 +495,8 @@ def serve(settings: Settings) -> int:
     """Serve ``settings`` until interrupted; return the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    open_files = raise_open_files_limit()
+    log.info("open files allowed: %d, room for about %d live viewers", open_files, viewers_room(open_files))
     generated_key = None
     if not settings.api_keys:
         generated_key = secrets.token_urlsafe(24)

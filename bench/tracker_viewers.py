@@ -10,8 +10,10 @@ entries at ``--rate`` events/s spread over all orders (each unit goes round its 
 one visit more each round, so every event is a new fact that moves its unit), recording when
 each unit's latest event was published. Latency = frame received - publish time of that unit's
 latest event (coalescing included). Server CPU from /proc (user + system) over the publishing
-window; memory per viewer from the server's RSS before and after connecting. Page load:
-headless Chromium opening one tracker link until it shows "Live", median of 5.
+window; memory and open files per viewer from the server's RSS and descriptors before and after
+connecting. Page load: headless Chromium opening one tracker link until it shows "Live", median
+of 5. A viewer whose connection is refused retries it after a jittered pause, three times at
+most, as a tracker page would; how many were retried is printed.
 
 ``--baseline plain`` (the default) then runs the same load, in the same command, against
 bench/plain_socketio_server.py: python-socketio's asyncio server reading the same kind of
@@ -34,6 +36,7 @@ import gc
 import math
 import multiprocessing as mp
 import os
+import random
 import re
 import socket
 import statistics
@@ -82,15 +85,31 @@ async def connect_all(
     url: str, tokens: list[tuple[int, str]], on_frame: Callable[[int, object], None]
 ) -> list[socketio.AsyncClient]:
     clients: list[socketio.AsyncClient] = []
+    retried = [0]
 
     async def one(index: int, token: str) -> None:
-        client = socketio.AsyncClient(reconnection=False)
-        client.on("order", lambda frame: on_frame(index, frame))
-        await client.connect(url, auth={"view": "track", "token": token}, transports=["websocket"], wait_timeout=30)
-        clients.append(client)
+        # A real tracker retries a refused connection after a jittered pause (tf-track.js); so does
+        # this viewer, three times, so a server busy accepting thousands is not a lost viewer.
+        for attempt in range(4):
+            client = socketio.AsyncClient(reconnection=False)
+            client.on("order", lambda frame: on_frame(index, frame))
+            try:
+                await client.connect(
+                    url, auth={"view": "track", "token": token}, transports=["websocket"], wait_timeout=30
+                )
+            except socketio.exceptions.ConnectionError:
+                if attempt == 3:
+                    raise
+                retried[0] += 1
+                await asyncio.sleep(random.uniform(1, 2) * 2**attempt)
+                continue
+            clients.append(client)
+            return
 
     for start in range(0, len(tokens), 100):
         await asyncio.gather(*(one(i, t) for i, t in tokens[start : start + 100]))
+    if retried[0]:
+        print(f"  (connections retried after a refusal: {retried[0]:,})", file=sys.stderr, flush=True)
     return clients
 
 
@@ -219,6 +238,7 @@ def measure(
         for k in range(args.client_procs)
     ]
     rss_before = proc_status(server_pid, "VmRSS")
+    files_before = len(os.listdir(f"/proc/{server_pid}/fd"))
     for proc in procs:
         proc.start()
     try:
@@ -227,6 +247,7 @@ def measure(
         connect_s = max(r[2] for r in replies)
         time.sleep(2)
         rss_after = proc_status(server_pid, "VmRSS")
+        files_after = len(os.listdir(f"/proc/{server_pid}/fd"))
 
         # Publish station entries round-robin over the orders, in 10 ms ticks.
         cpu_before, own_before, wall_before = proc_cpu_s(server_pid), time.process_time(), time.perf_counter()
@@ -279,6 +300,7 @@ def measure(
         "frame_bytes": sum(r[3] for r in reports) / max(1, sized),
         "server_cores": cpu / wall,
         "kb_per_viewer": (rss_after - rss_before) / max(1, connected),
+        "files_per_viewer": (files_after - files_before) / max(1, connected),
         "threads": threads,
         "client_cores": sum(r[5] for r in reports) / wall,
         "client_cores_each": [round(r[5] / wall, 2) for r in reports],
@@ -352,7 +374,8 @@ def report(name: str, r: dict[str, Any]) -> None:
         f"{r['max_ms']:.0f} ms over {r['timed']:,} frames timed (frames received {r['frames']:,}, events "
         f"{r['events']:,}); mean frame {r['frame_bytes']:,.0f} B\n"
         f"[{name}] server CPU while publishing: {r['server_cores']:.2f} cores; memory per viewer: "
-        f"{r['kb_per_viewer']:,.0f} kB; server threads: {r['threads']}\n"
+        f"{r['kb_per_viewer']:,.0f} kB; open files per viewer: {r['files_per_viewer']:.2f}; "
+        f"server threads: {r['threads']}\n"
         f"[{name}] client CPU while publishing: viewers {r['client_cores']:.2f} cores "
         f"({', '.join(f'{c:.2f}' for c in r['client_cores_each'])} per process), publisher "
         f"{r['publisher_cores']:.2f} cores",

@@ -1,0 +1,35 @@
+"""Room for viewers: every live socket costs a file descriptor, and the OS caps how many a process has.
+
+Each WebSocket holds one descriptor (under gevent the server is gevent-websocket's handler:
+simple-websocket, which serves them otherwise, duplicates each socket and would hold two). The
+soft limit many systems start a process with (1,024) would still refuse the thousandth viewer. So at
+start the process raises its soft limit to its hard limit, which any process may do, and says
+how many viewers that leaves room for. Beyond that only the operator can help, with a higher
+hard limit (``LimitNOFILE`` in a systemd unit); see docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import resource
+
+PER_VIEWER = 1  # the connection's socket
+RESERVED = 256  # the listener, Redis and PostgreSQL connections, history files, logs
+HIGHEST = 1_048_576  # what to ask for when the hard limit is unlimited
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; return the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = HIGHEST if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):  # a container may refuse even what the hard limit allows
+            pass
+    return soft
+
+
+def viewers_room(limit: int) -> int:
+    """Return how many live viewers (trackers and wall screens) ``limit`` open files leave room for."""
+    return max(0, (limit - RESERVED) // PER_VIEWER)
