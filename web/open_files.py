@@ -1,18 +1,20 @@
-"""Room for viewers: every live socket costs a file descriptor, and the OS caps how many a process has.
+"""Room for viewers: every live socket costs file descriptors, and the OS caps how many a process has.
 
-Each WebSocket holds one descriptor (under gevent the server is gevent-websocket's handler:
-simple-websocket, which serves them otherwise, duplicates each socket and would hold two). The
-soft limit many systems start a process with (1,024) would still refuse the thousandth viewer. So at
-start the process raises its soft limit to its hard limit, which any process may do, and says
-how many viewers that leaves room for. Beyond that only the operator can help, with a higher
-hard limit (``LimitNOFILE`` in a systemd unit); see docs/operations.md.
+Under gevent a WebSocket holds two descriptors: simple-websocket, which serves them, duplicates
+the connection's socket. (gevent-websocket's handler would hold one, but with it the Dash pages'
+own requests slowed until the browser tests timed out; see docs/benchmarks.md.) So the soft limit
+many systems start a process with (1,024) would refuse the four-hundredth viewer, and a limit of
+20,000 stops short of 10,000. At start the process raises its soft limit to its hard limit,
+which any process may do, and says how many viewers that leaves room for. Beyond that only the
+operator can help, with a higher hard limit (``LimitNOFILE`` in a systemd unit); see
+docs/operations.md.
 """
 
 from __future__ import annotations
 
 import resource
 
-PER_VIEWER = 1  # the connection's socket
+PER_VIEWER = 2  # the connection's socket and simple-websocket's duplicate of it
 RESERVED = 256  # the listener, Redis and PostgreSQL connections, history files, logs
 HIGHEST = 1_048_576  # what to ask for when the hard limit is unlimited
 
