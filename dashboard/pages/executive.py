@@ -15,6 +15,7 @@ from dashboard import ids
 from dashboard.components.exec_figures import charts, to_csv
 from dashboard.components.kpi_strip import kpi_tile
 from dashboard.components.not_found import sign_in_needed
+from dashboard.components.office_header import office_header
 from factory.exec_view import ScopeError, default_range, exec_view
 from web import auth
 from web.services import current_who, services
@@ -96,21 +97,14 @@ def layout(**_query):
     return html.Main(
         className="page exec",
         children=[
-            html.Header(
-                className="exec-header",
-                children=[
-                    html.H1("Enterprise performance" if who.site_id is None else f"{sites[0].name}: performance"),
-                    html.Nav(
-                        [
-                            *([html.A("Orders", href="/orders")] if auth.may(who, "orders") else []),
-                            *([html.A("Demand", href="/demand")] if auth.may_see_demand(who) else []),
-                            html.A("What if", href="/whatif"),
-                            html.A("SPC", href="/spc"),
-                            html.A("Alarm journal", href="/alarms"),
-                            html.A("Sign out", href="/logout"),
-                        ],
-                        className="exec-nav",
-                    ),
+            office_header(
+                "Enterprise performance" if who.site_id is None else f"{sites[0].name}: performance",
+                [
+                    *([("Orders", "/orders")] if auth.may(who, "orders") else []),
+                    *([("Demand", "/demand")] if auth.may_see_demand(who) else []),
+                    ("What if", "/whatif"),
+                    ("SPC", "/spc"),
+                    ("Alarm journal", "/alarms"),
                 ],
             ),
             html.Div(
