@@ -34,10 +34,14 @@ def journal_app(tmp_path_factory):
 
 
 def _choose(page, dropdown: str, text: str) -> None:
-    """Pick an option of a dcc.Dropdown by typing it, as a keyboard user would, and see it chosen."""
+    """Pick an option of a dcc.Dropdown by typing to filter it and clicking it, and see it chosen.
+
+    Not Enter after typing: when the typing outruns the filter, Enter picks the first option of
+    the unfiltered list (one run chose Kitting for Brazing).
+    """
     page.click(f"#{dropdown}")
     page.keyboard.type(text)
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name=text, exact=True).click()
     _wait_text(page, f"#{dropdown}", text)
 
 
