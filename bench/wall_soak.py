@@ -64,7 +64,10 @@ def _live_within(page, seconds: float) -> bool:
     """Tell whether the screen shows live data now or within ``seconds``: a kiosk rotating to its next line
     reconnects, and a sample taken at that moment would otherwise catch it between two sockets."""
     try:
-        page.wait_for_selector(".freshness.live", timeout=seconds * 1000)
+        # A locator, not wait_for_selector: that returns a handle which keeps its element alive in
+        # the page, and a kept element of a page the kiosk has left keeps that whole page (the
+        # node count then grew by a page a minute, the app's fault as it seemed).
+        page.locator(".freshness.live").wait_for(timeout=seconds * 1000)
         return True
     except PlaywrightTimeout:
         return False
