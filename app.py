@@ -74,6 +74,7 @@ from web.certificates import certificates
 from web.control_log import open_control_log
 from web.customer_orders import OrderLimits
 from web.gc_pauses import LongLivedObjects
+from web.hardening import socket_origin_policy
 from web.health import health
 from web.json_socket import JsonPacket, OrjsonForSocketIO
 from web.open_files import raise_open_files_limit, viewers_room
@@ -142,7 +143,7 @@ def create_app(settings: Settings) -> Services:
     socketio = SocketIO(
         server,
         async_mode=settings.async_mode,
-        cors_allowed_origins=_origin_policy(settings),
+        cors_allowed_origins=socket_origin_policy(settings.allowed_origins, settings.trusted_proxies),
         json=OrjsonForSocketIO,
         serializer=JsonPacket,
         ping_interval=20,
@@ -195,7 +196,7 @@ def create_app(settings: Settings) -> Services:
         RATELIMIT_STRATEGY="moving-window",
     )
     limiter.init_app(server)
-    hardening.install(dash_app, settings.trusted_proxies)
+    hardening.install(dash_app, settings.trusted_proxies, settings.push_url)
     login.install_guard(server)
     server.register_blueprint(login.login)
     server.register_blueprint(api.blueprint)
@@ -297,36 +298,6 @@ def _token_owner(live: LivePlant, history: History, token: str) -> tuple[str, st
     if unit is not None:
         return unit.unit_code, unit.line_id
     return history.unit_for_token(token)
-
-
-def _origin_policy(settings: Settings):
-    """Sockets may be opened by pages of this app only (its own origin, or one the operator allowed)."""
-    allowed = set(settings.allowed_origins)
-
-    def allow(origin: str | None, environ: dict | None = None) -> bool:
-        if origin is None or origin in allowed:
-            return True
-        if environ is None:
-            return False
-        host = environ.get("HTTP_HOST", "")
-        scheme = environ.get("wsgi.url_scheme", "http")
-        if settings.trusted_proxies > 0:  # behind our proxies the public scheme and host are the forwarded ones
-            scheme = _forwarded(environ, "HTTP_X_FORWARDED_PROTO", settings.trusted_proxies) or scheme
-            host = _forwarded(environ, "HTTP_X_FORWARDED_HOST", settings.trusted_proxies) or host
-        return origin == f"{scheme}://{host}"
-
-    return allow
-
-
-def _forwarded(environ: dict, header: str, trusted: int) -> str | None:
-    """The value ``trusted`` proxies vouch for, chosen as Werkzeug's ProxyFix chooses it.
-
-    The socket server sees the request before ProxyFix does (it wraps the Flask app, not the
-    Socket.IO middleware): each proxy appends a value, so the first of ours is the trusted-th
-    from the end; with fewer values than proxies, nothing is believed.
-    """
-    values = [v.strip() for v in environ.get(header, "").split(",") if v.strip()]
-    return values[-trusted] if len(values) >= trusted else None
 
 
 def _secret_key(settings: Settings) -> bytes:

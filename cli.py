@@ -1,6 +1,7 @@
 """The ``tf`` command: every way to run, feed, query and administer the product, as sub-commands.
 
     tf run            the product (``python app.py`` is the same command)
+    tf push           the customers' push gateway beside workers on Redis (tracker sockets)
     tf emulate        the line emulator alone (``python -m line_emulator``)
     tf kpis           KPIs of an event file or of the history (``python -m factory.kpis``)
     tf users …        sign-in accounts; tf kiosks … wall screens
@@ -22,6 +23,7 @@ import click
 # name -> "module:attribute" of a click command (or group)
 COMMANDS = {
     "run": "app:run_command",
+    "push": "web.push.tracker_gateway:push_command",
     "emulate": "line_emulator.cli:emulate",
     "whatif": "line_emulator.whatif:whatif",
     "kpis": "factory.kpis_cli:kpis",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -46,6 +47,7 @@ class Settings:
     history_url: str | None = None  # postgresql://… a history workers share; None: DATA_DIR/history.duckdb
     trusted_proxies: int = 0  # reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed
     allowed_origins: tuple[str, ...] = ()  # origins besides the app's own that may open a socket
+    push_url: str | None = None  # customers' trackers open their socket on this push gateway (tf push); None: here
     secret_key: str | None = None  # signs session cookies; None: shared through Redis, or kept in DATA_DIR
     async_mode: str = "threading"  # "gevent" when served by `python app.py`; threading for in-process tests
 
@@ -86,6 +88,16 @@ def _rotation(_ctx, _param, value: float) -> float:
     if value and not 5 <= value <= 24 * 3600:
         raise click.BadParameter("give 0 (stay on one line) or 5 to 86400 seconds")
     return value
+
+
+def _push_url(value: str | None) -> str | None:
+    """A push gateway's URL is a page's origin plus, behind a proxy, a path: http(s)://host[:port][/path]."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise click.BadParameter(f"give the gateway's http:// or https:// URL, not {value!r}")
+    return value.rstrip("/")
 
 
 def _option(*names: str, env: str | None = None, **kwargs: Any) -> Callable:
@@ -271,6 +283,15 @@ _RUN_OPTIONS = [
         help="An origin (https://factory.example.com) besides the app's own that may open a socket "
         "(repeatable; TF_ALLOWED_ORIGINS takes a space-separated list).",
     ),
+    _option(
+        "--push-url",
+        env="PUSH_URL",
+        default=None,
+        callback=lambda _ctx, _param, value: _push_url(value),
+        metavar="URL",
+        help="Where customers' tracker pages open their live socket: the public URL of a push gateway "
+        "(tf push, e.g. https://push.factory.example.com). Default: this app.",
+    ),
     _option("--no-emulator", "emulator", flag_value=False, default=True, help="Do not run the built-in line emulator."),
 ]
 
@@ -280,6 +301,20 @@ def run_options(command: Callable) -> Callable:
     for option in reversed(_RUN_OPTIONS):
         command = option(command)
     return command
+
+
+# What the push gateway (tf push) reads of the workers' settings; its port is its own.
+PUSH_SETTINGS = ("host", "config", "redis_url", "stream_per_site", "history_url", "trusted_proxies", "allowed_origins")
+
+
+def push_options(command: Callable) -> Callable:
+    """Decorate a click command with the flags of ``tf run`` the push gateway reads, and its own port."""
+    for option in reversed(_RUN_OPTIONS):
+        if option(lambda: None).__click_params__[0].name in PUSH_SETTINGS:
+            command = option(command)
+    return _option(
+        "--port", env="PUSH_PORT", type=click.IntRange(1, 65535), default=8051, show_default=True, help="HTTP port."
+    )(command)
 
 
 def settings_from_params(params: Mapping[str, Any], **overrides: Any) -> Settings:

@@ -65,15 +65,17 @@
   // dash-renderer and React most of a frame's main-thread time (docs/benchmarks.md).
   // on: {connect(), disconnect(), refused(), event(name, data)}. After a drop it reconnects after
   // 1 s, doubling to 10 s, each delay jittered by ±50 % (as dashboard/components/live_socket.py).
-  tf.Socket = function (auth, on) {
+  // base: the server's URL when it is not this page's (a customers' push gateway, tf push).
+  tf.Socket = function (auth, on, base) {
     this.auth = auth; this.on = on; this.attempt = 0; this.ws = null; this.connected = false;
+    this.url = (base ? base.replace(/^http/, "ws")
+      : (window.location.protocol === "https:" ? "wss:" : "ws:") + "//" + window.location.host) + "/socket.io/?EIO=4&transport=websocket";
     this.stopped = false; this.watchdog = null; this.retry = null; this.timeoutMs = 45000;
     this.open();
   };
   tf.Socket.prototype.open = function () {
     var self = this;
-    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    var ws = this.ws = new WebSocket(scheme + "//" + window.location.host + "/socket.io/?EIO=4&transport=websocket");
+    var ws = this.ws = new WebSocket(this.url);
     ws.onmessage = function (m) { if (self.ws === ws) { self.packet(m.data); } };
     ws.onclose = function () { if (self.ws === ws) { self.dropped(); } };
     this.alive();

@@ -15,7 +15,9 @@
   // component in between; without it (tf.TrackerView) it draws only what it is given.
   function Tracker(settings) {
     this.settings = settings;
-    this.room = new tf.Room("/api/live/order/" + encodeURIComponent(settings.token), this.draw.bind(this));
+    // With a push gateway (settings.push_url) the socket and its resync go there: one server's frames.
+    this.room = new tf.Room((settings.push_url || "") + "/api/live/order/" + encodeURIComponent(settings.token),
+                            this.draw.bind(this));
     this.connected = false;
     this.socket = null;
   }
@@ -29,7 +31,7 @@
       disconnect: function () { self.connection(false); },
       refused: function () { self.connection(false); },  // the order is no longer live here: keep what is shown
       event: function (name, frame) { if (name === "order") { self.room.receive(frame); } }
-    });
+    }, this.settings.push_url);
     // Leaving the page inside the app (the browser's back button) ends its socket.
     this.timer = setInterval(function () {
       if (self.page && !document.body.contains(self.page)) { self.stop(); }

@@ -1,10 +1,13 @@
 """Tracker viewers at scale: event -> tracker update latency, server CPU and memory, page load.
 
-    python bench/tracker_viewers.py [--viewers 2000] [--rate 2000] [--seconds 20]
+    python bench/tracker_viewers.py [--viewers 2000] [--rate 2000] [--seconds 20] [--ours worker|gateway|both]
                                     [--baseline plain|flask-gevent|both|none] [--client-procs 1]
 
 Each server gets a private redis-server carrying the stream. Ours is the app as its own process
-(``--redis-url --no-emulator``). This process places one order per viewer, connects one asyncio
+(``--redis-url --no-emulator``), its viewers on the worker's own sockets (``--ours worker``), or
+on the customers' push gateway (``tf push``) with a worker beside it serving the page (``--ours
+gateway``: the gateway's memory per viewer, and the CPU of both); ``both`` (the default) runs the
+two, one after the other. This process places one order per viewer, connects one asyncio
 Socket.IO client per order (each joins only its own order's room), then publishes station
 entries at ``--rate`` events/s spread over all orders (each unit goes round its line's stations,
 one visit more each round, so every event is a new fact that moves its unit), recording when
@@ -62,7 +65,7 @@ from wall_soak import launch_chromium
 from factory.validation import MAX_VISITS
 from streams import events as ev
 from streams.redis_streams import RedisStreamsBus
-from support import RunningApp
+from support import RunningApp, RunningGateway
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 STATIONS = ["kitting", "sheet_metal", "brazing", "assembly", "wiring", "vacuum_charge", "leak_test", "run_test"]
@@ -225,9 +228,18 @@ class Orders:
 
 
 def measure(
-    server_pid: int, url: str, orders: Orders, args: argparse.Namespace, page: str | None = None
+    server_pid: int,
+    url: str,
+    orders: Orders,
+    args: argparse.Namespace,
+    page: str | None = None,
+    beside: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Connect the viewers, publish for ``args.seconds``, and return what was seen."""
+    """Connect the viewers, publish for ``args.seconds``, and return what was seen.
+
+    ``beside``: other processes of the server whose CPU counts too (the workers behind a gateway).
+    """
+    beside = beside or {}
     ctx = mp.get_context("spawn")
     published = ctx.Array("d", [math.nan] * args.viewers, lock=False)
     flags = ctx.Array("b", [0, 0, 0], lock=False)
@@ -250,6 +262,7 @@ def measure(
         files_after = len(os.listdir(f"/proc/{server_pid}/fd"))
 
         # Publish station entries round-robin over the orders, in 10 ms ticks.
+        beside_before = {name: proc_cpu_s(pid) for name, pid in beside.items()}
         cpu_before, own_before, wall_before = proc_cpu_s(server_pid), time.process_time(), time.perf_counter()
         flags[0] = 1
         tick, per_tick, sent_events = 0.01, max(1, args.rate // 100), 0
@@ -265,6 +278,7 @@ def measure(
             time.sleep(max(0.0, next_at - time.perf_counter()))
         wall = time.perf_counter() - wall_before
         cpu = proc_cpu_s(server_pid) - cpu_before
+        beside_cpu = {name: proc_cpu_s(pid) - beside_before[name] for name, pid in beside.items()}
         publisher_cpu = time.process_time() - own_before
         time.sleep(1)
         flags[0] = 0
@@ -299,6 +313,7 @@ def measure(
         "frames": sum(r[2] for r in reports),
         "frame_bytes": sum(r[3] for r in reports) / max(1, sized),
         "server_cores": cpu / wall,
+        "beside_cores": {name: c / wall for name, c in beside_cpu.items()},
         "kb_per_viewer": (rss_after - rss_before) / max(1, connected),
         "files_per_viewer": (files_after - files_before) / max(1, connected),
         "threads": threads,
@@ -327,6 +342,34 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
             if app is not None:
                 app.proc.kill()
                 app.proc.wait(10)
+            redis_proc.terminate()
+            redis_proc.wait()
+
+
+def run_gateway(args: argparse.Namespace) -> dict[str, Any]:
+    """The viewers on the push gateway (tf push); a worker beside it serves the page and folds the stream too."""
+    with tempfile.TemporaryDirectory() as folder:
+        redis_proc, redis_url = start_redis(folder)
+        app = gateway = None
+        try:
+            orders = Orders(RedisStreamsBus(redis_url), args.viewers)
+            port = free_port()
+            gateway = RunningGateway("--allowed-origin", f"http://127.0.0.1:{port}", redis_url=redis_url)
+            app = RunningApp("--redis-url", redis_url, "--no-emulator", "--push-url", gateway.base_url,
+                             data_dir=Path(folder) / "data", port=port, tracking_links=False)  # fmt: skip
+            deadline = time.monotonic() + 60
+            last = f"/api/live/order/{orders.tokens[-1]}"
+            while requests.get(gateway.base_url + last, timeout=5).status_code != 200:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the gateway does not know the orders placed before it started")
+                time.sleep(1.0)  # each miss counts against this client's allowance of unknown tokens
+            page = f"{app.base_url}/track/{orders.tokens[0]}"
+            return measure(gateway.proc.pid, gateway.base_url, orders, args, page=page, beside={"worker": app.proc.pid})
+        finally:
+            for part in (app, gateway):
+                if part is not None:
+                    part.proc.kill()
+                    part.proc.wait(10)
             redis_proc.terminate()
             redis_proc.wait()
 
@@ -375,7 +418,9 @@ def report(name: str, r: dict[str, Any]) -> None:
         f"{r['events']:,}); mean frame {r['frame_bytes']:,.0f} B\n"
         f"[{name}] server CPU while publishing: {r['server_cores']:.2f} cores; memory per viewer: "
         f"{r['kb_per_viewer']:,.0f} kB; open files per viewer: {r['files_per_viewer']:.2f}; "
-        f"server threads: {r['threads']}\n"
+        f"server threads: {r['threads']}"
+        + "".join(f"; {name} beside it: {c:.2f} cores" for name, c in r.get("beside_cores", {}).items())
+        + "\n"
         f"[{name}] client CPU while publishing: viewers {r['client_cores']:.2f} cores "
         f"({', '.join(f'{c:.2f}' for c in r['client_cores_each'])} per process), publisher "
         f"{r['publisher_cores']:.2f} cores",
@@ -400,21 +445,32 @@ def main() -> None:
         help="after ours: python-socketio's asyncio server (plain), the same on Flask-SocketIO and gevent, or both",
     )
     parser.add_argument("--client-procs", type=int, default=1, help="processes the viewers are spread over")
+    parser.add_argument(
+        "--ours",
+        choices=("worker", "gateway", "both"),
+        default="both",
+        help="viewers on a worker's own sockets, on the push gateway (tf push), or both, one after the other",
+    )
     args = parser.parse_args()
-    ours = run_ours(args)
-    report("ours", ours)
+    runs = {"worker": run_ours, "gateway": run_gateway}
+    ours = {}
+    for name in runs if args.ours == "both" else (args.ours,):
+        ours[name] = runs[name](args)
+        report(name, ours[name])
     if args.baseline == "none":
         return
+    frame_bytes = round(next(iter(ours.values()))["frame_bytes"])
     for name in ("plain", "flask-gevent") if args.baseline == "both" else (args.baseline,):
-        base = run_plain(args, round(ours["frame_bytes"]), BASELINES[name])
+        base = run_plain(args, frame_bytes, BASELINES[name])
         report(name, base)
-        ratio = lambda key, b=base: ours[key] / b[key] if b[key] else math.nan  # noqa: E731
-        print(
-            f"ours / {name}: p50 x{ratio('p50_ms'):.1f}, p99 x{ratio('p99_ms'):.1f}, server CPU "
-            f"x{ratio('server_cores'):.1f}, memory per viewer x{ratio('kb_per_viewer'):.1f}, connect "
-            f"x{ratio('connect_s'):.1f}",
-            flush=True,
-        )
+        for mine, r in ours.items():
+            ratio = lambda key, b=base, r=r: r[key] / b[key] if b[key] else math.nan  # noqa: E731
+            print(
+                f"{mine} / {name}: p50 x{ratio('p50_ms'):.1f}, p99 x{ratio('p99_ms'):.1f}, server CPU "
+                f"x{ratio('server_cores'):.1f}, memory per viewer x{ratio('kb_per_viewer'):.1f}, connect "
+                f"x{ratio('connect_s'):.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -145,6 +145,44 @@ class RunningApp:
             self.proc.wait(10)
 
 
+class RunningGateway:
+    """``tf push`` (the customers' push gateway) on a free port, ready once its /healthz answers."""
+
+    def __init__(self, *args: str, redis_url: str, port: int | None = None, start_timeout_s: float = 120.0) -> None:
+        import requests
+
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, str(ROOT / "cli.py"), "push", "--redis-url", redis_url, "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        self.output: list[str] = []
+        threading.Thread(target=lambda: self.output.extend(self.proc.stdout), daemon=True).start()  # type: ignore[arg-type]
+        deadline = time.monotonic() + start_timeout_s
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the push gateway did not start:\n" + "".join(self.output))
+
+    def health(self) -> dict:
+        import requests
+
+        return requests.get(self.base_url + "/healthz", timeout=5).json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
 class LineFeed:
     """Events of one line stamped with the wall clock, posted to POST /api/events as a real line would."""
 

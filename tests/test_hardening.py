@@ -25,6 +25,31 @@ def test_security_headers(client, path):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_pages_may_reach_the_push_gateway_and_nothing_else():
+    import click
+
+    from config import settings_from_args
+
+    policy = lambda settings: (
+        create_app(settings)
+        .dash_app.server.test_client()
+        .get("/")
+        .headers[  # noqa: E731
+            "Content-Security-Policy"
+        ]
+    )
+    alone = policy(Settings(emulator=False, data_dir=None))
+    assert "connect-src 'self';" in alone
+    gateway = policy(Settings(emulator=False, data_dir=None, push_url="https://push.example.test/live"))
+    assert "connect-src 'self' https://push.example.test wss://push.example.test;" in gateway
+    assert (
+        settings_from_args(["--push-url", "http://push.example.test:8051/"]).push_url == "http://push.example.test:8051"
+    )
+    for wrong in ("push.example.test", "ftp://push.example.test", "https://push.example.test/?x=1", "https://"):
+        with pytest.raises(click.BadParameter):
+            settings_from_args(["--push-url", wrong])
+
+
 def test_secret_link_pages_are_not_cached(client):
     assert client.get("/track/unknown-token-0123456789").headers["Cache-Control"] == "no-store"
 

@@ -30,6 +30,7 @@ def test_two_files_per_viewer_after_the_reserve():
     assert viewers_room(1024) == 384  # (1,024 − 256) / 2: a default soft limit holds a few hundred
     assert viewers_room(20_000) == 9_872  # this machine's hard limit: not quite 10,000
     assert viewers_room(100) == 0
+    assert viewers_room(20_000, per_viewer=1) == 19_744  # the push gateway: one descriptor a socket
 
 
 @pytest.mark.e2e

@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import dash
 import flask
@@ -103,7 +105,40 @@ def error(status: int, reason: str, detail: str) -> flask.Response:
     return response
 
 
-def install(dash_app: dash.Dash, trusted_proxies: int = 0) -> None:
+def forwarded_value(environ: dict, header: str, trusted: int) -> str | None:
+    """The value ``trusted`` proxies vouch for, chosen as Werkzeug's ProxyFix chooses it.
+
+    The socket server sees the request before ProxyFix does (it wraps the Flask app, not the
+    Socket.IO middleware): each proxy appends a value, so the first of ours is the trusted-th
+    from the end; with fewer values than proxies, nothing is believed.
+    """
+    values = [v.strip() for v in environ.get(header, "").split(",") if v.strip()]
+    return values[-trusted] if len(values) >= trusted else None
+
+
+def socket_origin_policy(allowed_origins: tuple[str, ...], trusted_proxies: int = 0) -> Callable:
+    """Sockets may be opened by pages of this server only (its own origin, or one the operator allowed).
+
+    Engine.IO's ``cors_allowed_origins``: called with the handshake's Origin and its environ.
+    """
+    allowed = set(allowed_origins)
+
+    def allow(origin: str | None, environ: dict | None = None) -> bool:
+        if origin is None or origin in allowed:
+            return True
+        if environ is None:
+            return False
+        host = environ.get("HTTP_HOST", "")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        if trusted_proxies > 0:  # behind our proxies the public scheme and host are the forwarded ones
+            scheme = forwarded_value(environ, "HTTP_X_FORWARDED_PROTO", trusted_proxies) or scheme
+            host = forwarded_value(environ, "HTTP_X_FORWARDED_HOST", trusted_proxies) or host
+        return origin == f"{scheme}://{host}"
+
+    return allow
+
+
+def install(dash_app: dash.Dash, trusted_proxies: int = 0, push_url: str | None = None) -> None:
     """Add the headers, proxy handling, JSON rules and request checks to ``dash_app``'s server."""
     server = dash_app.server
     server.json = CleanJSONProvider(server)
@@ -126,7 +161,7 @@ def install(dash_app: dash.Dash, trusted_proxies: int = 0) -> None:
                 f"script-src 'self' {' '.join(dash_app.csp_hashes())}",
                 "style-src 'self' 'unsafe-inline'",  # React sets style attributes
                 "img-src 'self' data:",
-                "connect-src 'self'",
+                " ".join(["connect-src 'self'", *_push_sources(push_url)]),
                 "frame-ancestors 'none'",
                 "base-uri 'none'",
                 "form-action 'self'",
@@ -192,6 +227,15 @@ def install(dash_app: dash.Dash, trusted_proxies: int = 0) -> None:
         if endpoint != "/<path:path>" or any(p.fullmatch(path) for p in pages):
             return None
         return flask.make_response(dash_app.index(), 404)
+
+
+def _push_sources(push_url: str | None) -> list[str]:
+    """The push gateway's origin, for its resync requests and (as ws:/wss:) its sockets."""
+    if not push_url:
+        return []
+    parts = urlsplit(push_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return [origin, origin.replace("http", "ws", 1)]
 
 
 def _page_patterns() -> list[re.Pattern]:

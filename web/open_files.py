@@ -32,6 +32,9 @@ def raise_open_files_limit() -> int:
     return soft
 
 
-def viewers_room(limit: int) -> int:
-    """Return how many live viewers (trackers and wall screens) ``limit`` open files leave room for."""
-    return max(0, (limit - RESERVED) // PER_VIEWER)
+def viewers_room(limit: int, per_viewer: int = PER_VIEWER) -> int:
+    """Return how many live viewers (trackers and wall screens) ``limit`` open files leave room for.
+
+    ``per_viewer``: 1 on the push gateway (asyncio holds the connection's socket only).
+    """
+    return max(0, (limit - RESERVED) // per_viewer)

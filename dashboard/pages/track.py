@@ -37,7 +37,7 @@ def layout(token=None, thanks=None, lang=None, **_query):
         return not_found(t)
     names = svc.queries.names(view["line"], lang)
     link = f"{flask.request.host_url}track/{token}"
-    settings = {"token": token, "texts": t, "names": names, "locale": t["locale"]}
+    settings = {"token": token, "texts": t, "names": names, "locale": t["locale"], "push_url": svc.settings.push_url}
     return html.Main(
         className="page track",
         lang=t["locale"],
