@@ -69,6 +69,33 @@ class EventFactory:
         return ev.UnitCompleted(**self._env(minute), unit_code=unit, line_id=self.line_id)
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, as a service manager stops it; SIGKILL if it has not exited within 30 s."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def emulate_on_redis(redis_url: str, min_entries: int = 200) -> subprocess.Popen:
+    """Run ``python -m line_emulator`` into Redis (paced, fast) until stopped; return once the stream has orders."""
+    import redis
+
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "line_emulator", "--redis-url", redis_url, "--speed", "120", "--duration", "1d"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
+    while client.xlen("tf:events") < min_entries and time.monotonic() < deadline and emulator.poll() is None:
+        time.sleep(0.1)
+    return emulator
+
+
 class RunningApp:
     """``python app.py`` on a free port, with the URLs it printed at start.
 
@@ -137,12 +164,7 @@ class RunningApp:
         self._banner_done.set()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_process(self.proc)
 
 
 class RunningGateway:
@@ -175,12 +197,7 @@ class RunningGateway:
         return requests.get(self.base_url + "/healthz", timeout=5).json()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        stop_process(self.proc)
 
 
 class LineFeed:

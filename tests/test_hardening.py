@@ -30,14 +30,9 @@ def test_pages_may_reach_the_push_gateway_and_nothing_else():
 
     from config import settings_from_args
 
-    policy = lambda settings: (
-        create_app(settings)
-        .dash_app.server.test_client()
-        .get("/")
-        .headers[  # noqa: E731
-            "Content-Security-Policy"
-        ]
-    )
+    def policy(settings: Settings) -> str:
+        return create_app(settings).dash_app.server.test_client().get("/").headers["Content-Security-Policy"]
+
     alone = policy(Settings(emulator=False, data_dir=None))
     assert "connect-src 'self';" in alone
     gateway = policy(Settings(emulator=False, data_dir=None, push_url="https://push.example.test/live"))

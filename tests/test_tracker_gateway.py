@@ -73,72 +73,73 @@ def _upgrade_status(url: str, origin: str) -> int:
     return 101
 
 
-def test_a_tracker_socket_gets_its_order_then_each_move_and_nothing_else(plant_stream):
-    server, bus, events = plant_stream
-    gateway = RunningGateway("--allowed-origin", APP_ORIGIN, redis_url=server.url)
-    try:
-        phone = Tracker(gateway.base_url, {"view": "track", "token": TOKEN})
-        whole = phone.next()
-        assert whole["v"]["unit_code"] == "UG1" and "b" not in whole  # its own order, whole
-        bus.publish(events.entered(2, "UG1", "kitting"))
-        patch = phone.next()
-        assert (patch["e"], patch["b"], patch["s"]) == (whole["e"], whole["s"], whole["s"] + 1)
-        bus.publish(events.entered(3, "UG2", "kitting"))  # another customer's unit: no frame here
-        bus.publish(events.exited(4, "UG1", "kitting"))
-        assert phone.next()["b"] == patch["s"]  # the next frame is its own unit's, in sequence
-        assert phone.frames.empty()
+@pytest.fixture
+def gateway(plant_stream):
+    """``tf push`` on the plant's stream, pages of APP_ORIGIN allowed; stopped after the test."""
+    gateway = RunningGateway("--allowed-origin", APP_ORIGIN, redis_url=plant_stream[0].url)
+    yield gateway
+    gateway.stop()
 
-        # A page's resync gets the same room's frame, in the same epoch, and the page's origin may read it.
-        answer = requests.get(f"{gateway.base_url}/api/live/order/{TOKEN}", headers={"Origin": APP_ORIGIN}, timeout=10)
-        assert answer.status_code == 200 and answer.json()["e"] == whole["e"]
-        assert answer.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
-        assert answer.headers["Cache-Control"] == "no-store"
-        assert gateway.health()["viewers"] == 1
 
-        # Nothing but a known order's tracker: no floor (that needs a session), no guess, no junk.
-        url = gateway.base_url
-        assert _refused(url, {"view": "floor", "line": "ac1"})
-        assert _refused(url, {"view": "track", "token": secrets.token_urlsafe(16)})
-        assert _refused(url, {"view": "track", "token": "../" * 10})
-        assert _refused(url, ["track", TOKEN])
-        assert _upgrade_status(url, "http://elsewhere.example") == 400  # a page of another site
-        assert _upgrade_status(url, APP_ORIGIN) == 101  # the workers' pages
-        assert gateway.health()["viewers"] == 1
-        assert any("room for about" in line for line in gateway.output)  # its open-files limit, raised
-        phone.client.disconnect()
-        deadline = time.monotonic() + 10
-        while gateway.health()["viewers"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert gateway.health()["viewers"] == 0
-    finally:
-        gateway.stop()
+def test_a_tracker_socket_gets_its_order_then_each_move_and_nothing_else(plant_stream, gateway):
+    _server, bus, events = plant_stream
+    phone = Tracker(gateway.base_url, {"view": "track", "token": TOKEN})
+    whole = phone.next()
+    assert whole["v"]["unit_code"] == "UG1" and "b" not in whole  # its own order, whole
+    bus.publish(events.entered(2, "UG1", "kitting"))
+    patch = phone.next()
+    assert (patch["e"], patch["b"], patch["s"]) == (whole["e"], whole["s"], whole["s"] + 1)
+    bus.publish(events.entered(3, "UG2", "kitting"))  # another customer's unit: no frame here
+    bus.publish(events.exited(4, "UG1", "kitting"))
+    assert phone.next()["b"] == patch["s"]  # the next frame is its own unit's, in sequence
+    assert phone.frames.empty()
+
+    # A page's resync gets the same room's frame, in the same epoch, and the page's origin may read it.
+    answer = requests.get(f"{gateway.base_url}/api/live/order/{TOKEN}", headers={"Origin": APP_ORIGIN}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["e"] == whole["e"]
+    assert answer.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert gateway.health()["viewers"] == 1
+
+    # Nothing but a known order's tracker: no floor (that needs a session), no guess, no junk.
+    url = gateway.base_url
+    assert _refused(url, {"view": "floor", "line": "ac1"})
+    assert _refused(url, {"view": "track", "token": secrets.token_urlsafe(16)})
+    assert _refused(url, {"view": "track", "token": "../" * 10})
+    assert _refused(url, ["track", TOKEN])
+    assert _upgrade_status(url, "http://elsewhere.example") == 400  # a page of another site
+    assert _upgrade_status(url, APP_ORIGIN) == 101  # the workers' pages
+    assert gateway.health()["viewers"] == 1
+    assert any("room for about" in line for line in gateway.output)  # its open-files limit, raised
+    phone.client.disconnect()
+    deadline = time.monotonic() + 10
+    while gateway.health()["viewers"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gateway.health()["viewers"] == 0
+    gateway.stop()
     assert gateway.proc.returncode == 0  # SIGTERM: a clean exit
 
 
-def test_guessing_is_limited_per_client_and_a_redis_outage_only_pauses_frames(plant_stream):
+def test_guessing_is_limited_per_client_and_a_redis_outage_only_pauses_frames(plant_stream, gateway):
     server, bus, events = plant_stream
-    gateway = RunningGateway("--allowed-origin", APP_ORIGIN, redis_url=server.url)
-    try:
-        phone = Tracker(gateway.base_url, {"view": "track", "token": TOKEN})
-        whole = phone.next()
-        for _ in range(MISSES_PER_MINUTE):
-            assert (
-                requests.get(f"{gateway.base_url}/api/live/order/{secrets.token_urlsafe(16)}", timeout=10).status_code
-                == 404
-            )
-        assert requests.get(f"{gateway.base_url}/api/live/order/{TOKEN}", timeout=10).status_code == 429
-        assert _refused(gateway.base_url, {"view": "track", "token": OTHER})  # the guesser's sockets too
+    phone = Tracker(gateway.base_url, {"view": "track", "token": TOKEN})
+    whole = phone.next()
+    for _ in range(MISSES_PER_MINUTE):
+        assert (
+            requests.get(f"{gateway.base_url}/api/live/order/{secrets.token_urlsafe(16)}", timeout=10).status_code
+            == 404
+        )
+    assert requests.get(f"{gateway.base_url}/api/live/order/{TOKEN}", timeout=10).status_code == 429
+    assert _refused(gateway.base_url, {"view": "track", "token": OTHER})  # the guesser's sockets too
 
-        server.kill()  # mid-stream, as a power cut
-        time.sleep(2)
-        assert gateway.proc.poll() is None
-        server.start()  # its append-only file brings the stream back
-        bus.publish(events.entered(2, "UG1", "kitting"))
-        frame = phone.next(timeout=60)
-        assert (frame["e"], frame["b"]) == (whole["e"], whole["s"])  # the same room, in sequence
-        assert gateway.health()["read_failures"] >= 1
-    finally:
-        gateway.stop()
+    server.kill()  # mid-stream, as a power cut
+    time.sleep(2)
+    assert gateway.proc.poll() is None
+    server.start()  # its append-only file brings the stream back
+    bus.publish(events.entered(2, "UG1", "kitting"))
+    frame = phone.next(timeout=60)
+    assert (frame["e"], frame["b"]) == (whole["e"], whole["s"])  # the same room, in sequence
+    assert gateway.health()["read_failures"] >= 1
 
 
 def test_the_gateway_says_what_it_needs_in_one_line(tmp_path):

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import pytest
-import redis
 
 from redis_server import RedisServer
-from support import ROOT, RunningApp, RunningGateway, free_port
+from support import RunningApp, RunningGateway, emulate_on_redis, free_port, stop_process
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_tracker_page_moves_with_frames_from_the_gateway(browser, tmp_path, screenshots):
     server = RedisServer(tmp_path / "redis")
-    emulator = subprocess.Popen(
-        [sys.executable, "-m", "line_emulator", "--redis-url", server.url, "--speed", "120", "--duration", "1d"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    emulator = emulate_on_redis(server.url)  # orders on the line before the worker starts, so it prints their links
     gateway = worker = None
     try:
-        client = redis.Redis.from_url(server.url)
-        deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
-        while client.xlen("tf:events") < 200 and time.monotonic() < deadline:
-            time.sleep(0.1)  # orders on the line before the worker starts, so it prints their links
         port = free_port()
         gateway = RunningGateway("--allowed-origin", f"http://127.0.0.1:{port}", redis_url=server.url)
         flags = ("--redis-url", server.url, "--no-emulator", "--push-url", gateway.base_url)
@@ -51,6 +37,5 @@ def test_a_tracker_page_moves_with_frames_from_the_gateway(browser, tmp_path, sc
         for part in (worker, gateway):
             if part is not None:
                 part.stop()
-        emulator.terminate()
-        emulator.wait(10)
+        stop_process(emulator)
         server.stop()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
-import redis
 
 from redis_server import RedisServer
-from support import ROOT, RunningApp
+from support import RunningApp, emulate_on_redis, stop_process
 from web.accounts_cli import register_kiosk
 from web.control_log import open_control_log
 
@@ -19,18 +16,9 @@ pytestmark = pytest.mark.e2e
 
 def test_two_workers_show_the_same_units_moving(browser, tmp_path):
     server = RedisServer(tmp_path / "redis")
-    emulator = subprocess.Popen(
-        [sys.executable, "-m", "line_emulator", "--redis-url", server.url, "--speed", "120", "--duration", "1d"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    emulator = emulate_on_redis(server.url)  # orders on the line before the workers start
     workers = []
     try:
-        client = redis.Redis.from_url(server.url)
-        deadline = time.monotonic() + 120  # generous: a loaded machine is slow, not wrong
-        while client.xlen("tf:events") < 200 and time.monotonic() < deadline:
-            time.sleep(0.1)  # orders on the line before the workers start
         kiosk = register_kiosk(open_control_log(None, server.url), "hall", None, None, "test")
         for name in ("a", "b"):
             workers.append(RunningApp("--redis-url", server.url, "--no-emulator", data_dir=tmp_path / name))  # noqa: PERF401 -- one by one, so a failed start still stops the first
@@ -84,6 +72,5 @@ def test_two_workers_show_the_same_units_moving(browser, tmp_path):
     finally:
         for worker in workers:
             worker.stop()
-        emulator.terminate()
-        emulator.wait(10)
+        stop_process(emulator)
         server.stop()
