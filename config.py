@@ -304,7 +304,9 @@ def run_options(command: Callable) -> Callable:
 
 
 # What the push gateway (tf push) reads of the workers' settings; its port is its own.
-PUSH_SETTINGS = ("host", "config", "redis_url", "stream_per_site", "history_url", "trusted_proxies", "allowed_origins")
+PUSH_SETTINGS = (
+    "host", "config", "redis_url", "stream_per_site", "history_url", "trusted_proxies", "allowed_origins", "api_keys",
+)  # fmt: skip
 
 
 def push_options(command: Callable) -> Callable:

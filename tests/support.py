@@ -175,7 +175,9 @@ class RunningGateway:
 
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, str(ROOT / "cli.py"), "push", "--redis-url", redis_url, "--port", str(self.port), *args]
+        self.key = "gateway-test-key"
+        cmd = [sys.executable, str(ROOT / "cli.py"), "push", "--redis-url", redis_url, "--port", str(self.port),
+               "--api-key", self.key, *args]  # fmt: skip
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -194,7 +196,9 @@ class RunningGateway:
     def health(self) -> dict:
         import requests
 
-        return requests.get(self.base_url + "/healthz", timeout=5).json()
+        """Its counts (viewers, frames…), which only an API key may read."""
+        headers = {"Authorization": f"Bearer {self.key}"}
+        return requests.get(self.base_url + "/healthz", headers=headers, timeout=5).json()
 
     def stop(self) -> None:
         stop_process(self.proc)

@@ -100,6 +100,7 @@ def test_a_tracker_socket_gets_its_order_then_each_move_and_nothing_else(plant_s
     assert answer.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
     assert answer.headers["Cache-Control"] == "no-store"
     assert gateway.health()["viewers"] == 1
+    assert requests.get(f"{gateway.base_url}/healthz", timeout=10).json() == {"status": "ok"}  # no key: no counts
 
     # Nothing but a known order's tracker: no floor (that needs a session), no guess, no junk.
     url = gateway.base_url

@@ -48,6 +48,7 @@ from web.ratelimit import MissLimiter, storage_uri
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0  # after a failed read of the stream (Redis restarting)
+MAX_LAG_S = 10.0  # behind the stream for longer than this: /healthz says "behind" (as the workers' /ready)
 
 
 @dataclass
@@ -61,8 +62,15 @@ class GatewayStats:
 class TrackerGateway:
     """One process's tracker rooms: sockets in, one frame per changed room per batch out."""
 
-    def __init__(self, queries: LiveQueries, allowed_origins: tuple[str, ...] = (), trusted_proxies: int = 0) -> None:
+    def __init__(
+        self,
+        queries: LiveQueries,
+        allowed_origins: tuple[str, ...] = (),
+        trusted_proxies: int = 0,
+        api_keys: tuple[str, ...] = (),
+    ) -> None:
         self.queries = queries
+        self.api_keys = api_keys
         self.live: LivePlant = queries.live
         self.plant: Plant = queries.plant
         self.trusted_proxies = trusted_proxies
@@ -162,21 +170,25 @@ class TrackerGateway:
             return _error(404, "not_found", "no order has this tracking token")
         return web.json_response(frame, dumps=OrjsonForSocketIO.dumps)
 
-    async def health(self, _request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "status": "ok" if self.live.lag_s() < 30 else "behind",
-                "viewers": sum(self.rooms.watchers.values()),
-                "rooms": len(self.rooms.watchers),
-                "frames_sent": self.rooms.frames_sent.get("order", 0),
-                "frames_failed": self.rooms.frames_failed,
-                "events_read": self.live.events_read,
-                "lag_s": round(self.live.lag_s(), 3),
-                "admitted": self.stats.admitted,
-                "refused": self.stats.refused,
-                "read_failures": self.stats.read_failures,
-            }
-        )
+    async def health(self, request: web.Request) -> web.Response:
+        """Whether the gateway keeps up, for anyone; its counts (how many customers watch) for an API key."""
+        body: dict[str, Any] = {"status": "ok" if self.live.lag_s() < MAX_LAG_S else "behind"}
+        if self.api_keys and auth.bearer_key_ok(request.headers.get("Authorization"), self.api_keys):
+            body.update(self.counts())
+        return web.json_response(body)
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "viewers": sum(self.rooms.watchers.values()),
+            "rooms": len(self.rooms.watchers),
+            "frames_sent": self.rooms.frames_sent.get("order", 0),
+            "frames_failed": self.rooms.frames_failed,
+            "events_read": self.live.events_read,
+            "lag_s": round(self.live.lag_s(), 3),
+            "admitted": self.stats.admitted,
+            "refused": self.stats.refused,
+            "read_failures": self.stats.read_failures,
+        }
 
     async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
@@ -235,7 +247,8 @@ def open_gateway(settings: Settings, plant: Plant) -> tuple[TrackerGateway, Hist
         pass  # caught up before the first socket: its view is current
     queries = LiveQueries(live, history)
     queries.misses = MissLimiter(storage_uri(settings.redis_url))
-    return TrackerGateway(queries, settings.allowed_origins, settings.trusted_proxies), history
+    gateway = TrackerGateway(queries, settings.allowed_origins, settings.trusted_proxies, settings.api_keys)
+    return gateway, history
 
 
 def serve_gateway(settings: Settings, plant: Plant) -> int:
