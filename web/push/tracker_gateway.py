@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ import socketio
 from aiohttp import web
 
 from config import Settings, push_options, settings_from_params
-from factory.history import History, open_history
+from factory.history import History, HistoryError, open_history
 from factory.history.writer import recorded_offsets, state_at
 from factory.layout import LayoutError, Plant, load_plant
 from factory.validation import PlantCheck
@@ -56,7 +56,6 @@ class GatewayStats:
     admitted: int = 0
     refused: int = 0
     read_failures: int = 0
-    started: float = field(default_factory=time.monotonic)
 
 
 class TrackerGateway:
@@ -89,6 +88,9 @@ class TrackerGateway:
         self._outbox: list[tuple[str, Any, str]] = []
         self.rooms = Rooms(queries, lambda name, payload, to: self._outbox.append((name, payload, to)))
         self.stats = GatewayStats()
+        # The stream is read on a thread of its own: on the shared pool a burst of handshakes'
+        # token lookups would queue ahead of it and hold every frame back.
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="stream")
         self.sio.on("connect", self.on_connect)
         self.sio.on("disconnect", self.on_disconnect)
 
@@ -133,10 +135,10 @@ class TrackerGateway:
         """Read the stream (in a thread), then push the order rooms it changed, until ``stop``."""
         while not stop.is_set():
             try:
-                read = await asyncio.to_thread(self.live.read_once, ORDER_BEAT_S)
-            except Exception:  # Redis restarting: the offsets are kept, so nothing is skipped
-                self.stats.read_failures += 1
-                log.warning("could not read the event stream; retrying in %.0f s", RETRY_S, exc_info=True)
+                read = await asyncio.get_running_loop().run_in_executor(self._reader, self.live.read_once, ORDER_BEAT_S)
+            except Exception as exc:  # noqa: BLE001 -- Redis restarting, or a bug: sockets stay, the read is retried
+                self.stats.read_failures += 1  # the offsets are kept, so nothing is skipped
+                log.warning("could not read the event stream (%r); retrying in %.0f s", exc, RETRY_S)
                 await asyncio.sleep(RETRY_S)
                 continue
             self.rooms.flush_orders(self.live.take_dirty_units())
@@ -231,7 +233,10 @@ def open_gateway(settings: Settings, plant: Plant) -> tuple[TrackerGateway, Hist
         raise GatewayError(str(exc)) from None
     # Only a shared history (PostgreSQL) can be read beside the workers: an embedded DuckDB file
     # is held by the worker writing it. Without one the gateway folds what the stream retains.
-    history = open_history(settings.history_url, plant) if settings.history_url else None
+    try:
+        history = open_history(settings.history_url, plant) if settings.history_url else None
+    except HistoryError as exc:
+        raise GatewayError(str(exc)) from None
     # As a worker's pump: the line clock's window is the ingest's business, not the fold's.
     check = PlantCheck(
         plant, window=timedelta(days=3650), lookup_unit=history.unit_order if history is not None else None
@@ -268,6 +273,7 @@ def serve_gateway(settings: Settings, plant: Plant) -> int:
     async def finish(app_: web.Application) -> None:  # SIGTERM or Ctrl-C (aiohttp's handlers)
         stop.set()
         await app_["pump"]
+        gateway._reader.shutdown()
         if history is not None:
             history.close()
 
