@@ -117,8 +117,12 @@ def test_a_tracker_socket_gets_its_order_then_each_move_and_nothing_else(plant_s
     while gateway.health()["viewers"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert gateway.health()["viewers"] == 0
+    watcher = Tracker(gateway.base_url, {"view": "track", "token": TOKEN})  # still connected when it stops
+    watcher.next()
+    started = time.monotonic()
     gateway.stop()
     assert gateway.proc.returncode == 0  # SIGTERM: a clean exit
+    assert time.monotonic() - started < 10  # its sockets closed, not waited for
 
 
 def test_guessing_is_limited_per_client_and_a_redis_outage_only_pauses_frames(plant_stream, gateway):

@@ -270,7 +270,13 @@ def serve_gateway(settings: Settings, plant: Plant) -> int:
     async def start(app_: web.Application) -> None:
         app_["pump"] = asyncio.create_task(gateway.pump(stop))
 
-    async def finish(app_: web.Application) -> None:  # SIGTERM or Ctrl-C (aiohttp's handlers)
+    async def close_sockets(_app: web.Application) -> None:
+        # SIGTERM or Ctrl-C (aiohttp's handlers): a WebSocket's handler would otherwise keep the
+        # server for aiohttp's shutdown timeout. Pages reconnect, with their jittered back-off.
+        for sid in list(gateway.rooms.members):
+            await gateway.sio.disconnect(sid)
+
+    async def finish(app_: web.Application) -> None:
         stop.set()
         await app_["pump"]
         gateway._reader.shutdown()
@@ -279,10 +285,11 @@ def serve_gateway(settings: Settings, plant: Plant) -> int:
 
     app = gateway.application()
     app.on_startup.append(start)
+    app.on_shutdown.append(close_sockets)
     app.on_cleanup.append(finish)
     print(f"Push gateway:   http://{settings.host}:{settings.port}   (give the workers --push-url)", flush=True)
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=5)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror)
         return 2
