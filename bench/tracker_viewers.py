@@ -5,9 +5,9 @@
 
 Each server gets a private redis-server carrying the stream. Ours is the app as its own process
 (``--redis-url --no-emulator``), its viewers on the worker's own sockets (``--ours worker``), or
-on the customers' push gateway (``tf push``) with a worker beside it serving the page (``--ours
-gateway``: the gateway's memory per viewer, and the CPU of both); ``both`` (the default) runs the
-two, one after the other. This process places one order per viewer, connects one asyncio
+on the customers' push gateway (``tf push``, ``--ours gateway``: alone while publishing, as the
+plain server is; the worker that serves the tracker page is started for the page load, after);
+``both`` (the default) runs the two, one after the other. This process places one order per viewer, connects one asyncio
 Socket.IO client per order (each joins only its own order's room), then publishes station
 entries at ``--rate`` events/s spread over all orders (each unit goes round its line's stations,
 one visit more each round, so every event is a new fact that moves its unit), recording when
@@ -232,12 +232,13 @@ def measure(
     url: str,
     orders: Orders,
     args: argparse.Namespace,
-    page: str | None = None,
+    page: str | Callable[[], str] | None = None,
     beside: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Connect the viewers, publish for ``args.seconds``, and return what was seen.
 
-    ``beside``: other processes of the server whose CPU counts too (the workers behind a gateway).
+    ``page``: the tracker page to load at the end (or what starts its server and returns it).
+    ``beside``: other processes of the server whose CPU counts too.
     """
     beside = beside or {}
     ctx = mp.get_context("spawn")
@@ -289,7 +290,7 @@ def measure(
             from playwright.sync_api import Error as PlaywrightError
 
             try:  # with every viewer still connected
-                load_ms = page_load_ms(page)
+                load_ms = page_load_ms(page() if callable(page) else page)
             except PlaywrightError:  # a saturated server may not answer in time: say so
                 load_ms = math.nan
     finally:
@@ -347,26 +348,36 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_gateway(args: argparse.Namespace) -> dict[str, Any]:
-    """The viewers on the push gateway (tf push); a worker beside it serves the page and folds the stream too."""
+    """The viewers on the push gateway (tf push), alone on the machine as the plain server is.
+
+    The worker that serves the tracker page is started after the publishing, for the page load:
+    beside the gateway on these two cores it would take its own share (it folds the stream and
+    records the history too), and in production it runs on cores of its own.
+    """
     with tempfile.TemporaryDirectory() as folder:
         redis_proc, redis_url = start_redis(folder)
-        app = gateway = None
+        started: list[RunningApp] = []
+        gateway = None
         try:
             orders = Orders(RedisStreamsBus(redis_url), args.viewers)
             port = free_port()
             gateway = RunningGateway("--allowed-origin", f"http://127.0.0.1:{port}", redis_url=redis_url)
-            app = RunningApp("--redis-url", redis_url, "--no-emulator", "--push-url", gateway.base_url,
-                             data_dir=Path(folder) / "data", port=port, tracking_links=False)  # fmt: skip
+
+            def page() -> str:
+                assert gateway is not None
+                started.append(RunningApp("--redis-url", redis_url, "--no-emulator", "--push-url", gateway.base_url,
+                                          data_dir=Path(folder) / "data", port=port, tracking_links=False))  # fmt: skip
+                return f"{started[0].base_url}/track/{orders.tokens[0]}"
+
             deadline = time.monotonic() + 60
             last = f"/api/live/order/{orders.tokens[-1]}"
             while requests.get(gateway.base_url + last, timeout=5).status_code != 200:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the gateway does not know the orders placed before it started")
                 time.sleep(1.0)  # each miss counts against this client's allowance of unknown tokens
-            page = f"{app.base_url}/track/{orders.tokens[0]}"
-            return measure(gateway.proc.pid, gateway.base_url, orders, args, page=page, beside={"worker": app.proc.pid})
+            return measure(gateway.proc.pid, gateway.base_url, orders, args, page=page)
         finally:
-            for part in (app, gateway):
+            for part in (*started, gateway):
                 if part is not None:
                     part.proc.kill()
                     part.proc.wait(10)

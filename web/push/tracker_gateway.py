@@ -2,7 +2,7 @@
 
 Why a process of its own: under the workers' gevent stack a viewer's socket holds three
 greenlets with their saved stacks and two descriptors, about 80 kB; on asyncio a socket is a
-task's state and one descriptor, about 30 kB (docs/benchmarks.md). A plant's customers
+task's state and one descriptor, about 37 kB (docs/benchmarks.md). A plant's customers
 outnumber its wall screens a thousand to one, so they get the lighter server, and the workers
 keep the pages, the sessions and the wall screens.
 
