@@ -194,9 +194,9 @@ class RunningGateway:
         raise RuntimeError("the push gateway did not start:\n" + "".join(self.output))
 
     def health(self) -> dict:
+        """Its counts (viewers, frames…), which only an API key may read."""
         import requests
 
-        """Its counts (viewers, frames…), which only an API key may read."""
         headers = {"Authorization": f"Bearer {self.key}"}
         return requests.get(self.base_url + "/healthz", headers=headers, timeout=5).json()
 
