@@ -46,7 +46,8 @@ def test_a_slow_full_collection_freezes_its_survivors_at_the_next_tick(policy):
     frozen = gc.get_freeze_count()
     survivors = [Node() for _ in range(1000)]
     policy.tick()
-    assert gc.get_freeze_count() == frozen  # no full collection yet: nothing to freeze
+    # No full collection yet: nothing frozen (the count may drop: frozen objects still die).
+    assert gc.get_freeze_count() <= frozen and policy.freezes == 1
     gc.collect(2)  # slower than slow_s (0 here)
     policy.tick()
     assert gc.get_freeze_count() >= frozen + len(survivors)
