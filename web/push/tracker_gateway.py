@@ -146,6 +146,10 @@ class TrackerGateway:
             if read < BATCH:
                 await asyncio.sleep(0)  # let handshakes and pings in between beats
 
+    def close(self) -> None:
+        """Let the stream's reading thread go (after the pump has stopped)."""
+        self._reader.shutdown()
+
     async def send_outbox(self) -> None:
         """Emit the frames the rooms built, each once to its room."""
         pending, self._outbox = self._outbox, []
@@ -279,7 +283,7 @@ def serve_gateway(settings: Settings, plant: Plant) -> int:
     async def finish(app_: web.Application) -> None:
         stop.set()
         await app_["pump"]
-        gateway._reader.shutdown()
+        gateway.close()
         if history is not None:
             history.close()
 
