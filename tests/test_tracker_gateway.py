@@ -99,7 +99,9 @@ def test_a_tracker_socket_gets_its_order_then_each_move_and_nothing_else(plant_s
     assert answer.status_code == 200 and answer.json()["e"] == whole["e"]
     assert answer.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
     assert answer.headers["Cache-Control"] == "no-store"
-    assert gateway.health()["viewers"] == 1
+    health = gateway.health()
+    assert health["viewers"] == 1
+    assert health["gc"]["freezes"] >= 1  # what the start built is out of the full collections' walk
     assert requests.get(f"{gateway.base_url}/healthz", timeout=10).json() == {"status": "ok"}  # no key: no counts
 
     # Nothing but a known order's tracker: no floor (that needs a session), no guess, no junk.

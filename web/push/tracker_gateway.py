@@ -20,6 +20,7 @@ the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from factory.layout import LayoutError, Plant, load_plant
 from factory.validation import PlantCheck
 from streams.memory import MemoryBus
 from web import auth
+from web.gc_pauses import LongLivedObjects
 from web.hardening import forwarded_value, socket_origin_policy
 from web.json_socket import JsonPacket, OrjsonForSocketIO
 from web.open_files import raise_open_files_limit, viewers_room
@@ -88,6 +90,9 @@ class TrackerGateway:
         self._outbox: list[tuple[str, Any, str]] = []
         self.rooms = Rooms(queries, lambda name, payload, to: self._outbox.append((name, payload, to)))
         self.stats = GatewayStats()
+        # As on the workers: without it a full collection walks every socket's state and the
+        # plant's, finds nothing to free, and holds every frame due meanwhile (the whole p99).
+        self.collector = LongLivedObjects()
         # The stream is read on a thread of its own: on the shared pool a burst of handshakes'
         # token lookups would queue ahead of it and hold every frame back.
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="stream")
@@ -146,6 +151,17 @@ class TrackerGateway:
             if read < BATCH:
                 await asyncio.sleep(0)  # let handshakes and pings in between beats
 
+    async def collect_garbage(self, stop: asyncio.Event, every_s: float = 1.0) -> None:
+        """Freeze what survives (see web.gc_pauses), from now until ``stop``."""
+        self.collector.start()
+        try:
+            while not stop.is_set():
+                self.collector.tick()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), every_s)
+        finally:
+            self.collector.stop()
+
     def close(self) -> None:
         """Let the stream's reading thread go (after the pump has stopped)."""
         self._reader.shutdown()
@@ -194,6 +210,7 @@ class TrackerGateway:
             "admitted": self.stats.admitted,
             "refused": self.stats.refused,
             "read_failures": self.stats.read_failures,
+            "gc": self.collector.report(),
         }
 
     async def _headers(self, request: web.Request, response: web.StreamResponse) -> None:
@@ -273,6 +290,7 @@ def serve_gateway(settings: Settings, plant: Plant) -> int:
 
     async def start(app_: web.Application) -> None:
         app_["pump"] = asyncio.create_task(gateway.pump(stop))
+        app_["gc"] = asyncio.create_task(gateway.collect_garbage(stop))
 
     async def close_sockets(_app: web.Application) -> None:
         # SIGTERM or Ctrl-C (aiohttp's handlers): a WebSocket's handler would otherwise keep the
@@ -283,6 +301,7 @@ def serve_gateway(settings: Settings, plant: Plant) -> int:
     async def finish(app_: web.Application) -> None:
         stop.set()
         await app_["pump"]
+        await app_["gc"]
         gateway.close()
         if history is not None:
             history.close()
