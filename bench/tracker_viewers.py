@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import math
 import multiprocessing as mp
 import os
@@ -66,6 +65,7 @@ from factory.validation import MAX_VISITS
 from streams import events as ev
 from streams.redis_streams import RedisStreamsBus
 from support import RunningApp, RunningGateway
+from web.gc_pauses import LongLivedObjects
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 STATIONS = ["kitting", "sheet_metal", "brazing", "assembly", "wiring", "vacuum_charge", "leak_test", "run_test"]
@@ -143,17 +143,24 @@ def viewers_proc(url: str, tokens: list[tuple[int, str]], published: Any, flags:
         while len(joined) < len(tokens) and time.perf_counter() < deadline:  # joins may be paced
             await asyncio.sleep(0.01)
         out.put(("connected", len(joined), time.perf_counter() - started))
-        # The viewers' own long-lived objects (2,000 clients) out of their collector's sight: its
-        # full collections would otherwise delay the receipt of frames and count as server latency.
-        gc.collect()
-        gc.freeze()
+        # The viewers' own long-lived objects (thousands of clients, and what each waits on until
+        # its next frame) out of their collector's sight, as the gateway does: its full
+        # collections would otherwise delay the receipt of frames and count as server latency.
+        collector = LongLivedObjects(freeze_every_s=1.0)
+        collector.start()
         while not flags[0]:
             await asyncio.sleep(0.005)
         cpu_before = time.process_time()
+        ticked = time.perf_counter()
         while flags[0]:
             await asyncio.sleep(0.005)
+            if time.perf_counter() - ticked >= 1.0:
+                collector.tick()
+                ticked = time.perf_counter()
         cpu = time.process_time() - cpu_before
-        out.put(("report", latencies, counts["frames"], counts["bytes"], counts["sized"], cpu))
+        collector.stop()
+        pause_ms = max(collector.longest_s.values()) * 1000
+        out.put(("report", latencies, counts["frames"], counts["bytes"], counts["sized"], cpu, pause_ms))
         while not flags[2]:
             await asyncio.sleep(0.05)
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
@@ -320,6 +327,7 @@ def measure(
         "threads": threads,
         "client_cores": sum(r[5] for r in reports) / wall,
         "client_cores_each": [round(r[5] / wall, 2) for r in reports],
+        "client_gc_ms": max(r[6] for r in reports),
         "publisher_cores": publisher_cpu / wall,
         "page_load_ms": load_ms,
     }
@@ -433,7 +441,8 @@ def report(name: str, r: dict[str, Any]) -> None:
         + "".join(f"; {name} beside it: {c:.2f} cores" for name, c in r.get("beside_cores", {}).items())
         + "\n"
         f"[{name}] client CPU while publishing: viewers {r['client_cores']:.2f} cores "
-        f"({', '.join(f'{c:.2f}' for c in r['client_cores_each'])} per process), publisher "
+        f"({', '.join(f'{c:.2f}' for c in r['client_cores_each'])} per process; longest collector pause "
+        f"{r['client_gc_ms']:.0f} ms), publisher "
         f"{r['publisher_cores']:.2f} cores",
         flush=True,
     )

@@ -73,3 +73,24 @@ def test_stop_leaves_the_collector_as_it_was(policy):
     policy.start()
     policy.stop()
     assert policy._note not in gc.callbacks
+
+
+def test_a_server_of_many_sockets_freezes_every_so_often_after_freeing_young_cycles():
+    clock = [0.0]
+    policy = LongLivedObjects(slow_s=3600.0, full_every_s=3600.0, clock=lambda: clock[0], freeze_every_s=1.0)
+    try:
+        policy.start()
+        waiting = [Node() for _ in range(1000)]  # what sockets wait on until their next frame
+        young_garbage = _cycle()
+        clock[0] = 0.5
+        policy.tick()
+        assert policy.freezes == 1  # not yet due, and no collection was slow
+        clock[0] = 1.0
+        policy.tick()
+        assert policy.freezes == 2
+        assert young_garbage() is None  # collected first, not frozen with the rest
+        seen = {id(o) for o in gc.get_objects()}  # what a full collection walks
+        assert not any(id(n) in seen for n in waiting)  # out of its sight
+    finally:
+        policy.stop()
+        gc.unfreeze()

@@ -50,6 +50,7 @@ from web.ratelimit import MissLimiter, storage_uri
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0  # after a failed read of the stream (Redis restarting)
+FREEZE_EVERY_S = 1.0
 MAX_LAG_S = 10.0  # behind the stream for longer than this: /healthz says "behind" (as the workers' /ready)
 
 
@@ -90,9 +91,10 @@ class TrackerGateway:
         self._outbox: list[tuple[str, Any, str]] = []
         self.rooms = Rooms(queries, lambda name, payload, to: self._outbox.append((name, payload, to)))
         self.stats = GatewayStats()
-        # As on the workers: without it a full collection walks every socket's state and the
-        # plant's, finds nothing to free, and holds every frame due meanwhile (the whole p99).
-        self.collector = LongLivedObjects()
+        # Without it a full collection walks every socket's state and the plant's, finds
+        # nothing to free, and holds every frame due meanwhile (the whole p99); with thousands
+        # of sockets, what they wait on must be frozen as it ages too (web.gc_pauses).
+        self.collector = LongLivedObjects(freeze_every_s=FREEZE_EVERY_S)
         # The stream is read on a thread of its own: on the shared pool a burst of handshakes'
         # token lookups would queue ahead of it and hold every frame back.
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="stream")
