@@ -383,7 +383,11 @@ def run_gateway(args: argparse.Namespace) -> dict[str, Any]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the gateway does not know the orders placed before it started")
                 time.sleep(1.0)  # each miss counts against this client's allowance of unknown tokens
-            return measure(gateway.proc.pid, gateway.base_url, orders, args, page=page)
+            result = measure(gateway.proc.pid, gateway.base_url, orders, args, page=page)
+            result["server_gc_ms"] = gateway.health(timeout_s=120)["gc"][
+                "longest_ms"
+            ]  # since its start; busy with 10k goodbyes
+            return result
         finally:
             for part in (*started, gateway):
                 if part is not None:
@@ -439,6 +443,11 @@ def report(name: str, r: dict[str, Any]) -> None:
         f"{r['kb_per_viewer']:,.0f} kB; open files per viewer: {r['files_per_viewer']:.2f}; "
         f"server threads: {r['threads']}"
         + "".join(f"; {name} beside it: {c:.2f} cores" for name, c in r.get("beside_cores", {}).items())
+        + (
+            f"; longest collector pause by generation since its start (connecting included): {r['server_gc_ms']} ms"
+            if "server_gc_ms" in r
+            else ""
+        )
         + "\n"
         f"[{name}] client CPU while publishing: viewers {r['client_cores']:.2f} cores "
         f"({', '.join(f'{c:.2f}' for c in r['client_cores_each'])} per process; longest collector pause "
@@ -486,9 +495,9 @@ def main() -> None:
         for mine, r in ours.items():
             ratio = lambda key, b=base, r=r: r[key] / b[key] if b[key] else math.nan  # noqa: E731
             print(
-                f"{mine} / {name}: p50 x{ratio('p50_ms'):.1f}, p99 x{ratio('p99_ms'):.1f}, server CPU "
-                f"x{ratio('server_cores'):.1f}, memory per viewer x{ratio('kb_per_viewer'):.1f}, connect "
-                f"x{ratio('connect_s'):.1f}",
+                f"{mine} / {name}: p50 x{ratio('p50_ms'):.2g}, p99 x{ratio('p99_ms'):.2g}, server CPU "
+                f"x{ratio('server_cores'):.2g}, memory per viewer x{ratio('kb_per_viewer'):.2g}, connect "
+                f"x{ratio('connect_s'):.2g}",
                 flush=True,
             )
 

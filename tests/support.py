@@ -193,12 +193,12 @@ class RunningGateway:
         self.stop()
         raise RuntimeError("the push gateway did not start:\n" + "".join(self.output))
 
-    def health(self) -> dict:
+    def health(self, timeout_s: float = 5.0) -> dict:
         """Its counts (viewers, frames…), which only an API key may read."""
         import requests
 
         headers = {"Authorization": f"Bearer {self.key}"}
-        return requests.get(self.base_url + "/healthz", headers=headers, timeout=5).json()
+        return requests.get(self.base_url + "/healthz", headers=headers, timeout=timeout_s).json()
 
     def stop(self) -> None:
         stop_process(self.proc)
