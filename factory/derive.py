@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from factory.state import FactoryState, LineState, Position, Rework, StationState, UnitState, Visit
 
-_EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times
+EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times: a member with no time yet
 
 
 Latest = tuple[datetime, int, int]  # (time, station index in flow order, rank of the fact at that instant)
@@ -101,6 +101,25 @@ def reposition(line: LineState, unit: UnitState, added: tuple[Latest, Visit | Re
         line.queued[new.station_id][unit.unit_code] = new.since
 
 
+def queued_behind(line: LineState, unit_code: str, before: Position | None, after: Position | None) -> set[str]:
+    """Return the units whose count of units ahead changed when ``unit_code`` moved from ``before`` to ``after``.
+
+    A unit that leaves a queue moves everyone behind it up by one; one that joins a queue puts
+    itself ahead of everyone behind its place. Their trackers change although their own units
+    did not move (``factory.views.units_ahead`` counts in the same order: since, then code).
+    """
+    if before == after:
+        return set()
+    changed: set[str] = set()
+    for moved in (before, after):
+        if moved is None or moved.kind != "queued" or moved.station_id is None:
+            continue
+        place = (moved.since or EPOCH, unit_code)
+        queue = line.queued.get(moved.station_id, {})
+        changed.update(code for code, since in queue.items() if (since or EPOCH, code) > place)
+    return changed
+
+
 @dataclass
 class Members:
     at: list[tuple[datetime, str, datetime | None]] = field(default_factory=list)  # (since, unit, blocked since)
@@ -113,15 +132,15 @@ def line_members(state: FactoryState, line_id: str) -> dict[str, Members]:
     members = {}
     for sid in line.station_ids:
         at = sorted(
-            ((since or _EPOCH, code, blocked) for code, (since, blocked) in line.at[sid].items()),
+            ((since or EPOCH, code, blocked) for code, (since, blocked) in line.at[sid].items()),
             key=lambda a: (a[0], a[1]),
         )
-        queue = sorted((since or _EPOCH, code) for code, since in line.queued[sid].items())
+        queue = sorted((since or EPOCH, code) for code, since in line.queued[sid].items())
         members[sid] = Members(at, queue)
     return members
 
 
-MembersCache = dict  # line id -> line_members(...) result, shared by the views built in one go
+MembersCache = dict  # shared by the views built in one go: line id -> line_members(...), (line, station) -> queue ranks
 
 
 def members_of(state: FactoryState, line_id: str, cache: MembersCache | None = None) -> dict[str, Members]:
@@ -156,7 +175,7 @@ def breakdown(station: StationState) -> tuple[datetime, str | None] | None:
     ]
     if not down:
         return None
-    return min(m.last_down for m in down if m.last_down), max(down, key=lambda m: m.last_down or _EPOCH).reason
+    return min(m.last_down for m in down if m.last_down), max(down, key=lambda m: m.last_down or EPOCH).reason
 
 
 def station_status(line: LineState, station: StationState, members: Members) -> tuple[str, datetime | None, str | None]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from factory.alarms import active_alarms
-from factory.derive import MembersCache, in_shift, members_of, planned_stop, station_status
+from factory.derive import EPOCH, MembersCache, in_shift, members_of, planned_stop, station_status
 from factory.eta import estimate
 from factory.layout import Line, Plant, text
 from factory.state import FactoryState, LineState, Position, UnitState, Visit
@@ -101,8 +101,19 @@ def units_ahead(state: FactoryState, unit: UnitState, where: Position, cache: Me
     """Return how many units wait before this one in the same queue (0 when it is being worked on)."""
     if where.kind != "queued" or where.station_id is None:
         return 0
-    queue = members_of(state, unit.line_id, cache)[where.station_id].queue
-    return next((i for i, (_, code) in enumerate(queue) if code == unit.unit_code), 0)
+    queued = state.lines[unit.line_id].queued.get(where.station_id, {})
+    if unit.unit_code not in queued:
+        return 0
+    if cache is not None:  # many views of one state (a beat's frames): rank the queue once
+        key = (unit.line_id, where.station_id)
+        if key not in cache:
+            ranked = sorted((since or EPOCH, code) for code, since in queued.items())
+            cache[key] = {code: i for i, (_, code) in enumerate(ranked)}
+        return cache[key][unit.unit_code]
+    # One view (a join, a resync): count who is before this unit, in the same order (since, then
+    # code), rather than sorting the queue or every station of the line.
+    place = (queued[unit.unit_code] or EPOCH, unit.unit_code)
+    return sum(1 for code, since in queued.items() if (since or EPOCH, code) < place)
 
 
 def _where(unit: UnitState, line: Line) -> Position:

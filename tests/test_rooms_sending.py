@@ -71,3 +71,24 @@ def test_a_room_left_during_a_pause_gets_no_frame_and_keeps_no_view(plant):
     rooms.flush_orders(live.take_dirty_units())
     assert len(sent) == 1
     assert rooms.frames.rooms() == 1  # no view kept for the room nobody watches
+
+
+def test_a_waiting_order_hears_when_a_unit_ahead_of_it_moves_on(plant):
+    """Units ahead (and so the ETA) change when another unit leaves the queue, not only its own."""
+    events = EventFactory()
+    live = LivePlant(plant, MemoryBus(), MemoryBus())
+    placed = [events.placed(i, f"U{i}") for i in range(3)]
+    live.load(placed)
+    live.take_dirty_units()
+    frames: dict[str, list] = {}
+    rooms = Rooms(LiveQueries(live, None), lambda _name, frame, room: frames.setdefault(room, []).append(frame))
+    last = order_room(placed[2].tracking_token)
+    rooms.join("sid", last, None)
+    assert rooms.snapshot(last, joining=True)["v"]["units_ahead"] == 2
+    live.load([events.entered(5, "U0", "kitting")])  # the first in the queue starts: one fewer ahead of U2
+    rooms.flush_orders(live.take_dirty_units())
+    (frame,) = frames[last]
+    assert frame["p"]["+"]["units_ahead"] == {"=": 1}
+    live.load([events.entered(6, "U5", "kitting")])  # a unit of no queue U2 waits in: nothing for U2
+    rooms.flush_orders(live.take_dirty_units())
+    assert len(frames[last]) == 1

@@ -17,11 +17,12 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from factory.derive import queued_behind
 from factory.layout import Plant
 from factory.operations import OperationsState, apply_control
 from factory.operations import forget_old as forget_old_actions
 from factory.projector import apply, evict
-from factory.state import FactoryState, empty_state
+from factory.state import FactoryState, Position, empty_state
 from factory.validation import PlantCheck
 from streams.bus import Bus, Offset
 from streams.events import Event
@@ -96,6 +97,9 @@ class LivePlant:
                     self.skipped[reason] += 1
                     self.state.events_skipped += 1
                     continue
+                unit_code = getattr(event, "unit_code", None)
+                unit = self.state.units.get(unit_code) if unit_code is not None else None
+                before = unit.position if unit is not None else None
                 try:
                     apply(self.state, event)
                 except Exception:  # the projection is total by design; if not, one event must not stop the plant
@@ -110,10 +114,18 @@ class LivePlant:
                 line_id = getattr(event, "line_id", None)
                 if line_id is not None:
                     self.dirty_lines.add(line_id)
-                unit_code = getattr(event, "unit_code", None)
                 if unit_code is not None:
                     self.dirty_units.add(unit_code)
+                    self._mark_queue_moved(unit_code, before)
             self.fed_at = time.time()
+
+    def _mark_queue_moved(self, unit_code: str, before: Position | None) -> None:
+        """Mark the units that waited behind ``unit_code`` (or now do): their units ahead changed."""
+        unit = self.state.units.get(unit_code)
+        after = unit.position if unit is not None else None
+        if before == after or unit is None or unit.line_id not in self.state.lines:
+            return
+        self.dirty_units.update(queued_behind(self.state.lines[unit.line_id], unit_code, before, after))
 
     def _apply_control(self, events: list[Event]) -> None:
         with self.lock:
