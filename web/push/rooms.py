@@ -96,9 +96,13 @@ class Rooms:
             return view
         return self.queries.order(key, cache)
 
-    def snapshot(self, room: str, joining: bool = False) -> dict[str, Any] | None:
-        """Return the whole frame of ``room`` now: for a socket ``joining`` it, or an API reader."""
-        view = self.view(room)
+    def snapshot(self, room: str, joining: bool = False, view: Any = None) -> dict[str, Any] | None:
+        """Return the whole frame of ``room`` now: for a socket ``joining`` it, or an API reader.
+
+        ``view`` is the room's view when the caller has just built it (the token's lookup did).
+        """
+        if view is None:
+            view = self.view(room)
         if view is None:
             return None
         watched = self.watchers[room] > 0

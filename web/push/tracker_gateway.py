@@ -113,18 +113,19 @@ class TrackerGateway:
 
     async def on_connect(self, sid: str, environ: dict[str, Any], payload: Any = None) -> bool:
         """Admit a tracker socket to its order's room and send it the room's whole view."""
-        known = False
+        view = None
         if (
             isinstance(payload, dict)
             and payload.get("view") == "track"
             and auth.is_well_formed_token(payload.get("token"))
         ):
-            status, _view = await asyncio.to_thread(self.queries.find_order, payload["token"], self.client_of(environ))
-            known = status == 200
+            _status, view = await asyncio.to_thread(self.queries.find_order, payload["token"], self.client_of(environ))
+        known = view is not None
         room = auth.room_for_socket(
             payload, None, self.plant.has_line, lambda line: self.plant.line(line).site_id, lambda _token: known
         )
-        frame = self.rooms.snapshot(room, joining=True) if room is not None else None
+        # The lookup built the order's view: the join frame starts from it, not from a second one.
+        frame = self.rooms.snapshot(room, joining=True, view=view) if room is not None else None
         if room is None or frame is None:
             self.stats.refused += 1
             return False
@@ -186,10 +187,10 @@ class TrackerGateway:
     async def resync(self, request: web.Request) -> web.Response:
         """A page's whole frame again after a gap (what the workers answer at the same path)."""
         token = request.match_info["token"]
-        status, _view = await asyncio.to_thread(self.queries.find_order, token, self.client_of(_environ(request)))
+        status, view = await asyncio.to_thread(self.queries.find_order, token, self.client_of(_environ(request)))
         if status == 429:
             return _error(429, "too_many_misses", "too many unknown tracking tokens from this client; wait a minute")
-        frame = self.rooms.snapshot(auth.order_room(token)) if status == 200 else None
+        frame = self.rooms.snapshot(auth.order_room(token), view=view) if view is not None else None
         if frame is None:
             return _error(404, "not_found", "no order has this tracking token")
         return web.json_response(frame, dumps=OrjsonForSocketIO.dumps)
