@@ -211,15 +211,22 @@ class Orders:
             )
             for i, (u, tok) in enumerate(zip(self.units, self.tokens))
         )
+        # Every unit enters the first station before the viewers connect, so the window measures
+        # units moving along the line, not a backlog of 2,000 draining in a second: each start
+        # of that would move every order behind it up the queue (their trackers hear of it at
+        # the queue's own beat, web/push/queue_moves.py), which no real line does.
+        self.offset = 0
+        bus.publish_many(self.moves(0, viewers))
+        self.offset = viewers  # the window's moves come after that first round
 
     def _env(self, t: datetime) -> dict:
         self.n += 1
         return {"id": f"bench-{self.n}", "source": "/bench/ac1", "time": t}
 
     def moves(self, first: int, count: int) -> list[ev.Event]:
-        """Station entries number ``first`` .. ``first + count - 1``, round-robin over the units."""
+        """Station entries number ``first`` .. ``first + count - 1`` (after ``offset``), round-robin over the units."""
         batch: list[ev.Event] = []
-        for k in range(first, first + count):
+        for k in range(first + self.offset, first + self.offset + count):
             lap, at = divmod(k // self.viewers, len(STATIONS))
             self.step += 1
             batch.append(

@@ -86,9 +86,12 @@ def test_a_waiting_order_hears_when_a_unit_ahead_of_it_moves_on(plant):
     rooms.join("sid", last, None)
     assert rooms.snapshot(last, joining=True)["v"]["units_ahead"] == 2
     live.load([events.entered(5, "U0", "kitting")])  # the first in the queue starts: one fewer ahead of U2
-    rooms.flush_orders(live.take_dirty_units())
+    assert live.take_dirty_units() == {"U0"}  # its own unit's beat: U2 did not move ...
+    rooms.flush_orders(live.take_queue_moved())  # ... but its queue did (the slower beat)
     (frame,) = frames[last]
     assert frame["p"]["+"]["units_ahead"] == {"=": 1}
     live.load([events.entered(6, "U5", "kitting")])  # a unit of no queue U2 waits in: nothing for U2
-    rooms.flush_orders(live.take_dirty_units())
+    rooms.flush_orders(live.take_dirty_units() | live.take_queue_moved())
     assert len(frames[last]) == 1
+    live.load([events.entered(7, "U1", "kitting"), events.entered(8, "U2", "kitting")])
+    assert live.take_queue_moved() == set()  # U2 moved itself: its own frame says it all

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from web.auth import floor_room
 from web.push.pump import BATCH, LivePlant
+from web.push.queue_moves import QueueMoves
 from web.push.rooms import Rooms
 
 ORDER_BEAT_S = 0.02  # a batch of events is what arrives in this long
@@ -24,10 +25,12 @@ def run_pump(
 ) -> None:
     """Read, fold and push until ``stop`` is set."""
     next_floor = time.monotonic()
+    queue_moves = QueueMoves(live.take_queue_moved)
     while not stop.is_set():
         while live.read_once(block_s=ORDER_BEAT_S) >= BATCH:
             rooms.flush_orders(live.take_dirty_units())  # a backlog: keep trackers moving while it drains
         rooms.flush_orders(live.take_dirty_units())
+        rooms.flush_orders(queue_moves.due())  # those whose queue moved: a chunk, once a beat
         if time.monotonic() >= next_floor:
             rooms.flush_floors(live.take_dirty_lines())
             next_floor = time.monotonic() + frame_interval_s

@@ -53,6 +53,10 @@ class LivePlant:
         self.offsets: dict[str, Offset | None] = {"events": None, "control": None}
         self.dirty_lines: set[str] = set()
         self.dirty_units: set[str] = set()
+        # Units whose place in a queue changed because another unit moved (their units ahead, and
+        # so their ETA): pushed at a slower beat, since one unit leaving a backlog of thousands
+        # changes thousands of trackers at once.
+        self.queue_moved: set[str] = set()
         self.skipped: Counter[str] = Counter()  # refused by the plant check, by reason
         self.events_read = 0  # from the event bus since start (a restart reads on, not again)
         self.fed_at: float | None = None  # wall time the last event was applied (the stream's pulse)
@@ -125,7 +129,7 @@ class LivePlant:
         after = unit.position if unit is not None else None
         if before == after or unit is None or unit.line_id not in self.state.lines:
             return
-        self.dirty_units.update(queued_behind(self.state.lines[unit.line_id], unit_code, before, after))
+        self.queue_moved.update(queued_behind(self.state.lines[unit.line_id], unit_code, before, after))
 
     def _apply_control(self, events: list[Event]) -> None:
         with self.lock:
@@ -156,6 +160,12 @@ class LivePlant:
         """Return and clear the units changed since the last call (their trackers' beat)."""
         with self.lock:
             units, self.dirty_units = self.dirty_units, set()
+        return units
+
+    def take_queue_moved(self) -> set[str]:
+        """Return and clear the units whose queue moved since the last call, less those that changed themselves."""
+        with self.lock:
+            units, self.queue_moved = self.queue_moved - self.dirty_units, set()
         return units
 
     def take_dirty_lines(self) -> set[str]:

@@ -45,6 +45,7 @@ from web.open_files import raise_open_files_limit, viewers_room
 from web.push.loop import ORDER_BEAT_S
 from web.push.pump import BATCH, LivePlant
 from web.push.queries import LiveQueries
+from web.push.queue_moves import QueueMoves
 from web.push.rooms import Rooms
 from web.ratelimit import MissLimiter, storage_uri
 
@@ -141,6 +142,7 @@ class TrackerGateway:
     # --- the pump -------------------------------------------------------------------------------
     async def pump(self, stop: asyncio.Event) -> None:
         """Read the stream (in a thread), then push the order rooms it changed, until ``stop``."""
+        queue_moves = QueueMoves(self.live.take_queue_moved)
         while not stop.is_set():
             try:
                 read = await asyncio.get_running_loop().run_in_executor(self._reader, self.live.read_once, ORDER_BEAT_S)
@@ -150,6 +152,7 @@ class TrackerGateway:
                 await asyncio.sleep(RETRY_S)
                 continue
             self.rooms.flush_orders(self.live.take_dirty_units())
+            self.rooms.flush_orders(queue_moves.due())  # those whose queue moved: a chunk, once a beat
             await self.send_outbox()
             if read < BATCH:
                 await asyncio.sleep(0)  # let handshakes and pings in between beats
