@@ -52,13 +52,12 @@ def main() -> None:
     next_ask = T0 + timedelta(days=1)  # the first day warms the line up (no finished units to measure from)
 
     def ask(now: datetime) -> None:
-        cache: dict = {}
         for unit in list(state.units.values()):
             if unit.completed_at is not None or unit.scrapped_at is not None:
                 continue
             line = plant.line(unit.line_id)
             where = _where(unit, line)
-            eta = estimate(state, line, unit, units_ahead(state, unit, where, cache), plant.open_clock(line.id))
+            eta = estimate(state, line, unit, units_ahead(state, unit, where), plant.open_clock(line.id))
             if eta is None:
                 continue
             stage = "backlog" if not unit.visits else "on the line"

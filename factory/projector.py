@@ -312,6 +312,7 @@ def evict(state: FactoryState, now: datetime) -> int:
             at.pop(code, None)
         for queued in line.queued.values():
             queued.pop(code, None)
+        line.queue_version += 1
     for line in state.lines.values():
         for hour in [h for h in line.completed_by_hour if h < now - HOURS_KEPT]:
             del line.completed_by_hour[hour]

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from factory.alarms import active_alarms
-from factory.derive import EPOCH, MembersCache, in_shift, members_of, planned_stop, station_status
+from factory.derive import MembersCache, in_shift, members_of, planned_stop, queue_place, station_status
 from factory.eta import estimate
 from factory.layout import Line, Plant, text
 from factory.state import FactoryState, LineState, Position, UnitState, Visit
@@ -97,23 +97,11 @@ def order_status(unit: UnitState, where: Position) -> str:
     return "in_production" if unit.visits else "ordered"
 
 
-def units_ahead(state: FactoryState, unit: UnitState, where: Position, cache: MembersCache | None = None) -> int:
+def units_ahead(state: FactoryState, unit: UnitState, where: Position) -> int:
     """Return how many units wait before this one in the same queue (0 when it is being worked on)."""
     if where.kind != "queued" or where.station_id is None:
         return 0
-    queued = state.lines[unit.line_id].queued.get(where.station_id, {})
-    if unit.unit_code not in queued:
-        return 0
-    if cache is not None:  # many views of one state (a beat's frames): rank the queue once
-        key = (unit.line_id, where.station_id)
-        if key not in cache:
-            ranked = sorted((since or EPOCH, code) for code, since in queued.items())
-            cache[key] = {code: i for i, (_, code) in enumerate(ranked)}
-        return cache[key][unit.unit_code]
-    # One view (a join, a resync): count who is before this unit, in the same order (since, then
-    # code), rather than sorting the queue or every station of the line.
-    place = (queued[unit.unit_code] or EPOCH, unit.unit_code)
-    return sum(1 for code, since in queued.items() if (since or EPOCH, code) < place)
+    return queue_place(state.lines[unit.line_id], where.station_id, unit.unit_code) or 0
 
 
 def _where(unit: UnitState, line: Line) -> Position:
@@ -161,7 +149,7 @@ def unit_view(state: FactoryState, plant: Plant, unit: UnitState, cache: Members
             "exited": _iso(visit.exited if visit else None),
             "visits": visit.visit if visit else 0,
         })  # fmt: skip
-    ahead = units_ahead(state, unit, where, cache)
+    ahead = units_ahead(state, unit, where)
     eta = estimate(state, line, unit, ahead, plant.open_clock(line.id))
     return {
         "order_id": unit.order_id,
@@ -254,7 +242,7 @@ def orders_rows(state: FactoryState, plant: Plant, cache: MembersCache | None = 
         status = order_status(unit, where)
         eta = None
         if not unit.finished:
-            estimate_ = estimate(state, line, unit, units_ahead(state, unit, where, cache), plant.open_clock(line.id))
+            estimate_ = estimate(state, line, unit, units_ahead(state, unit, where), plant.open_clock(line.id))
             eta = _iso(estimate_["finish"][1]) if estimate_ else None
         product = plant.products.get(unit.product or "")
         rows.append({

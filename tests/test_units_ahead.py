@@ -56,12 +56,10 @@ def test_units_ahead_agree_and_every_changed_count_is_marked(plant, seed, units)
         was = unit.position if unit is not None else None
         apply(state, event)
         marked = queued_behind(line, event.unit_code, was, state.units[event.unit_code].position)
-        cache: dict = {}
         now = {}
         for code, u in state.units.items():
             expected = _ahead_by_sorting(state, u)
-            assert units_ahead(state, u, u.position) == expected  # one view: counted
-            assert units_ahead(state, u, u.position, cache) == expected  # a beat's views: ranked once
+            assert units_ahead(state, u, u.position) == expected  # from the ranking kept per queue change
             now[code] = expected
         changed = {code for code, n in now.items() if code in before and before[code] != n}
         assert changed - {event.unit_code} <= marked  # nobody's count changes unseen
