@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from factory.state import FactoryState, LineState, Position, Rework, StationState, UnitState, Visit
 
 EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times: a member with no time yet
+_ABSENT = object()  # not a member (a member's time may be None)
 
 
 Latest = tuple[datetime, int, int]  # (time, station index in flow order, rank of the fact at that instant)
@@ -91,8 +92,8 @@ def reposition(line: LineState, unit: UnitState, added: tuple[Latest, Visit | Re
         return
     if old is not None and old.station_id is not None:
         line.at.get(old.station_id, {}).pop(unit.unit_code, None)
-        line.queued.get(old.station_id, {}).pop(unit.unit_code, None)
-    line.queue_version += 1
+        if line.queued.get(old.station_id, {}).pop(unit.unit_code, _ABSENT) is not _ABSENT:
+            queue_changed(line, old.station_id)
     unit.position = new
     if unit.finished or new.station_id is None:
         return
@@ -100,18 +101,34 @@ def reposition(line: LineState, unit: UnitState, added: tuple[Latest, Visit | Re
         line.at[new.station_id][unit.unit_code] = (new.since, new.blocked_since)
     elif new.kind == "queued":
         line.queued[new.station_id][unit.unit_code] = new.since
+        queue_changed(line, new.station_id)
+
+
+def queue_changed(line: LineState, station_id: str) -> None:
+    """Note that the queue in front of ``station_id`` changed (its ranking must be made again)."""
+    line.queue_versions[station_id] = line.queue_versions.get(station_id, 0) + 1
+
+
+def forget_member(line: LineState, unit_code: str) -> None:
+    """Take a unit that leaves the live state out of every station's members and queue."""
+    for at in line.at.values():
+        at.pop(unit_code, None)
+    for station_id, queued in line.queued.items():
+        if queued.pop(unit_code, _ABSENT) is not _ABSENT:
+            queue_changed(line, station_id)
 
 
 def queue_place(line: LineState, station_id: str, unit_code: str) -> int | None:
     """Return how many units wait in front of ``station_id`` before ``unit_code`` (None: it does not wait there).
 
-    The order is line_members' (since, then code). The queue is ranked once per change of the
-    line's queues, not once per tracker: a backlog of 10,000 watched orders asks 10,000 times.
+    The order is line_members' (since, then code). The queue is ranked once per change of it
+    (:func:`queue_changed`), not once per tracker: a backlog of 10,000 watched orders asks 10,000 times.
     """
+    version = line.queue_versions.get(station_id, 0)
     known = line.queue_ranks.get(station_id)
-    if known is None or known[0] != line.queue_version:
+    if known is None or known[0] != version:
         ranked = sorted((since or EPOCH, code) for code, since in line.queued.get(station_id, {}).items())
-        known = line.queue_ranks[station_id] = (line.queue_version, {code: i for i, (_, code) in enumerate(ranked)})
+        known = line.queue_ranks[station_id] = (version, {code: i for i, (_, code) in enumerate(ranked)})
     return known[1].get(unit_code)
 
 
@@ -154,7 +171,7 @@ def line_members(state: FactoryState, line_id: str) -> dict[str, Members]:
     return members
 
 
-MembersCache = dict  # shared by the views built in one go: line id -> line_members(...), (line, station) -> queue ranks
+MembersCache = dict  # line id -> line_members(...) result, shared by the views built in one go
 
 
 def members_of(state: FactoryState, line_id: str, cache: MembersCache | None = None) -> dict[str, Members]:

@@ -16,7 +16,7 @@ import bisect
 from datetime import datetime, timedelta
 from functools import singledispatch
 
-from factory.derive import REWORK_RANK, reposition
+from factory.derive import REWORK_RANK, forget_member, reposition
 from factory.state import (
     ORDERS_SHOWN,
     SAMPLES,
@@ -308,11 +308,7 @@ def evict(state: FactoryState, now: datetime) -> int:
             del state.unit_by_token[unit.tracking_token]
         line = state.lines[unit.line_id]
         line.active.discard(code)
-        for at in line.at.values():
-            at.pop(code, None)
-        for queued in line.queued.values():
-            queued.pop(code, None)
-        line.queue_version += 1
+        forget_member(line, code)
     for line in state.lines.values():
         for hour in [h for h in line.completed_by_hour if h < now - HOURS_KEPT]:
             del line.completed_by_hour[hour]

@@ -129,9 +129,9 @@ class LineState:
     # Derived membership: station -> unit -> (since, blocked since) for units on it, since for units in front of it.
     at: dict[str, dict[str, tuple[datetime | None, datetime | None]]] = field(default_factory=dict)
     queued: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
-    # Each queue's order, kept for the trackers' "units ahead" (factory.derive.queue_place):
-    # ``queue_version`` changes whenever ``queued`` does, so a ranking is never read stale.
-    queue_version: int = field(default=0, compare=False)
+    # Each queue's order, kept for the trackers' "units ahead" (factory.derive.queue_place): a
+    # station's version changes whenever its ``queued`` does, so a ranking is never read stale.
+    queue_versions: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     queue_ranks: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict, compare=False, repr=False)
     completed: int = 0
     completed_by_hour: dict[datetime, int] = field(default_factory=dict)  # hour start (UTC) -> units
