@@ -7,7 +7,8 @@ Each server gets a private redis-server carrying the stream. Ours is the app as 
 (``--redis-url --no-emulator``), its viewers on the worker's own sockets (``--ours worker``), or
 on the customers' push gateway (``tf push``, ``--ours gateway``: alone while publishing, as the
 plain server is; the worker that serves the tracker page is started for the page load, after);
-``both`` (the default) runs the two, one after the other. This process places one order per viewer, connects one asyncio
+``both`` (the default) runs the two, one after the other. This process places one order per viewer
+(each unit entering the line's first station at once, so no backlog drains in the window), connects one asyncio
 Socket.IO client per order (each joins only its own order's room), then publishes station
 entries at ``--rate`` events/s spread over all orders (each unit goes round its line's stations,
 one visit more each round, so every event is a new fact that moves its unit), recording when

@@ -127,3 +127,26 @@ def test_the_tracker_in_chinese_shows_no_english_name_from_the_factory_file(brow
         assert not leaked, leaked
     finally:
         app.stop()
+
+
+def test_an_order_in_the_backlog_sees_the_queue_ahead_of_it_move(browser, tmp_path):
+    """Its own unit does not move, yet the page counts down as the orders before it start."""
+    app = RunningApp("--no-emulator", "--api-key", KEY, data_dir=tmp_path, tracking_links=False)
+    try:
+        feed = LineFeed(app.base_url, KEY)
+        feed.post(feed.shift(), feed.placed("Q1"), feed.placed("Q2"), feed.placed("Q3"))
+        deadline = time.monotonic() + 30
+        while requests.get(app.base_url + "/api/live/order/token-Q3-0123456789", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-GB")
+        page.goto(app.base_url + "/track/token-Q3-0123456789")
+        page.wait_for_selector(".freshness.live", timeout=20_000)
+        en = texts("en")
+        page.get_by_text(en["ahead"].format(n=2)).wait_for(timeout=10_000)
+        feed.post(feed.entered("Q1", "kitting"))  # the first order starts: one fewer ahead of Q3
+        page.get_by_text(en["ahead_one"]).wait_for(timeout=20_000)
+        feed.post(feed.entered("Q2", "kitting"))
+        page.wait_for_function("() => !document.body.innerText.includes('ahead of yours')", timeout=20_000)
+    finally:
+        app.stop()
