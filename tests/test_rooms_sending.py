@@ -94,4 +94,5 @@ def test_a_waiting_order_hears_when_a_unit_ahead_of_it_moves_on(plant):
     rooms.flush_orders(live.take_dirty_units() | live.take_queue_moved())
     assert len(frames[last]) == 1
     live.load([events.entered(7, "U1", "kitting"), events.entered(8, "U2", "kitting")])
+    assert "U2" in live.take_dirty_units()
     assert live.take_queue_moved() == set()  # U2 moved itself: its own frame says it all

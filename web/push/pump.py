@@ -160,12 +160,13 @@ class LivePlant:
         """Return and clear the units changed since the last call (their trackers' beat)."""
         with self.lock:
             units, self.dirty_units = self.dirty_units, set()
+            self.queue_moved -= units  # their own frames say how their queue moved too
         return units
 
     def take_queue_moved(self) -> set[str]:
-        """Return and clear the units whose queue moved since the last call, less those that changed themselves."""
+        """Return and clear the units whose queue moved since the last call (and which did not move themselves)."""
         with self.lock:
-            units, self.queue_moved = self.queue_moved - self.dirty_units, set()
+            units, self.queue_moved = self.queue_moved, set()
         return units
 
     def take_dirty_lines(self) -> set[str]:
