@@ -51,7 +51,7 @@ from web.ratelimit import MissLimiter, storage_uri
 
 log = logging.getLogger(__name__)
 RETRY_S = 1.0  # after a failed read of the stream (Redis restarting)
-FREEZE_EVERY_S = 1.0
+FREEZE_EVERY_S = 1.0  # what thousands of sockets wait on is frozen this often (web.gc_pauses)
 MAX_LAG_S = 10.0  # behind the stream for longer than this: /healthz says "behind" (as the workers' /ready)
 
 
