@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from factory.state import FactoryState, LineState, Position, Rework, StationState, UnitState, Visit
 
-EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times: a member with no time yet
+_EPOCH = datetime.min.replace(tzinfo=UTC)  # sorts first among aware times
 _ABSENT = object()  # not a member (a member's time may be None)
 
 
@@ -118,16 +118,21 @@ def forget_member(line: LineState, unit_code: str) -> None:
             queue_changed(line, station_id)
 
 
+def queue_order(code: str, since: datetime | None) -> tuple[datetime, str]:
+    """Return a queue member's sort key: first come first (no time yet: first of all), then by code."""
+    return (since or _EPOCH, code)
+
+
 def queue_place(line: LineState, station_id: str, unit_code: str) -> int | None:
     """Return how many units wait in front of ``station_id`` before ``unit_code`` (None: it does not wait there).
 
-    The order is line_members' (since, then code). The queue is ranked once per change of it
+    The order is :func:`queue_order`'s, as line_members'. The queue is ranked once per change of it
     (:func:`queue_changed`), not once per tracker: a backlog of 10,000 watched orders asks 10,000 times.
     """
     version = line.queue_versions.get(station_id, 0)
     known = line.queue_ranks.get(station_id)
     if known is None or known[0] != version:
-        ranked = sorted((since or EPOCH, code) for code, since in line.queued.get(station_id, {}).items())
+        ranked = sorted(queue_order(code, since) for code, since in line.queued.get(station_id, {}).items())
         known = line.queue_ranks[station_id] = (version, {code: i for i, (_, code) in enumerate(ranked)})
     return known[1].get(unit_code)
 
@@ -137,7 +142,7 @@ def queued_behind(line: LineState, unit_code: str, before: Position | None, afte
 
     A unit that leaves a queue moves everyone behind it up by one; one that joins a queue puts
     itself ahead of everyone behind its place. Their trackers change although their own units
-    did not move (``factory.views.units_ahead`` counts in the same order: since, then code).
+    did not move (:func:`queue_order` is the order every count and list of a queue uses).
     """
     if before == after:
         return set()
@@ -145,9 +150,9 @@ def queued_behind(line: LineState, unit_code: str, before: Position | None, afte
     for moved in (before, after):
         if moved is None or moved.kind != "queued" or moved.station_id is None:
             continue
-        place = (moved.since or EPOCH, unit_code)
+        place = queue_order(unit_code, moved.since)
         queue = line.queued.get(moved.station_id, {})
-        changed.update(code for code, since in queue.items() if (since or EPOCH, code) > place)
+        changed.update(code for code, since in queue.items() if queue_order(code, since) > place)
     return changed
 
 
@@ -163,10 +168,10 @@ def line_members(state: FactoryState, line_id: str) -> dict[str, Members]:
     members = {}
     for sid in line.station_ids:
         at = sorted(
-            ((since or EPOCH, code, blocked) for code, (since, blocked) in line.at[sid].items()),
+            ((since or _EPOCH, code, blocked) for code, (since, blocked) in line.at[sid].items()),
             key=lambda a: (a[0], a[1]),
         )
-        queue = sorted((since or EPOCH, code) for code, since in line.queued[sid].items())
+        queue = sorted(queue_order(code, since) for code, since in line.queued[sid].items())
         members[sid] = Members(at, queue)
     return members
 
@@ -206,7 +211,7 @@ def breakdown(station: StationState) -> tuple[datetime, str | None] | None:
     ]
     if not down:
         return None
-    return min(m.last_down for m in down if m.last_down), max(down, key=lambda m: m.last_down or EPOCH).reason
+    return min(m.last_down for m in down if m.last_down), max(down, key=lambda m: m.last_down or _EPOCH).reason
 
 
 def station_status(line: LineState, station: StationState, members: Members) -> tuple[str, datetime | None, str | None]:

@@ -112,17 +112,15 @@ def _where(unit: UnitState, line: Line) -> Position:
     return position(unit, tuple(s.id for s in line.stations))
 
 
-def order_view(
-    state: FactoryState, plant: Plant, token: str, cache: MembersCache | None = None
-) -> dict[str, Any] | None:
+def order_view(state: FactoryState, plant: Plant, token: str) -> dict[str, Any] | None:
     """Return the public tracker's view of the order behind ``token``, or None if unknown."""
     unit_code = state.unit_by_token.get(token)
     if unit_code is None or unit_code not in state.units:
         return None
-    return unit_view(state, plant, state.units[unit_code], cache)
+    return unit_view(state, plant, state.units[unit_code])
 
 
-def unit_view(state: FactoryState, plant: Plant, unit: UnitState, cache: MembersCache | None = None) -> dict[str, Any]:
+def unit_view(state: FactoryState, plant: Plant, unit: UnitState) -> dict[str, Any]:
     """Return the public view of one unit (its order's tracker), from ``state``."""
     line = plant.line(unit.line_id)
     where = _where(unit, line)
@@ -229,7 +227,7 @@ def localise_order(view: dict[str, Any], plant: Plant, lang: str = "en") -> dict
     return out
 
 
-def orders_rows(state: FactoryState, plant: Plant, cache: MembersCache | None = None) -> list[dict[str, Any]]:
+def orders_rows(state: FactoryState, plant: Plant) -> list[dict[str, Any]]:
     """Return one row per known order for the managers' grid, newest first; ETAs for unfinished units only."""
     rows = []
     station_names = {line.id: {s.id: s.name for s in line.stations} for line in plant.lines}

@@ -78,10 +78,10 @@ class LiveQueries:
         return self._names[key]
 
     # --- orders ---------------------------------------------------------------------------------
-    def order(self, token: str, cache: dict | None = None) -> dict[str, Any] | None:
+    def order(self, token: str) -> dict[str, Any] | None:
         """Return the public view of the order behind ``token`` (live, else from history), or None."""
         with self.live.lock:
-            view = order_view(self.live.state, self.plant, token, cache)
+            view = order_view(self.live.state, self.plant, token)
         return view if view is not None else self.archived_order(token)
 
     def find_order(self, token: object, client: str) -> tuple[int, dict[str, Any] | None]:
@@ -173,7 +173,7 @@ class LiveQueries:
     def orders(self) -> list[dict[str, Any]]:
         """Return the managers' rows of every order the live state holds."""
         with self.live.lock:
-            return orders_rows(self.live.state, self.plant, {})
+            return orders_rows(self.live.state, self.plant)
 
     def tokens_to_watch(self, count: int) -> list[str]:
         """Return tokens of unfinished orders nearest the start of their line, one line after another."""

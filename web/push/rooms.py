@@ -94,7 +94,7 @@ class Rooms:
             view = self.queries.floor(key, cache)
             view["kpis"] = self.queries.line_kpis_cache.get(key)
             return view
-        return self.queries.order(key, cache)
+        return self.queries.order(key)
 
     def snapshot(self, room: str, joining: bool = False, view: Any = None) -> dict[str, Any] | None:
         """Return the whole frame of ``room`` now: for a socket ``joining`` it, or an API reader.
@@ -150,7 +150,7 @@ class Rooms:
 
     def _send(self, rooms: list[str]) -> int:
         sent = 0
-        cache: dict = {}  # each line's members, computed once for all the frames of this beat
+        cache: dict = {}  # each line's members, computed once for all the floor frames of this beat
         # An emitted frame waits in its sockets' queues until the pump lets them run: after a
         # backlog (a thousand rooms to send) the first ones would wait for the last. So the pump
         # pauses every PAUSE_EVERY_S of work, and no frame waits for more than that.
