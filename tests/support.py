@@ -204,6 +204,28 @@ class RunningGateway:
         stop_process(self.proc)
 
 
+def pick_option(page, opener, typed: str, option) -> None:
+    """Open a dcc.Dropdown by clicking ``opener``, type ``typed`` to filter it, and click ``option``.
+
+    Not Enter after typing: when the typing outruns the filter, Enter picks the first option of
+    the unfiltered list (one run chose Kitting for Brazing). And the menu is opened again when
+    the option does not show: on a loaded machine a click once missed the menu (the page was
+    still laying out around it) and the typing went nowhere (CI, the alarm journal's and the
+    downtime page's tests, one failure each).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(4):
+        opener.click()
+        page.keyboard.type(typed)
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")  # closes the menu and forgets what was typed
+    option.click()
+
+
 class LineFeed:
     """Events of one line stamped with the wall clock, posted to POST /api/events as a real line would."""
 

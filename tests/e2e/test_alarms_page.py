@@ -6,13 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from factory.history import open_history
 from factory.layout import load_plant
 from line_emulator.model import PlantModel
 from line_emulator.runner import run_fast
-from support import ROOT, RunningApp, offline_user
+from support import ROOT, RunningApp, offline_user, pick_option
 
 pytestmark = pytest.mark.e2e
 
@@ -35,24 +34,8 @@ def journal_app(tmp_path_factory):
 
 
 def _choose(page, dropdown: str, text: str) -> None:
-    """Pick an option of a dcc.Dropdown by typing to filter it and clicking it, and see it chosen.
-
-    Not Enter after typing: when the typing outruns the filter, Enter picks the first option of
-    the unfiltered list (one run chose Kitting for Brazing). And the menu is opened again if its
-    option does not show: on a loaded machine a click once missed the menu (the page was still
-    laying out around it), and the typing went nowhere.
-    """
-    option = page.get_by_role("option", name=text, exact=True)
-    for _attempt in range(4):
-        page.click(f"#{dropdown}")
-        page.keyboard.press("Control+A")  # what an attempt before typed is replaced, not added to
-        page.keyboard.type(text)
-        try:
-            option.wait_for(timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    option.click()
+    """Pick an option of a dcc.Dropdown by typing to filter it and clicking it, and see it chosen."""
+    pick_option(page, page.locator(f"#{dropdown}"), text, page.get_by_role("option", name=text, exact=True))
     _wait_text(page, f"#{dropdown}", text)
 
 

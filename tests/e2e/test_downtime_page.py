@@ -9,7 +9,7 @@ import pytest
 from factory.history import open_history
 from factory.layout import load_plant
 from streams import events as ev
-from support import ROOT, RunningApp, offline_user
+from support import ROOT, RunningApp, offline_user, pick_option
 
 pytestmark = pytest.mark.e2e
 
@@ -47,9 +47,8 @@ def test_a_manager_classifies_a_stop_and_the_page_shows_it(browser, downtime_app
     assert page.locator("tr.dt-unclassified").count() == 2
     newest = page.locator("tr.dt-stop").first  # the TORCH stop, newest first
     assert "TORCH" in newest.inner_text()
-    newest.locator("button.dash-dropdown").click()  # the dropdown is loaded after the table: this waits for it
-    page.keyboard.type("Waiting")
-    page.get_by_text("Organisational · Waiting for maintenance").click()
+    reasons = newest.locator("button.dash-dropdown")  # loaded after the table: clicking it waits for it
+    pick_option(page, reasons, "Waiting", page.get_by_text("Organisational · Waiting for maintenance"))
     newest.locator("input[placeholder=note]").fill("fitter was on line 2")
     newest.get_by_role("button", name="Save").click()
     page.wait_for_selector("text=Saved: Waiting for maintenance (by max)")
